@@ -1,0 +1,29 @@
+"""Agent-based simulation of party-building micro-grid governance (Chongming, Shanghai).
+
+The plain interface, usable from any experiment tool::
+
+    from sim import simulate
+    kpis = simulate({"scenario": "mmc", "seed": 1, "mmc": {...}})
+
+Hydra is used only by ``run.py``; nothing in this package imports it.
+"""
+
+from .errors import ConfigError
+from .params import ModelParams, params_from_dict, params_to_dict
+
+__all__ = ["ConfigError", "ModelParams", "params_from_dict", "params_to_dict", "run_model", "simulate"]
+
+
+def run_model(params: ModelParams):
+    """Run one model and return its :class:`~sim.model.RunResult`."""
+    from .model import run_model as _run
+
+    return _run(params)
+
+
+def simulate(params: dict | ModelParams) -> dict:
+    """Parameters in (a nested dict or :class:`ModelParams`), KPI dict out (summary.json)."""
+    from .kpi import summarize
+
+    p = params if isinstance(params, ModelParams) else params_from_dict(params)
+    return summarize(run_model(p))

@@ -1,0 +1,209 @@
+"""The governance model: a Mesa ``Model`` that builds the district, its handling units and
+linkage centres, draws the run's issues and drives them through the closed loop.
+
+Source: the Chongming party-building micro-grid case (see ``docs/ODD.md``); the issue
+loop follows the 7-step loop of China's digitised city management (GB/T 30428).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+
+from .handling import Handling
+from .occurrence import Arrivals, draw_arrivals
+from .params import LEVELS, ModelParams
+from .rng import Streams
+from .units import HandlingUnit, LinkageCentre
+from .world import World, build_regular_world
+
+
+@dataclass
+class RunResult:
+    """What one run produced: the issue table (numpy columns), the live backlog series,
+    unit statistics, structure, counts of events and timings in seconds."""
+
+    params: ModelParams
+    issues: dict[str, np.ndarray]
+    backlog_t_h: np.ndarray
+    backlog_n: np.ndarray
+    units: dict[str, np.ndarray]
+    structure: dict
+    events_processed: int
+    timings_s: dict[str, float] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+class GovernanceModel(mesa.Model):
+    """One district, one run. ``GovernanceModel(params).run()`` returns a :class:`RunResult`.
+
+    Mesa agents: one :class:`~sim.units.HandlingUnit` per grid, village, town and for
+    the district; one :class:`~sim.units.LinkageCentre` per town and for the district.
+    Residents are column arrays in :class:`~sim.world.World`.
+    """
+
+    def __init__(self, params: ModelParams):
+        t0 = time.perf_counter()
+        self.params = params
+        self.streams = Streams(params.seed)
+        # Mesa's own generator is seeded from a named child stream and never used for
+        # model draws (all draws come from self.streams).
+        super().__init__(rng=self.streams["mesa"])
+        self.weekday0 = _dt.date.fromisoformat(params.run.start_date).weekday()
+        self.world: World = self.build_world()
+        self.units, self.unit_offset = self._build_units()
+        self.centres = [LinkageCentre(self, 2, t) for t in range(self.world.n_towns)] + [LinkageCentre(self, 3, 0)]
+        self.timings_s = {"build": time.perf_counter() - t0}
+
+    # ---------------------------------------------------------------- construction
+    def build_world(self) -> World:
+        return build_regular_world(self.params.world, self.streams["world"])
+
+    def _build_units(self) -> tuple[list[HandlingUnit], list[int]]:
+        w = self.world
+        counts = [w.n_grids, w.n_villages, w.n_towns, 1]
+        units: list[HandlingUnit] = []
+        offset = []
+        for L, n in enumerate(counts):
+            offset.append(len(units))
+            lp = self.params.levels.by_index(L)
+            crews = self.unit_crews(L, n)
+            for g in range(n):
+                u = HandlingUnit(self, L, g, lp, self.weekday0)
+                u.crews = u.free = int(crews[g])
+                units.append(u)
+        return units, offset
+
+    def unit_crews(self, level: int, n: int) -> np.ndarray:
+        """Crews per unit at ``level``: the level's ``crews`` (subclasses size them from teams)."""
+        return np.full(n, self.params.levels.by_index(level).crews)
+
+    def channel_modifiers(self) -> dict:
+        """Per-grid multipliers of channel parameters (none in the core world)."""
+        return {}
+
+    def route_delay(self):
+        """Extra dispatch route (none in the core world)."""
+        return None
+
+    # ---------------------------------------------------------------- running
+    def draw(self) -> Arrivals:
+        return draw_arrivals(self.params, self.world, self.streams, self.channel_modifiers(),
+                             self.weekday0, self.route_delay())
+
+    def breach_times(self, arr: Arrivals) -> np.ndarray | None:
+        frac = self.params.escalation.breach_fraction
+        if frac is None:
+            return None
+        from .calendar import WorkCalendar
+        office = WorkCalendar(self.params.office_calendar, self.weekday0)
+        limit = np.array([t.time_limit_wh for t in self.params.issue_types])[arr.type]
+        base = np.where(np.isfinite(arr.t_reported), arr.t_reported, 0.0)
+        return office.add_v(base, frac * limit)
+
+    def run(self) -> RunResult:
+        p = self.params
+        t0 = time.perf_counter()
+        arr = self.draw()
+        t1 = time.perf_counter()
+        h = Handling(p, arr, self.units, self.unit_offset, self.streams, self.breach_times(arr))
+        t2 = time.perf_counter()
+        h.run(p.horizon_h)
+        t3 = time.perf_counter()
+        issues = self._collect(arr, h)
+        t4 = time.perf_counter()
+        self.timings_s.update({"draw": t1 - t0, "prepare": t2 - t1, "simulate": t3 - t2, "collect": t4 - t3})
+        return RunResult(
+            params=p, issues=issues, backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
+            units=self._unit_table(), structure=self.structure(),
+            events_processed=h.loop.events_processed,
+            timings_s=dict(self.timings_s), extra=self.extra_outputs(arr, h),
+        )
+
+    def extra_outputs(self, arr: Arrivals, h: Handling) -> dict:
+        """Per-issue series that KPIs need but the issue table does not carry."""
+        return {"t_first_arrival_h": np.array(h.t_first)}
+
+    def structure(self) -> dict:
+        s = self.world.structure()
+        s.update({"management_team": 0, "work_team": 0, "volunteer_team": 0, "service_points": 0})
+        s["units"] = {LEVELS[L]: int(sum(1 for u in self.units if u.level == L)) for L in range(4)}
+        s["crews"] = {LEVELS[L]: int(sum(u.crews for u in self.units if u.level == L)) for L in range(4)}
+        return s
+
+    def _unit_table(self) -> dict[str, np.ndarray]:
+        us = self.units
+        return {
+            "unit": np.array([u.name for u in us]),
+            "level": np.array([u.level_name for u in us]),
+            "crews": np.array([u.crews for u in us]),
+            "attempts": np.array([u.attempts for u in us]),
+            "closed": np.array([u.closed for u in us]),
+            "busy_crew_h": np.array([u.busy_crew_h for u in us]),
+            "capacity_crew_h": np.array([u.crews * u.calendar.work_before(self.params.horizon_h) for u in us]),
+            "max_queue": np.array([u.max_qlen for u in us]),
+            "queue_at_end": np.array([u.qlen for u in us]),
+        }
+
+    def _collect(self, arr: Arrivals, h: Handling) -> dict[str, np.ndarray]:
+        """The issue table: one row per issue that occurred, every stage timestamp
+        (NaN where the stage was not reached within the horizon)."""
+        T = self.params.horizon_h
+        spot = arr.on_spot
+
+        def clip(a) -> np.ndarray:
+            a = np.asarray(a, dtype=float)
+            return np.where(a <= T, a, np.nan)
+
+        t_started = np.where(spot, arr.t_discovered, np.array(h.t_started))
+        done = arr.t_on_spot_done
+        t_handled = np.where(spot, done, np.array(h.t_handled))
+        t_fb = np.where(spot, done, np.array(h.t_fed_back))
+        t_ver = np.where(spot, done, np.array(h.t_verified))
+        t_closed = clip(np.where(spot, done, np.array(h.t_closed)))
+        deadline = arr.deadline
+        closed = ~np.isnan(t_closed)
+        late_open = ~closed & (deadline < T)
+        on_time = np.where(closed, t_closed <= deadline, np.where(late_open, False, np.nan))
+        names_t = np.array([t.name for t in self.params.issue_types])
+        names_c = np.array([c.name for c in self.params.channels] + ["none"])
+        unit_names = np.array([u.name for u in self.units] + ["finder"])
+        unit_of = np.where(spot, len(self.units), np.asarray(h.unit_of, dtype=np.int64))
+        level = np.where(spot, 0, np.asarray(h.level_reached, dtype=np.int64))
+        reported = ~np.isnan(clip(arr.t_reported))
+        status = np.where(closed, "closed", np.where(reported, "open", "unreported"))
+        return {
+            "issue_id": np.arange(arr.n),
+            "type": names_t[arr.type],
+            "grid": arr.grid, "village": arr.village, "town": arr.town, "household": arr.household,
+            "channel": names_c[arr.channel],
+            "t_occurred_h": clip(arr.t_occurred),
+            "t_discovered_h": clip(arr.t_discovered),
+            "t_reported_h": clip(arr.t_reported),
+            "t_consulted_h": clip(arr.t_consulted),
+            "t_dispatched_h": clip(arr.t_dispatched),
+            "t_started_h": clip(t_started),
+            "t_handled_h": clip(t_handled),
+            "t_fed_back_h": clip(t_fb),
+            "t_verified_h": clip(t_ver),
+            "t_closed_h": t_closed,
+            "deadline_h": np.where(np.isfinite(deadline), deadline, np.nan),
+            "on_time": on_time,
+            "status": status,
+            "level_reached": np.array(LEVELS)[level],
+            "handler": np.where(unit_of >= 0, unit_names[unit_of], ""),
+            "escalations": np.where(spot, 0, np.asarray(h.escalations, dtype=np.int64)).astype(np.int16),
+            "reworks": np.where(spot, 0, np.asarray(h.reworks, dtype=np.int64)).astype(np.int16),
+            "breached": np.asarray(h.breached, dtype=bool) & ~spot,
+            "on_spot": spot,
+            "queue_wait_h": np.where(spot, 0.0, np.array(h.wait)),
+        }
+
+
+def run_model(params: ModelParams, model_cls: type[GovernanceModel] | None = None) -> RunResult:
+    """Build and run one model. The class is chosen from the parameters unless given."""
+    return (model_cls or GovernanceModel)(params).run()

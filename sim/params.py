@@ -1,0 +1,378 @@
+"""Validated, frozen model parameters.
+
+Everything the model reads comes from a :class:`ModelParams`. It is built from a plain
+nested dict (what Hydra resolves, or what an outside experiment tool passes) by
+:func:`params_from_dict`, which rejects unknown keys and out-of-range values with a
+:class:`~sim.errors.ConfigError` naming the dotted key and what is allowed.
+
+Units are in the names: ``_h`` hours, ``_days`` days, ``_km2`` square kilometres,
+``p_`` a probability in [0, 1], ``rate_per_..._per_...`` a rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import math
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+LEVELS = ("grid", "village", "town", "district")
+"""The handling ladder, lowest first. Index = level number used inside the model."""
+
+DISTS = ("exponential", "lognormal", "deterministic")
+DISCIPLINES = ("fifo", "severity", "time_left")
+ESCALATION_RULES = ("step", "direct")
+CHANNEL_KINDS = ("instant", "rounds", "poisson")
+
+
+def _check(cond: bool, key: str, msg: str) -> None:
+    if not cond:
+        raise ConfigError(key, msg)
+
+
+def _meta(lo: float | None = None, hi: float | None = None, choices: tuple | None = None,
+          lo_open: bool = False) -> dict:
+    return {"lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open}
+
+
+def num(default: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False):
+    """A numeric field with bounds (inclusive unless ``lo_open``)."""
+    return field(default=default, metadata=_meta(lo, hi, lo_open=lo_open))
+
+
+def choice(default: str, choices: tuple):
+    return field(default=default, metadata=_meta(choices=choices))
+
+
+# --------------------------------------------------------------------------- leaves
+
+
+@dataclass(frozen=True)
+class DistParams:
+    """A non-negative duration distribution, in hours.
+
+    ``dist``: exponential (cv is 1 by definition), lognormal (by mean and cv) or
+    deterministic (always ``mean_h``). A mean of 0 makes the stage instant.
+    """
+
+    dist: str = choice("deterministic", DISTS)
+    mean_h: float = num(0.0, lo=0.0)
+    cv: float = num(1.0, lo=0.0)
+
+
+@dataclass(frozen=True)
+class CalendarParams:
+    """Working time of a unit or service: ``always_on`` (24/7) or a daily window
+    ``[day_start_h, day_end_h)`` on the listed ``weekdays`` (0 = Monday)."""
+
+    always_on: bool = False
+    day_start_h: float = num(8.5, lo=0.0, hi=24.0)
+    day_end_h: float = num(17.5, lo=0.0, hi=24.0)
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+
+
+@dataclass(frozen=True)
+class IssueTypeParams:
+    """One class of problem in the catalogue.
+
+    ``rate_per_1000_residents_per_year`` occurrences; ``visibility`` scales every
+    channel's detection; ``min_close_level`` is the lowest level that may close it;
+    ``handling`` the crew time at grid level (other levels scale it);
+    ``time_limit_wh`` the deadline in working hours of the office calendar, counted
+    from registration; ``severity`` orders the ``severity`` queue discipline (higher
+    first); ``p_on_spot_fix`` the chance a patrolling finder fixes it at once;
+    ``dur_on_spot_h`` how long that takes; ``p_rework`` the chance verification fails;
+    ``needs_consultation`` whether the management team must consult (会商) first;
+    ``trade`` the work-team trade that owns it.
+    """
+
+    name: str = "issue"
+    rate_per_1000_residents_per_year: float = num(100.0, lo=0.0)
+    visibility: float = num(1.0, lo=0.0, hi=1.0)
+    min_close_level: str = choice("grid", LEVELS)
+    handling: DistParams = field(default_factory=lambda: DistParams("exponential", 2.0, 1.0))
+    time_limit_wh: float = num(40.0, lo=0.0, lo_open=True)
+    severity: int = num(1, lo=0)
+    p_on_spot_fix: float = num(0.0, lo=0.0, hi=1.0)
+    dur_on_spot_h: float = num(0.25, lo=0.0)
+    p_rework: float = num(0.0, lo=0.0, hi=1.0)
+    needs_consultation: bool = False
+    trade: str = "general"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelParams:
+    """A discovery channel.
+
+    ``kind``: ``instant`` (discovered when it occurs), ``rounds`` (periodic rounds every
+    ``period_h`` starting at ``first_round_h`` of day 0, each finding a given issue with
+    probability ``p_detect_per_round`` × visibility) or ``poisson`` (found after an
+    exponential delay at ``rate_per_day`` × visibility). ``report_delay`` runs from
+    discovery to registration; ``on_calendar`` channels only register during the
+    service-point calendar. ``enters_at`` is the level where the report is registered
+    (12345 enters at district). ``can_fix_on_spot``: finders may fix minor issues at once.
+    """
+
+    name: str = "channel"
+    enabled: bool = True
+    kind: str = choice("poisson", CHANNEL_KINDS)
+    period_h: float = num(24.0, lo=0.0, lo_open=True)
+    first_round_h: float = num(9.0, lo=0.0)
+    p_detect_per_round: float = num(0.5, lo=0.0, hi=1.0)
+    rate_per_day: float = num(0.1, lo=0.0)
+    report_delay: DistParams = field(default_factory=DistParams)
+    on_calendar: bool = False
+    enters_at: str = choice("grid", LEVELS)
+    can_fix_on_spot: bool = False
+
+
+@dataclass(frozen=True)
+class LevelParams:
+    """Handling units at one level of the ladder (one unit per grid / village / town,
+    one for the district).
+
+    ``crews`` per unit work in parallel; ``discipline`` orders the queue;
+    ``dur_multiplier`` scales the issue type's handling time at this level;
+    ``p_fail_attempt`` is the chance an attempt here ends without closing the issue
+    (it is then escalated); ``calendar`` the unit's working time.
+    """
+
+    crews: int = num(1, lo=1)
+    discipline: str = choice("fifo", DISCIPLINES)
+    dur_multiplier: float = num(1.0, lo=0.0, lo_open=True)
+    p_fail_attempt: float = num(0.0, lo=0.0, hi=1.0)
+    calendar: CalendarParams = field(default_factory=CalendarParams)
+
+
+@dataclass(frozen=True)
+class LevelsParams:
+    grid: LevelParams = field(default_factory=LevelParams)
+    village: LevelParams = field(default_factory=LevelParams)
+    town: LevelParams = field(default_factory=LevelParams)
+    district: LevelParams = field(default_factory=lambda: LevelParams(crews=4))
+
+    def by_index(self, i: int) -> LevelParams:
+        return getattr(self, LEVELS[i])
+
+
+@dataclass(frozen=True)
+class EscalationParams:
+    """How issues move up the ladder.
+
+    ``rule``: ``step`` (grid → village → town → district, one hand-over per step) or
+    ``direct`` (fused nets: anything the grid or village cannot close goes straight to
+    the town linkage centre, which passes it to the capable level). ``breach_fraction``:
+    an issue still waiting in a queue when this fraction of its time limit has passed
+    is escalated once (null disables). ``handover`` is the delay of each hand-over.
+    """
+
+    rule: str = choice("step", ESCALATION_RULES)
+    breach_fraction: float | None = num(None, lo=0.0, lo_open=True)
+    handover: DistParams = field(default_factory=lambda: DistParams("deterministic", 1.0, 0.0))
+
+
+@dataclass(frozen=True)
+class LifecycleParams:
+    """Delays of the bookkeeping stages of the closed loop (hours).
+
+    ``register``: report → case registered and classified; ``consultation``: the
+    management team's 会商 for types that need it; ``hotline_dispatch``: the
+    district platform passing a 12345 ticket down; ``feedback``: handled → fed back;
+    ``verify``: fed back → verified (then closed, or sent back as rework).
+    """
+
+    register: DistParams = field(default_factory=DistParams)
+    consultation: DistParams = field(default_factory=lambda: DistParams("lognormal", 24.0, 0.5))
+    hotline_dispatch: DistParams = field(default_factory=lambda: DistParams("exponential", 4.0, 1.0))
+    feedback: DistParams = field(default_factory=DistParams)
+    verify: DistParams = field(default_factory=DistParams)
+
+
+@dataclass(frozen=True)
+class WorldParams:
+    """The synthetic district: ``towns`` × ``villages_per_town`` villages, each split
+    into ``grids_per_village`` micro-grids of ``households_per_grid`` households of
+    ``persons_per_household`` people on average (drawn Poisson around it)."""
+
+    towns: int = num(1, lo=1)
+    villages_per_town: int = num(1, lo=1)
+    grids_per_village: int = num(1, lo=1)
+    households_per_grid: int = num(250, lo=1)
+    persons_per_household: float = num(2.5, lo=1.0)
+    grid_area_km2: float = num(1.0, lo=0.0, lo_open=True)
+    share_aged_60plus: float = num(0.4, lo=0.0, hi=1.0)
+    p_party_member: float = num(0.08, lo=0.0, hi=1.0)
+    p_app_user_under60: float = num(0.8, lo=0.0, hi=1.0)
+    p_app_user_60plus: float = num(0.3, lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class RunParams:
+    """Simulated span. ``horizon_days`` simulated; KPIs cover issues reported after
+    ``warmup_days``. Day 0 starts at midnight of ``start_date`` (ISO date)."""
+
+    horizon_days: float = num(365.0, lo=0.0, lo_open=True)
+    warmup_days: float = num(0.0, lo=0.0)
+    start_date: str = "2025-01-06"
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Every parameter of one run."""
+
+    scenario: str = "custom"
+    seed: int = num(0, lo=0)
+    run: RunParams = field(default_factory=RunParams)
+    world: WorldParams = field(default_factory=WorldParams)
+    issue_types: tuple[IssueTypeParams, ...] = (IssueTypeParams(),)
+    channels: tuple[ChannelParams, ...] = (ChannelParams(name="instant", kind="instant"),)
+    levels: LevelsParams = field(default_factory=LevelsParams)
+    escalation: EscalationParams = field(default_factory=EscalationParams)
+    lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
+    office_calendar: CalendarParams = field(default_factory=CalendarParams)
+    service_calendar: CalendarParams = field(default_factory=CalendarParams)
+    validation: dict | None = None
+    """Set by :mod:`sim.validation`: ``{"kind": "mmc"|"jackson", "knobs": {...}}``."""
+
+    @property
+    def horizon_h(self) -> float:
+        return self.run.horizon_days * 24.0
+
+    @property
+    def warmup_h(self) -> float:
+        return self.run.warmup_days * 24.0
+
+
+# --------------------------------------------------------------------------- builder
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str, meta: dict) -> Any:
+    """Convert ``value`` to annotation ``tp`` or raise ConfigError naming ``key``."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], key, meta)
+    if dataclasses.is_dataclass(tp):
+        if isinstance(value, tp):
+            return value
+        if not isinstance(value, dict):
+            raise ConfigError(key, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}")
+        return _build(tp, value, key)
+    if origin is tuple:
+        (item_tp, *_rest) = typing.get_args(tp)
+        if isinstance(value, dict):  # a mapping name -> entry, as YAML groups compose best
+            items = []
+            for name, v in value.items():
+                v = dict(v or {})
+                v.setdefault("name", name)
+                items.append(v)
+            value = items
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(key, "must be a list")
+        return tuple(_coerce(v, item_tp, f"{key}[{i}]", {}) for i, v in enumerate(value))
+    if tp is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(key, "must be a mapping")
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
+            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        value = int(value)
+    elif tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(key, f"must be a finite number, got {value!r}")
+    elif tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(key, f"must be a string, got {value!r}")
+    choices = meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ConfigError(key, f"must be one of {', '.join(choices)}; got {value!r}")
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None:
+        if meta.get("lo_open") and not value > lo:
+            raise ConfigError(key, f"must be > {lo:g}, got {value!r}")
+        if value < lo:
+            raise ConfigError(key, f"must be >= {lo:g}, got {value!r}")
+    if hi is not None and value > hi:
+        raise ConfigError(key, f"must be <= {hi:g}, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
+        raise ConfigError(key, f"unknown key; allowed: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        key = f"{prefix}.{name}" if prefix else name
+        kwargs[name] = _coerce(value, hints[name], key, dict(fields[name].metadata))
+    obj = cls(**kwargs)
+    _validate(obj, prefix)
+    return obj
+
+
+def _validate(obj: Any, prefix: str) -> None:
+    """Cross-field checks that a single field's bounds cannot express."""
+    p = (prefix + ".") if prefix else ""
+    if isinstance(obj, CalendarParams) and not obj.always_on:
+        _check(obj.day_end_h > obj.day_start_h, p + "day_end_h", "must be later than day_start_h")
+        _check(len(obj.weekdays) > 0 and all(0 <= d <= 6 for d in obj.weekdays),
+               p + "weekdays", "must list weekdays 0 (Monday) .. 6 (Sunday), at least one")
+        _check(len(set(obj.weekdays)) == len(obj.weekdays), p + "weekdays", "must not repeat a day")
+    if isinstance(obj, DistParams) and obj.dist == "lognormal":
+        _check(obj.mean_h == 0 or obj.cv > 0, p + "cv", "must be > 0 for a lognormal with mean > 0")
+    if isinstance(obj, RunParams):
+        _check(obj.warmup_days < obj.horizon_days, p + "warmup_days",
+               f"must be shorter than run.horizon_days ({obj.horizon_days:g})")
+        try:
+            _dt.date.fromisoformat(obj.start_date)
+        except ValueError:
+            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {obj.start_date!r}") from None
+    if isinstance(obj, ModelParams):
+        _check(len(obj.issue_types) > 0, "issue_types", "must list at least one issue type")
+        names = [t.name for t in obj.issue_types]
+        _check(len(set(names)) == len(names), "issue_types", "names must be unique")
+        _check(any(c.enabled for c in obj.channels), "channels", "at least one channel must be enabled")
+
+
+def params_from_dict(data: dict) -> ModelParams:
+    """Build and validate :class:`ModelParams` from a plain nested dict.
+
+    A ``mmc`` or ``jackson`` block (validation scenarios) is first translated into
+    ordinary parameters by :mod:`sim.validation`.
+    """
+    from .validation import expand_validation_blocks
+
+    data = expand_validation_blocks(dict(data))
+    return _build(ModelParams, data, "")
+
+
+def params_to_dict(params: Any) -> Any:
+    """The inverse of :func:`params_from_dict`: plain dicts and lists (for manifests)."""
+    if dataclasses.is_dataclass(params):
+        return {f.name: params_to_dict(getattr(params, f.name)) for f in dataclasses.fields(params)}
+    if isinstance(params, (list, tuple)):
+        return [params_to_dict(v) for v in params]
+    return params

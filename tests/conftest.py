@@ -1,0 +1,38 @@
+"""Shared helpers: running the CLI as a user would, and small parameter sets."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python run.py ARGS`` from the repo root, capturing output."""
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([sys.executable, "run.py", *args], cwd=ROOT, capture_output=True, text=True,
+                          env=e, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+SCEN = ROOT / "scenarios"
+
+
+def scenario_params(name: str, days: float) -> dict:
+    """A shipped scenario's YAML as a plain dict, with a shorter horizon."""
+    import yaml
+
+    d = yaml.safe_load((SCEN / f"{name}.yaml").read_text())
+    d["run"] = {"horizon_days": days, "warmup_days": days / 10}
+    return d
