@@ -64,10 +64,10 @@ class WorkCalendar:
         wk = math.floor(w_total / self.week_work_h)
         x = w_total - wk * self.week_work_h
         if finish:
+            if x <= 0.0 and w_total > 0.0:  # exactly a week's work: ends in the previous week
+                wk -= 1
+                x += self.week_work_h
             i = bisect.bisect_left(self._c1, x)
-            if i == len(self._c1):
-                wk, i = wk + 1, 0
-                x -= self.week_work_h
         else:
             i = bisect.bisect_right(self._c1, x)
             if i == len(self._c1):
@@ -107,6 +107,10 @@ class WorkCalendar:
             return w_total.copy()
         wk = np.floor(w_total / self.week_work_h)
         x = w_total - wk * self.week_work_h
+        if finish:  # exactly a week's work ends in the previous week
+            back = (x <= 0.0) & (w_total > 0.0)
+            wk = wk - back
+            x = np.where(back, x + self.week_work_h, x)
         i = np.searchsorted(self._c1a, x, side="left" if finish else "right")
         wrap = i == len(self._c1a)
         wk = wk + wrap

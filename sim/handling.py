@@ -41,7 +41,10 @@ class Handling:
     """Runs the issues of ``arr`` through ``units`` (indexed ``unit_offset[level] + geo``)."""
 
     def __init__(self, params: ModelParams, arr: Arrivals, units: list[HandlingUnit],
-                 unit_offset: list[int], streams: Streams, breach_t: np.ndarray | None):
+                 unit_offset: list[int], streams: Streams, breach_t: np.ndarray | None,
+                 travel_h: np.ndarray | None = None, rework_scale: float = 1.0):
+        """``travel_h[i, L]``: crew travel time (round trip, hours) added to the first
+        attempt at level L; ``rework_scale`` multiplies every type's ``p_rework``."""
         self.p = params
         self.arr = arr
         self.units = units
@@ -54,7 +57,7 @@ class Handling:
         self.offset = unit_offset
         self.deadline = arr.deadline.tolist()
         self.severity = [t.severity for t in types]
-        self.p_rework = [t.p_rework for t in types]
+        self.p_rework = [min(1.0, t.p_rework * rework_scale) for t in types]
         self.handling_dist = [t.handling for t in types]
         # first-attempt handling time at each level, from per-issue uniforms (CRN)
         mults = np.array([params.levels.by_index(L).dur_multiplier for L in range(4)])
@@ -63,6 +66,8 @@ class Handling:
             sel = arr.type == k
             if sel.any():
                 dur0[sel] = quantile(t.handling, arr.u_handle[sel], mults[None, :])
+        if travel_h is not None:
+            dur0 += travel_h
         self.dur0 = dur0.tolist()
         self.u_fail = arr.u_fail.tolist()
         self.u_rework = arr.u_rework.tolist()
@@ -92,6 +97,7 @@ class Handling:
         self.t_verified = [NAN] * n
         self.t_closed = [NAN] * n
         self.unit_of = [-1] * n
+        self.crew_of = [-1] * n  # crew slot of the current attempt
         self.pending = [-1] * n
         self.waiting = [False] * n
         self.token = [0] * n
@@ -155,6 +161,9 @@ class Handling:
             dur = self.dur0[i][L]
         unit.attempts += 1
         unit.busy_crew_h += dur
+        slot = unit.slots.pop()
+        self.crew_of[i] = slot
+        unit.slot_busy_h[slot] += dur
         self.attempt_start[i] = s
         fin = s + dur if unit.always_on else unit.calendar.add(s, dur)
         self.loop.schedule(fin, END, i)
@@ -162,6 +171,7 @@ class Handling:
     def on_end(self, t: float, i: int, _tok: int) -> None:
         u = self.unit_of[i]
         unit = self.units[u]
+        unit.slots.append(self.crew_of[i])
         j = unit.pop_valid(self.token, self.waiting) if unit.qlen else -1
         if j >= 0:
             self.waiting[j] = False

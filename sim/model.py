@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from . import dists
 from .handling import Handling
-from .occurrence import Arrivals, draw_arrivals
-from .params import LEVELS, ModelParams
+from .occurrence import Arrivals, ArrivalMods, draw_arrivals
+from .params import LEVELS, TRADES, ModelParams
 from .rng import Streams
+from .teams import Teams, build_teams, channel_modifiers, coverage_15min, unit_bases
 from .units import HandlingUnit, LinkageCentre
-from .world import World, build_regular_world
+from .world import World, build_world
 
 
 @dataclass
@@ -53,16 +55,15 @@ class GovernanceModel(mesa.Model):
         # Mesa's own generator is seeded from a named child stream and never used for
         # model draws (all draws come from self.streams).
         super().__init__(rng=self.streams["mesa"])
-        self.weekday0 = _dt.date.fromisoformat(params.run.start_date).weekday()
-        self.world: World = self.build_world()
+        self.start_date = _dt.date.fromisoformat(params.run.start_date)
+        self.weekday0 = self.start_date.weekday()
+        self.world: World = build_world(params, self.streams["world"])
+        self.teams: Teams = build_teams(self, params, self.world, self.streams["teams"])
         self.units, self.unit_offset = self._build_units()
         self.centres = [LinkageCentre(self, 2, t) for t in range(self.world.n_towns)] + [LinkageCentre(self, 3, 0)]
         self.timings_s = {"build": time.perf_counter() - t0}
 
     # ---------------------------------------------------------------- construction
-    def build_world(self) -> World:
-        return build_regular_world(self.params.world, self.streams["world"])
-
     def _build_units(self) -> tuple[list[HandlingUnit], list[int]]:
         w = self.world
         counts = [w.n_grids, w.n_villages, w.n_towns, 1]
@@ -74,26 +75,69 @@ class GovernanceModel(mesa.Model):
             crews = self.unit_crews(L, n)
             for g in range(n):
                 u = HandlingUnit(self, L, g, lp, self.weekday0)
-                u.crews = u.free = int(crews[g])
+                u.set_crews(int(crews[g]))
                 units.append(u)
         return units, offset
 
     def unit_crews(self, level: int, n: int) -> np.ndarray:
-        """Crews per unit at ``level``: the level's ``crews`` (subclasses size them from teams)."""
+        """Crews per unit at ``level``. With teams, a grid unit has one crew per work-team
+        member and a village unit ``management_case_share`` of its management members
+        (at least one each); otherwise the level's ``crews``."""
+        tp, tm = self.params.teams, self.teams
+        if level == 0 and tp.work_total > 0:
+            return np.maximum(1, tm.work)
+        if level == 1 and tp.management_total > 0:
+            mv = np.bincount(self.world.grid_village, weights=tm.management, minlength=n)
+            return np.maximum(1, np.round(mv * tp.management_case_share)).astype(np.int64)
         return np.full(n, self.params.levels.by_index(level).crews)
 
-    def channel_modifiers(self) -> dict:
-        """Per-grid multipliers of channel parameters (none in the core world)."""
-        return {}
+    def arrival_mods(self) -> ArrivalMods:
+        """How teams, population and geography modify discovery, fixes and dispatch."""
+        p, w, tm = self.params, self.world, self.teams
+        n_t = len(p.issue_types)
+        scale = np.full((w.n_grids, n_t), 0.5 + p.teams.training_level)
+        if p.teams.work_total > 0:  # 一员多能: a finder fixes a trade's issue only with that skill
+            for k, t in enumerate(p.issue_types):
+                if t.trade in TRADES:
+                    scale[:, k] *= tm.skill_share[:, TRADES.index(t.trade)]
+        consult = None
+        if p.teams.management_total > 0:
+            dens = tm.management / w.grid_area_km2
+            consult = np.clip(p.teams.consultation_ref_management_per_km2 / np.maximum(dens, 1e-9), 0.25, 4.0)
+        route = None if p.fusion.enabled else self._village_committee_route
+        return ArrivalMods(channel=channel_modifiers(p, w, tm), on_spot_scale=scale, consult_scale=consult,
+                           route_delay=route, start_date=self.start_date)
 
-    def route_delay(self):
-        """Extra dispatch route (none in the core world)."""
-        return None
+    def _village_committee_route(self, t: np.ndarray, grid: np.ndarray, rng: np.random.Generator):
+        """Nets not fused: reports pass through the village committee (relay delay); a
+        share is lost and re-reported later."""
+        f = self.params.fusion
+        n = len(t)
+        relay = dists.sample(f.relay, rng, n)
+        lost = rng.random(n) < f.p_loss
+        again = dists.sample(f.rereport, rng, n)
+        return t + relay + np.where(lost, again, 0.0), lost
+
+    def travel_hours(self, arr: Arrivals) -> np.ndarray | None:
+        """Round-trip crew travel (hours) from each level's base to the issue: e-bike for
+        grid and village crews, car for town and district."""
+        bases = unit_bases(self.world)
+        if bases is None:
+            return None
+        wp = self.params.world
+        xy = self.world.household_xy[arr.household]
+        geo = [arr.grid, arr.village, arr.town, np.zeros(arr.n, dtype=np.int64)]
+        speed = [wp.speed_ebike_kmh, wp.speed_ebike_kmh, wp.speed_car_kmh, wp.speed_car_kmh]
+        out = np.empty((arr.n, 4))
+        for L in range(4):
+            b = bases[L][geo[L]]
+            out[:, L] = 2.0 * np.hypot(*(xy - b).T) * wp.detour_factor / speed[L]
+        return out
 
     # ---------------------------------------------------------------- running
     def draw(self) -> Arrivals:
-        return draw_arrivals(self.params, self.world, self.streams, self.channel_modifiers(),
-                             self.weekday0, self.route_delay())
+        """All issues of the run up to their first handling unit (vectorised)."""
+        return draw_arrivals(self.params, self.world, self.streams, self.weekday0, self.arrival_mods())
 
     def breach_times(self, arr: Arrivals) -> np.ndarray | None:
         frac = self.params.escalation.breach_fraction
@@ -110,7 +154,8 @@ class GovernanceModel(mesa.Model):
         t0 = time.perf_counter()
         arr = self.draw()
         t1 = time.perf_counter()
-        h = Handling(p, arr, self.units, self.unit_offset, self.streams, self.breach_times(arr))
+        h = Handling(p, arr, self.units, self.unit_offset, self.streams, self.breach_times(arr),
+                     self.travel_hours(arr), 1.5 - p.teams.training_level)
         t2 = time.perf_counter()
         h.run(p.horizon_h)
         t3 = time.perf_counter()
@@ -130,7 +175,10 @@ class GovernanceModel(mesa.Model):
 
     def structure(self) -> dict:
         s = self.world.structure()
-        s.update({"management_team": 0, "work_team": 0, "volunteer_team": 0, "service_points": 0})
+        s.update(self.teams.totals())
+        s["service_points"] = int(self.world.n_grids)  # one per grid (一网一点)
+        s["coverage_15min"] = coverage_15min(self.params, self.world)
+        s["partition_quality"] = self.world.partition_quality
         s["units"] = {LEVELS[L]: int(sum(1 for u in self.units if u.level == L)) for L in range(4)}
         s["crews"] = {LEVELS[L]: int(sum(u.crews for u in self.units if u.level == L)) for L in range(4)}
         return s
@@ -199,6 +247,7 @@ class GovernanceModel(mesa.Model):
             "escalations": np.where(spot, 0, np.asarray(h.escalations, dtype=np.int64)).astype(np.int16),
             "reworks": np.where(spot, 0, np.asarray(h.reworks, dtype=np.int64)).astype(np.int16),
             "breached": np.asarray(h.breached, dtype=bool) & ~spot,
+            "lost": arr.lost,
             "on_spot": spot,
             "queue_wait_h": np.where(spot, 0.0, np.array(h.wait)),
         }

@@ -20,6 +20,7 @@ policy change never shifts another process's draws.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ class Arrivals:
     u_handle: np.ndarray  # (n, 4): uniforms for the first attempt at each level
     u_fail: np.ndarray  # (n, 4): uniforms for failure of that attempt
     u_rework: np.ndarray  # (n,): uniform for the first verification
+    lost: np.ndarray  # (n,): report lost once on the village-committee route (fusion off)
 
     @property
     def n(self) -> int:
@@ -131,13 +133,48 @@ def _geometric_rounds(t: np.ndarray, cg: ChannelGrid, grid: np.ndarray, q: np.nd
     return np.where(q > 0.0, t1 + extra * P, NO_TIME)
 
 
-def draw_arrivals(params: ModelParams, world: World, streams: Streams,
-                  channel_mods: dict | None = None, weekday0: int = 0,
-                  route_delay: Callable | None = None) -> Arrivals:
-    """Draw all issues of the run and their path up to the first handling unit.
+@dataclass
+class ArrivalMods:
+    """How the world and the teams modify the pre-handling stages (all optional).
 
-    ``route_delay(t_dispatch, grid, rng) -> t_dispatch'`` optionally adds the route through
-    the village committee when the nets are not fused."""
+    ``channel``: per-grid channel multipliers (:func:`channel_grid_params`);
+    ``on_spot_scale[g, k]``: multiplier of type k's on-the-spot fix chance in grid g;
+    ``consult_scale[g]``: multiplier of the consultation delay; ``route_delay(t, grid,
+    rng) -> (t', lost)``: the route through the village committee when nets are not fused;
+    ``start_date``: calendar date of t = 0 (for the 10th/20th service days).
+    """
+
+    channel: dict | None = None
+    on_spot_scale: np.ndarray | None = None
+    consult_scale: np.ndarray | None = None
+    route_delay: Callable | None = None
+    start_date: _dt.date | None = None
+
+
+def service_day_clock(start: _dt.date, boost: float, horizon_h: float):
+    """Cumulative rate multiplier G(t) (hours) that is ``boost`` on the 10th and 20th of
+    each month and 1 otherwise, with its inverse; an exponential delay E at base rate r
+    then ends at G⁻¹(G(t) + E / r)."""
+    n_days = int(horizon_h // 24) + 800
+    mult = np.array([boost if (start + _dt.timedelta(days=d)).day in (10, 20) else 1.0 for d in range(n_days)])
+    knots_t = np.arange(n_days + 1) * 24.0
+    knots_g = np.concatenate(([0.0], np.cumsum(mult * 24.0)))
+
+    def G(t: np.ndarray) -> np.ndarray:
+        return np.where(t <= knots_t[-1], np.interp(t, knots_t, knots_g), knots_g[-1] + (t - knots_t[-1]))
+
+    def G_inv(g: np.ndarray) -> np.ndarray:
+        return np.where(g <= knots_g[-1], np.interp(g, knots_g, knots_t), knots_t[-1] + (g - knots_g[-1]))
+
+    return G, G_inv
+
+
+def draw_arrivals(params: ModelParams, world: World, streams: Streams, weekday0: int = 0,
+                  mods: ArrivalMods | None = None) -> Arrivals:
+    """Draw all issues of the run and their path up to the first handling unit."""
+    mods = mods or ArrivalMods()
+    channel_mods = mods.channel
+    route_delay = mods.route_delay
     types = params.issue_types
     typ, household, t_occ = _occur(params, world, streams["occurrence"])
     n = len(t_occ)
@@ -161,8 +198,12 @@ def draw_arrivals(params: ModelParams, world: World, streams: Streams,
             cand = _geometric_rounds(t_occ, cg, grid, cg.p_round[grid] * vis, u)
         else:
             r = cg.rate_per_h[grid] * vis
-            with np.errstate(divide="ignore"):
-                cand = np.where(r > 0, t_occ - np.log1p(-u) / np.where(r > 0, r, 1.0), NO_TIME)
+            e = -np.log1p(-u) / np.where(r > 0, r, 1.0)
+            if ch.service_day_boost != 1.0 and mods.start_date is not None:
+                G, G_inv = service_day_clock(mods.start_date, ch.service_day_boost, params.horizon_h)
+                cand = np.where(r > 0, G_inv(G(t_occ) + e), NO_TIME)
+            else:
+                cand = np.where(r > 0, t_occ + e, NO_TIME)
         win = cand < best
         best = np.where(win, cand, best)
         best_ch = np.where(win, c, best_ch)
@@ -173,6 +214,8 @@ def draw_arrivals(params: ModelParams, world: World, streams: Streams,
     u_spot = streams["on_spot"].random(n)
     can_fix = np.array([ch.can_fix_on_spot for ch in params.channels] + [False])[best_ch]
     p_spot = np.array([t.p_on_spot_fix for t in types])[typ]
+    if mods.on_spot_scale is not None:
+        p_spot = p_spot * mods.on_spot_scale[grid, typ]
     on_spot = found & can_fix & (u_spot < p_spot)
     dur_spot = np.array([t.dur_on_spot_h for t in types])[typ]
     t_spot_done = np.where(on_spot, t_disc + dur_spot, NO_TIME)
@@ -197,7 +240,8 @@ def draw_arrivals(params: ModelParams, world: World, streams: Streams,
     u_reg, u_con, u_hot = lrng.random(n), lrng.random(n), lrng.random(n)
     t_reg = t_rep + dists.quantile(lc.register, u_reg)
     needs = np.array([t.needs_consultation for t in types])[typ] & ~on_spot
-    t_con = np.where(needs, t_reg + dists.quantile(lc.consultation, u_con), NO_TIME)
+    c_scale = 1.0 if mods.consult_scale is None else mods.consult_scale[grid]
+    t_con = np.where(needs, t_reg + dists.quantile(lc.consultation, u_con, c_scale), NO_TIME)
     t_disp = np.where(needs, t_con, t_reg)
     min_level = np.array([LEVELS.index(t.min_close_level) for t in types], dtype=np.int8)[typ]
     enters = np.array([LEVELS.index(ch.enters_at) for ch in params.channels] + [0], dtype=np.int8)[best_ch]
@@ -217,8 +261,11 @@ def draw_arrivals(params: ModelParams, world: World, streams: Streams,
     u_hand = erng.random((n, 3))
     hand = dists.quantile(params.escalation.handover, u_hand)
     hand_total = np.where(np.arange(3)[None, :] < hops[:, None], hand, 0.0).sum(axis=1)
+    lost = np.zeros(n, dtype=bool)
     if route_delay is not None:
-        t_disp = np.where(from_top, t_disp, route_delay(t_disp, grid, streams["escalation"]))
+        t_relay, lost = route_delay(t_disp, grid, streams["escalation"])
+        t_disp = np.where(from_top, t_disp, t_relay)
+        lost = lost & ~from_top & ~on_spot
     t_arrive = t_disp + hand_total
 
     office = WorkCalendar(params.office_calendar, weekday0)
@@ -244,6 +291,6 @@ def draw_arrivals(params: ModelParams, world: World, streams: Streams,
         t_arrive=t_arrive, first_level=first_level,
         pre_escalations=np.where(on_spot | never, 0, hops).astype(np.int16),
         on_spot=on_spot, t_on_spot_done=t_spot_done, deadline=deadline,
-        u_handle=u_handle, u_fail=u_fail, u_rework=u_rework,
+        u_handle=u_handle, u_fail=u_fail, u_rework=u_rework, lost=lost & found,
     )
 

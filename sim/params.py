@@ -28,6 +28,10 @@ DISTS = ("exponential", "lognormal", "deterministic")
 DISCIPLINES = ("fifo", "severity", "time_left")
 ESCALATION_RULES = ("step", "direct")
 CHANNEL_KINDS = ("instant", "rounds", "poisson")
+CHANNEL_DRIVERS = ("none", "work_team", "management_team", "volunteer_team", "household_heads",
+                   "party_members", "app_users", "service_point", "propensity")
+MAP_SOURCES = ("regular", "synthetic", "geojson")
+TRADES = ("cleaning", "river", "road", "forestry", "safety")
 
 
 def _check(cond: bool, key: str, msg: str) -> None:
@@ -117,6 +121,15 @@ class ChannelParams:
     discovery to registration; ``on_calendar`` channels only register during the
     service-point calendar. ``enters_at`` is the level where the report is registered
     (12345 enters at district). ``can_fix_on_spot``: finders may fix minor issues at once.
+
+    ``driver`` ties the channel to the world: team-driven rounds find an issue with
+    probability × coverage, coverage = min(1, members × ``coverage_km2_per_member`` / grid
+    area) (household heads: min(1, visits / assigned households)); ``party_members``,
+    ``app_users``, ``service_point`` (walking distance) and ``propensity`` scale a
+    continuous rate by the grid's value relative to the district mean, and every
+    resident-driven channel by the village's reporting propensity.
+    ``round_duration_h``: staff time per round (workload). ``service_day_boost``
+    multiplies a continuous rate on the 10th and 20th of each month (service days).
     """
 
     name: str = "channel"
@@ -130,6 +143,10 @@ class ChannelParams:
     on_calendar: bool = False
     enters_at: str = choice("grid", LEVELS)
     can_fix_on_spot: bool = False
+    driver: str = choice("none", CHANNEL_DRIVERS)
+    coverage_km2_per_member: float = num(1.0, lo=0.0)
+    round_duration_h: float = num(1.0, lo=0.0)
+    service_day_boost: float = num(1.0, lo=0.0)
 
 
 @dataclass(frozen=True)
@@ -196,9 +213,18 @@ class LifecycleParams:
 
 @dataclass(frozen=True)
 class WorldParams:
-    """The synthetic district: ``towns`` × ``villages_per_town`` villages, each split
-    into ``grids_per_village`` micro-grids of ``households_per_grid`` households of
-    ``persons_per_household`` people on average (drawn Poisson around it)."""
+    """The district.
+
+    ``map: regular``: ``towns`` × ``villages_per_town`` villages, each of
+    ``grids_per_village`` grids of ``households_per_grid`` households (validation and
+    small cases; no geometry). ``map: synthetic``: a generated island of ``towns`` towns
+    and ``villages`` villages, ``residents`` people, ``settled_area_km2``, partitioned into
+    grids by ``partition``. ``map: geojson``: village polygons and household points from
+    ``geojson_path`` (see :func:`sim.geo.load_geojson`). Household size is
+    1 + Poisson(``persons_per_household`` − 1). ``propensity_sigma``: lognormal spread of
+    villages' reporting propensity (places differ up to 3×, Liu et al. 2023).
+    Travel: straight distance × ``detour_factor`` at the mode's speed.
+    """
 
     towns: int = num(1, lo=1)
     villages_per_town: int = num(1, lo=1)
@@ -210,6 +236,73 @@ class WorldParams:
     p_party_member: float = num(0.08, lo=0.0, hi=1.0)
     p_app_user_under60: float = num(0.8, lo=0.0, hi=1.0)
     p_app_user_60plus: float = num(0.3, lo=0.0, hi=1.0)
+    map: str = choice("regular", MAP_SOURCES)
+    geojson_path: str = ""
+    villages: int = num(269, lo=1)
+    residents: int = num(680000, lo=1)
+    settled_area_km2: float = num(993.0, lo=0.0, lo_open=True)
+    island_aspect: float = num(4.5, lo=0.1)
+    village_area_sigma: float = num(0.35, lo=0.0)
+    propensity_sigma: float = num(0.35, lo=0.0)
+    detour_factor: float = num(1.3, lo=1.0)
+    speed_walk_kmh: float = num(4.5, lo=0.0, lo_open=True)
+    speed_ebike_kmh: float = num(15.0, lo=0.0, lo_open=True)
+    speed_car_kmh: float = num(30.0, lo=0.0, lo_open=True)
+    service_walk_decay_min: float = num(15.0, lo=0.0, lo_open=True)
+
+
+@dataclass(frozen=True)
+class PartitionParams:
+    """Micro-grids per village (see :mod:`sim.partition`): from ``by`` = ``area``
+    (``target_area_km2`` per grid) or ``households`` (``target_households`` per grid),
+    clamped to [``k_min``, ``k_max``]; with ``total_grids`` the district total is fixed."""
+
+    by: str = choice("area", ("area", "households"))
+    target_area_km2: float = num(1.0, lo=0.0, lo_open=True)
+    target_households: float = num(272.0, lo=0.0, lo_open=True)
+    k_min: int = num(3, lo=1)
+    k_max: int = num(5, lo=1)
+    total_grids: int | None = num(None, lo=1)
+
+
+@dataclass(frozen=True)
+class TeamParams:
+    """The three teams (一格多员) and household heads (户长制).
+
+    District totals are allocated to grids in proportion to households (largest
+    remainder). Grid handling units get one crew per work-team member; village units
+    ``management_case_share`` × the village's management members (at least one).
+    ``skills_per_member`` trades each work-team member can fix on the spot (一员多能, of
+    5 trades); ``training_level`` in [0, 1] scales on-the-spot fixes by (0.5 + level) and
+    rework by (1.5 − level). The consultation delay scales with
+    ``consultation_ref_management_per_km2`` over the grid's management members per km² (clamped to [0.25, 4]). Household heads:
+    one per ``households_per_head`` households, each visiting ``head_visits_per_round``
+    households per round.
+    """
+
+    management_total: int = num(0, lo=0)
+    work_total: int = num(0, lo=0)
+    volunteer_total: int = num(0, lo=0)
+    skills_per_member: int = num(2, lo=1, hi=5)
+    training_level: float = num(0.5, lo=0.0, hi=1.0)
+    management_case_share: float = num(0.2, lo=0.0, hi=1.0)
+    consultation_ref_management_per_km2: float = num(6.7, lo=0.0, lo_open=True)
+    household_heads: bool = False
+    households_per_head: float = num(12.0, lo=1.0)
+    head_visits_per_round: float = num(12.0, lo=0.0)
+
+
+@dataclass(frozen=True)
+class FusionParams:
+    """多网融合. ``enabled``: grid staff dispatch straight to the handling unit through the
+    linkage system. Off: grid reports go through the village committee, adding ``relay``
+    and losing a report with probability ``p_loss`` (it is then re-reported after
+    ``rereport``)."""
+
+    enabled: bool = True
+    relay: DistParams = field(default_factory=lambda: DistParams("lognormal", 24.0, 0.8))
+    p_loss: float = num(0.05, lo=0.0, hi=1.0)
+    rereport: DistParams = field(default_factory=lambda: DistParams("exponential", 72.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -230,6 +323,9 @@ class ModelParams:
     seed: int = num(0, lo=0)
     run: RunParams = field(default_factory=RunParams)
     world: WorldParams = field(default_factory=WorldParams)
+    partition: PartitionParams = field(default_factory=PartitionParams)
+    teams: TeamParams = field(default_factory=TeamParams)
+    fusion: FusionParams = field(default_factory=FusionParams)
     issue_types: tuple[IssueTypeParams, ...] = (IssueTypeParams(),)
     channels: tuple[ChannelParams, ...] = (ChannelParams(name="instant", kind="instant"),)
     levels: LevelsParams = field(default_factory=LevelsParams)
@@ -355,6 +451,17 @@ def _validate(obj: Any, prefix: str) -> None:
         names = [t.name for t in obj.issue_types]
         _check(len(set(names)) == len(names), "issue_types", "names must be unique")
         _check(any(c.enabled for c in obj.channels), "channels", "at least one channel must be enabled")
+        cnames = [c.name for c in obj.channels]
+        _check(len(set(cnames)) == len(cnames), "channels", "names must be unique")
+        _check(obj.fusion.enabled or obj.escalation.rule == "step", "escalation.rule",
+               "'direct' needs fused nets (fusion.enabled=true); with fusion off the only rule is 'step'")
+        _check(obj.partition.k_min <= obj.partition.k_max, "partition.k_min",
+               f"must be <= partition.k_max ({obj.partition.k_max})")
+        if obj.world.map == "geojson":
+            _check(bool(obj.world.geojson_path), "world.geojson_path", "must name a GeoJSON file when world.map=geojson")
+        if obj.world.map == "synthetic":
+            _check(obj.world.villages >= obj.world.towns, "world.villages",
+                   f"must be >= world.towns ({obj.world.towns})")
 
 
 def params_from_dict(data: dict) -> ModelParams:

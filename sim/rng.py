@@ -14,7 +14,7 @@ import numpy as np
 
 STREAMS = (
     "world", "occurrence", "channels", "report", "lifecycle", "handling",
-    "on_spot", "rework", "failure", "escalation", "verification", "mesa",
+    "on_spot", "rework", "failure", "escalation", "verification", "teams", "mesa",
 )
 """Every stream a run may use, in a fixed order (documented in the manifest)."""
 

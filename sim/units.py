@@ -42,6 +42,13 @@ class HandlingUnit(mesa.Agent):
         self.attempts = 0
         self.closed = 0
         self.busy_crew_h = 0.0  # crew working hours spent handling
+        self.set_crews(lp.crews)
+
+    def set_crews(self, crews: int) -> None:
+        """Size the unit: ``crews`` parallel servers, each a slot with its own busy hours."""
+        self.crews = self.free = int(crews)
+        self.slots = list(range(self.crews))
+        self.slot_busy_h = [0.0] * self.crews
 
     def push(self, key: float, seq: int, issue: int, token: int) -> None:
         if self.fifo:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import WorldParams
+from .params import ModelParams, WorldParams
 
 
 @dataclass
@@ -34,6 +34,18 @@ class World:
     resident_age60plus: np.ndarray
     resident_party: np.ndarray
     resident_app_user: np.ndarray
+    # geometry (None for the regular world): km
+    household_xy: np.ndarray | None = None
+    grid_box: np.ndarray | None = None
+    village_poly: list | None = None
+    service_point_xy: np.ndarray | None = None
+    grid_road_km: np.ndarray | None = None
+    village_propensity: np.ndarray | None = None
+    partition_quality: dict | None = None
+
+    @property
+    def has_geometry(self) -> bool:
+        return self.household_xy is not None
 
     @property
     def n_villages(self) -> int:
@@ -87,6 +99,73 @@ class World:
             "grid_area_km2": _stats(self.grid_area_km2),
             "grids_per_village": _stats(gpv),
         }
+
+
+def centroids(xy: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
+    """Mean point of each group (n, 2)."""
+    cnt = np.maximum(np.bincount(group, minlength=n), 1)
+    return np.column_stack([np.bincount(group, weights=xy[:, 0], minlength=n) / cnt,
+                            np.bincount(group, weights=xy[:, 1], minlength=n) / cnt])
+
+
+def place_service_points(xy: np.ndarray, household_grid: np.ndarray, n_grids: int) -> np.ndarray:
+    """One service point per grid, at the household nearest the grid's household centroid
+    (a medoid-like spot that is inside the settlement)."""
+    c = centroids(xy, household_grid, n_grids)
+    d = np.hypot(xy[:, 0] - c[household_grid, 0], xy[:, 1] - c[household_grid, 1])
+    order = np.lexsort((d, household_grid))
+    first = np.searchsorted(household_grid[order], np.arange(n_grids))
+    return xy[order[first]]
+
+
+def build_world(p: ModelParams, rng: np.random.Generator) -> World:
+    """The world the parameters ask for (``world.map``: regular, synthetic or geojson)."""
+    from .geo import load_geojson, synthetic_map
+    from .partition import grids_per_village, partition, quality
+
+    w = p.world
+    if w.map == "regular":
+        return build_regular_world(w, rng)
+    if w.map == "synthetic":
+        vm = synthetic_map(w.towns, w.villages, w.residents, w.persons_per_household, w.settled_area_km2,
+                           w.island_aspect, w.village_area_sigma, rng)
+    else:
+        vm = load_geojson(w.geojson_path)
+    n_v = len(vm.village_poly)
+    hh_v = np.bincount(vm.household_village, minlength=n_v)
+    pp = p.partition
+    k = grids_per_village(vm.village_area_km2, hh_v, pp.by,
+                          pp.target_area_km2 if pp.by == "area" else pp.target_households,
+                          pp.k_min, pp.k_max, pp.total_grids)
+    part = partition(vm.village_poly, vm.household_xy, vm.household_village, k)
+    n_g = len(part.grid_village)
+    # households keep the map's order (not the partition's): the same seed then places
+    # the same issues at the same households whatever the grid design (CRN)
+    hg = part.household_grid
+    xy = vm.household_xy
+    if vm.household_size is not None:
+        size = vm.household_size
+        res_h = np.repeat(np.arange(len(hg)), size)
+        n_r = len(res_h)
+        old = rng.random(n_r) < w.share_aged_60plus
+        party = rng.random(n_r) < w.p_party_member
+        app = rng.random(n_r) < np.where(old, w.p_app_user_60plus, w.p_app_user_under60)
+    else:
+        size, res_h, old, party, app = populate(w, hg, rng)
+    # village area is shared between its grids in proportion to their cells
+    cell = part.grid_area_km2
+    v_cells = np.bincount(part.grid_village, weights=cell, minlength=n_v)
+    area = vm.village_area_km2[part.grid_village] * cell / np.maximum(v_cells[part.grid_village], 1e-12)
+    road = vm.road_km[part.grid_village] * cell / np.maximum(v_cells[part.grid_village], 1e-12)
+    return World(
+        n_towns=vm.n_towns, village_town=vm.village_town, grid_village=part.grid_village,
+        grid_area_km2=area, household_grid=hg, household_size=size, resident_household=res_h,
+        resident_age60plus=old, resident_party=party, resident_app_user=app,
+        household_xy=xy, grid_box=part.grid_box, village_poly=vm.village_poly,
+        service_point_xy=place_service_points(xy, hg, n_g), grid_road_km=road,
+        village_propensity=rng.lognormal(-0.5 * w.propensity_sigma**2, w.propensity_sigma, n_v),
+        partition_quality=quality(part),
+    )
 
 
 def _stats(a: np.ndarray) -> dict:
