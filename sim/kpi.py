@@ -62,6 +62,55 @@ def little(res: RunResult) -> dict:
             "L_exact": L - carry, "rel_error": _rate(abs(L - lam * W), max(L, 1e-12))}
 
 
+def gini(x: np.ndarray) -> float | None:
+    """Gini coefficient of non-negative values (0 = equal, → 1 = concentrated)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    if x.size == 0 or x.sum() == 0:
+        return None if x.size == 0 else 0.0
+    n = x.size
+    return max(0.0, float((2.0 * np.sum(np.arange(1, n + 1) * x) / (n * x.sum())) - (n + 1.0) / n))
+
+
+def staff_kpis(res: RunResult) -> dict:
+    """Workload per staff member by team: mean and sd of hours, Gini, total staff-hours."""
+    out = {}
+    for team, h in res.extra.get("staff_hours", {}).items():
+        if h.size:
+            out[team] = {"members": int(h.size), "mean_h": float(h.mean()), "sd_h": float(h.std()),
+                         "gini": gini(h), "total_h": float(h.sum())}
+    return out
+
+
+def grid_table(res: RunResult) -> dict[str, np.ndarray]:
+    """Per-grid KPIs (issues reported after warm-up) and the district's ranking of grids
+    by on-time rate, then mean resolution time (rank 1 = best)."""
+    iss = res.issues
+    p = res.params
+    n_g = res.structure["grids"]
+    rep = iss["t_reported_h"]
+    after = np.isfinite(rep) & (rep >= p.warmup_h)
+    closed = after & np.isfinite(iss["t_closed_h"])
+    g = iss["grid"]
+    n_rep = np.bincount(g[after], minlength=n_g)
+    n_closed = np.bincount(g[closed], minlength=n_g)
+    rt = np.bincount(g[closed], weights=(iss["t_closed_h"] - rep)[closed], minlength=n_g)
+    mean_rt = np.divide(rt, n_closed, out=np.full(n_g, np.nan), where=n_closed > 0)
+    ot = iss["on_time"]
+    known = after & ~np.isnan(ot)
+    n_known = np.bincount(g[known], minlength=n_g)
+    on_time = np.divide(np.bincount(g[known], weights=ot[known], minlength=n_g), n_known,
+                        out=np.full(n_g, np.nan), where=n_known > 0)
+    disc = np.bincount(g[after], weights=(rep - iss["t_occurred_h"])[after], minlength=n_g)
+    mean_disc = np.divide(disc, n_rep, out=np.full(n_g, np.nan), where=n_rep > 0)
+    key_ot = np.nan_to_num(on_time, nan=-1.0)
+    key_rt = np.nan_to_num(mean_rt, nan=np.inf)
+    order = np.lexsort((key_rt, -key_ot))
+    rank = np.empty(n_g, dtype=np.int64)
+    rank[order] = np.arange(1, n_g + 1)
+    return {"grid": np.arange(n_g), "reported": n_rep, "closed": n_closed, "mean_resolution_h": mean_rt,
+            "on_time_rate": on_time, "mean_discovery_delay_h": mean_disc, "rank": rank}
+
+
 def _group(iss: dict, mask: np.ndarray, col: str, res_time: np.ndarray) -> dict:
     out = {}
     vals = iss[col][mask]
@@ -126,6 +175,10 @@ def summarize(res: RunResult) -> dict:
         "by_type": _group(iss, after, "type", res_time),
         "by_level": _group(iss, after, "level_reached", res_time),
         "workload": busy,
+        "staff": staff_kpis(res),
+        "on_spot_share": _rate(iss["on_spot"][after].sum(), after.sum()),
+        "discovery_share": {k: _rate(v["count"], after.sum()) for k, v in _group(iss, after, "channel", res_time).items()},
+        "lost_reports": int(iss["lost"].sum()),
         "little": little(res),
         "structure": res.structure,
     }

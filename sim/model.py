@@ -38,6 +38,7 @@ class RunResult:
     events_processed: int
     timings_s: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    world: World | None = None
 
 
 class GovernanceModel(mesa.Model):
@@ -166,12 +167,37 @@ class GovernanceModel(mesa.Model):
             params=p, issues=issues, backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
             units=self._unit_table(), structure=self.structure(),
             events_processed=h.loop.events_processed,
-            timings_s=dict(self.timings_s), extra=self.extra_outputs(arr, h),
+            timings_s=dict(self.timings_s), extra=self.extra_outputs(arr, h), world=self.world,
         )
 
     def extra_outputs(self, arr: Arrivals, h: Handling) -> dict:
-        """Per-issue series that KPIs need but the issue table does not carry."""
-        return {"t_first_arrival_h": np.array(h.t_first)}
+        """Series that KPIs need but the issue table does not carry."""
+        return {"t_first_arrival_h": np.array(h.t_first), "staff_hours": self.staff_workload()}
+
+    def staff_workload(self) -> dict[str, np.ndarray]:
+        """Hours worked per staff member over the run, by team: rounds of the channels
+        the team drives (``round_duration_h`` each) plus handling. Work-team member j of a
+        grid is crew slot j of the grid's unit; a village unit's handling hours are shared
+        equally by the village's management members."""
+        p, tm, w = self.params, self.teams, self.world
+        if p.teams.work_total + p.teams.management_total + p.teams.volunteer_total == 0:
+            return {}
+        rounds_h = {"work_team": 0.0, "management_team": 0.0, "volunteer_team": 0.0, "household_heads": 0.0}
+        for ch in p.channels:
+            if ch.enabled and ch.kind == "rounds" and ch.driver in rounds_h:
+                rounds_h[ch.driver] += p.horizon_h / ch.period_h * ch.round_duration_h
+        off = self.unit_offset
+        work = []
+        for g in range(w.n_grids):
+            slots = self.units[off[0] + g].slot_busy_h
+            work += [rounds_h["work_team"] + (slots[j] if j < len(slots) else 0.0) for j in range(int(tm.work[g]))]
+        mv = np.bincount(w.grid_village, weights=tm.management, minlength=w.n_villages)
+        vbusy = np.array([self.units[off[1] + v].busy_crew_h for v in range(w.n_villages)])
+        per_manager = np.divide(vbusy, mv, out=np.zeros_like(vbusy), where=mv > 0)
+        mgmt = np.repeat(per_manager[w.grid_village], tm.management) + rounds_h["management_team"]
+        return {"work": np.array(work), "management": mgmt,
+                "volunteer": np.full(int(tm.volunteer.sum()), rounds_h["volunteer_team"]),
+                "household_heads": np.full(int(tm.heads.sum()), rounds_h["household_heads"])}
 
     def structure(self) -> dict:
         s = self.world.structure()

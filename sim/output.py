@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .kpi import summarize
+from .kpi import grid_table, summarize
 from .model import RunResult
 from .params import params_to_dict
 from .provenance import git_state, versions
@@ -69,6 +69,8 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         pq.write_table(issues_table(res), stage / "issues.parquet")
         pq.write_table(pa.table({"t_h": res.backlog_t_h, "open": res.backlog_n}), stage / "backlog.parquet")
         pq.write_table(pa.table(res.units), stage / "units.parquet")
+        grids = grid_table(res)
+        pq.write_table(pa.table(grids), stage / "grids.parquet")
         t1 = time.perf_counter()
         timings = dict(res.timings_s)
         timings["write"] = t1 - t0
@@ -86,13 +88,13 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         }
         files = []
         if report:
-            files = write_report(res, summary, manifest, stage, theory)
+            files = write_report(res, summary, manifest, stage, theory, grids)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")
         write_json(stage / "manifest.json", manifest)
         write_json(stage / "summary.json", summary)
-        for name in ["issues.parquet", "backlog.parquet", "units.parquet", *files, "manifest.json", "summary.json"]:
+        for name in ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet", *files, "manifest.json", "summary.json"]:
             os.replace(stage / name, run_dir / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

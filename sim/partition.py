@@ -7,7 +7,7 @@ villages in proportion to that target (largest remainder, within the bounds), so
 a scenario can match a known total such as Chongming's 993.
 
 Each village is cut by recursive household-weighted bisection: a cell that must hold k
-grids is cut across its longer side at the household quantile ⌊k/2⌋/k, and the two
+grids is cut across the direction in which its households spread most, at the household quantile ⌊k/2⌋/k, and the two
 halves get ⌊k/2⌋ and ⌈k/2⌉ grids. Cells are rectangles inside the village's bounding box,
 so each grid is contiguous (for convex villages) and compact, and household counts
 differ by at most one household per cut from the ideal.
@@ -71,7 +71,14 @@ def _bisect(idx: np.ndarray, xy: np.ndarray, box: tuple, k: int, out: list) -> N
         out.append((box, idx))
         return
     x0, y0, x1, y1 = box
-    axis = 0 if (x1 - x0) >= (y1 - y0) else 1
+    # cut across the direction in which the households spread most (for linear
+    # settlements: across the road, so a grid is a stretch of road); the box's longer side
+    # when there are too few households to tell
+    if len(idx) >= 2:
+        sx, sy = np.ptp(xy[idx, 0]), np.ptp(xy[idx, 1])
+        axis = 0 if sx >= sy else 1
+    else:
+        axis = 0 if (x1 - x0) >= (y1 - y0) else 1
     k1 = k // 2
     coords = xy[idx, axis]
     order = np.argsort(coords, kind="stable")

@@ -10,7 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .doc import Doc  # noqa: E402
+from .doc import Doc, fmt  # noqa: E402
+from .maps import fig_district, fig_village  # noqa: E402
 from .model import RunResult  # noqa: E402
 
 
@@ -76,7 +77,7 @@ def _stat_rows(summary: dict) -> list[list]:
 
 
 def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, str],
-              theory: dict | None = None) -> Doc:
+              theory: dict | None = None, grids: dict | None = None) -> Doc:
     p = res.params
     d = Doc(f"Run report: scenario {p.scenario}, seed {p.seed}")
     d.p(f"{p.run.horizon_days:g} simulated days from {p.run.start_date}; KPIs over issues reported after the "
@@ -98,6 +99,9 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
     d.table(["interval", "n", "mean", "p50", "p90", "p95", "max"], _stat_rows(summary))
     d.img(figures["resolution"], "resolution time distribution")
     d.img(figures["backlog"], "backlog over time")
+    for key, alt in (("district", "district map"), ("village", "village close-up")):
+        if key in figures:
+            d.img(figures[key], alt)
     if theory:
         d.h("Queueing theory check")
         d.p(theory["note"])
@@ -109,6 +113,24 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
         "time in handling W (window: after warm-up).")
     d.table(["L", "λ (per h)", "W (h)", "λW", "relative error"],
             [[lt["L"], lt["lambda_per_h"], lt["W_h"], lt["lambda_W"], lt["rel_error"]]])
+    d.h("Discovery")
+    d.p(f"On-the-spot fixes: {fmt(summary.get('on_spot_share'))} of reported issues; lost reports on the "
+        f"village-committee route: {summary.get('lost_reports', 0):,}.")
+    if summary.get("discovery_share"):
+        d.table(["channel", "share of reports"], [[k, v] for k, v in summary["discovery_share"].items()])
+    if summary.get("staff"):
+        d.h("Staff workload (hours per member over the run)")
+        d.table(["team", "members", "mean", "sd", "Gini", "total staff-hours"],
+                [[k, v["members"], v["mean_h"], v["sd_h"], v["gini"], v["total_h"]] for k, v in summary["staff"].items()])
+    if grids is not None and len(grids["grid"]) > 1:
+        d.h("Grid assessment (ranking by on-time rate, then mean resolution time)")
+        order = np.argsort(grids["rank"])
+        n = len(order)
+        pick = list(order[:5]) + (list(order[-5:]) if n > 10 else list(order[5:]))
+        d.table(["rank", "grid", "reported", "on-time rate", "mean resolution (h)", "mean discovery delay (h)"],
+                [[int(grids["rank"][g]), int(g), int(grids["reported"][g]), float(grids["on_time_rate"][g]),
+                  float(grids["mean_resolution_h"][g]), float(grids["mean_discovery_delay_h"][g])] for g in pick])
+        d.p("Top five and bottom five grids; all grids in grids.parquet.")
     for key, title in (("by_type", "By issue type"), ("by_channel", "By discovery channel"), ("by_level", "By level reached")):
         d.h(title)
         d.table(["", "count", "closed", "mean resolution (h)"],
@@ -119,9 +141,16 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
              for k, v in summary["workload"].items()])
     st = summary["structure"]
     d.h("Structure")
-    d.table(["towns", "villages", "grids", "residents", "households", "management", "work", "volunteer", "service points"],
+    d.table(["towns", "villages", "grids", "residents", "households", "management", "work", "volunteer",
+             "household heads", "service points", "15-min coverage"],
             [[st["towns"], st["villages"], st["grids"], st["residents"], st["households"], st["management_team"],
-              st["work_team"], st["volunteer_team"], st["service_points"]]])
+              st["work_team"], st["volunteer_team"], st.get("household_heads"), st["service_points"],
+              st.get("coverage_15min")]])
+    d.p(f"Grid area (km²) mean {fmt(st['grid_area_km2']['mean'])}, min {fmt(st['grid_area_km2']['min'])}, "
+        f"max {fmt(st['grid_area_km2']['max'])}; grids per village mean {fmt(st['grids_per_village']['mean'])}, "
+        f"min {fmt(st['grids_per_village']['min'])}, max {fmt(st['grids_per_village']['max'])}.")
+    if st.get("partition_quality"):
+        d.table(list(st["partition_quality"]), [list(st["partition_quality"].values())])
     d.h("Reproduce")
     d.code(manifest.get("command", ""))
     d.p(f"commit {manifest['git']['commit']} (dirty: {manifest['git']['dirty']}); "
@@ -129,12 +158,17 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
     return d
 
 
-def write_report(res: RunResult, summary: dict, manifest: dict, out: Path, theory: dict | None = None) -> list[str]:
+def write_report(res: RunResult, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
+                 grids: dict | None = None) -> list[str]:
     """Write figures, ``report.md`` and ``report.html`` into ``out``; return file names."""
     figs = {"resolution": "resolution_time.png", "backlog": "backlog.png"}
     fig_resolution(res, out / figs["resolution"])
     fig_backlog(res, out / figs["backlog"])
-    d = build_doc(res, summary, manifest, figs, theory)
+    if fig_district(res, out / "map_district.png"):
+        figs["district"] = "map_district.png"
+    if fig_village(res, out / "map_village.png"):
+        figs["village"] = "map_village.png"
+    d = build_doc(res, summary, manifest, figs, theory, grids)
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")
     return [*figs.values(), "report.md", "report.html"]
