@@ -9,8 +9,11 @@ A bad value prints one line naming the key and what is allowed, and exits with c
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sys
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -40,6 +43,7 @@ def precheck_groups(argv: list[str]) -> None:
 import hydra  # noqa: E402
 from hydra.core.config_store import ConfigStore  # noqa: E402
 from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from sim import ConfigError, ModelParams, params_from_dict, params_to_dict  # noqa: E402
@@ -59,31 +63,103 @@ ConfigStore.instance().store(name="model_defaults", node=default_tree())
 APP_KEYS = ("report", "experiment")
 
 
-def run_one(cfg: DictConfig) -> dict:
+def model_data(cfg: DictConfig) -> dict:
+    """The model's parameters from a composed config (application keys removed)."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    for k in APP_KEYS:
+        data.pop(k, None)
+    return data
+
+
+def run_key(data: dict) -> str:
+    """Identity of a run for resuming sweeps: hash of the resolved parameters and seed."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def run_one(cfg: DictConfig, out: Path, key: str | None = None) -> dict:
+    """Build parameters, run the model, write the run directory; return the summary."""
     from sim.model import run_model
     from sim.output import write_run
 
     t0 = time.perf_counter()
     hc = HydraConfig.get()
-    data = OmegaConf.to_container(cfg, resolve=True)
-    app = {k: data.pop(k, None) for k in APP_KEYS}
-    params = params_from_dict(data)
+    params = params_from_dict(model_data(cfg))
     res = run_model(params)
-    cmd = " ".join(["python", "run.py", *hc.overrides.task])
-    return write_run(res, Path(hc.runtime.output_dir), command=cmd, overrides=list(hc.overrides.task),
-                     report=bool(app["report"]), t_start=t0)
+    mode = ["-m"] if hc.mode == RunMode.MULTIRUN else []
+    cmd = " ".join(["python", "run.py", *mode, *hc.overrides.task])
+    return write_run(res, out, command=cmd, overrides=list(hc.overrides.task),
+                     report=bool(cfg.get("report")), t_start=t0, extra_manifest={"run_key": key})
+
+
+def sweep_job(cfg: DictConfig) -> None:
+    """One job of a sweep: skip it if this directory already holds the same completed
+    run; otherwise run it, recording any failure in failed.json instead of raising (so the
+    other runs continue and the sweep is still aggregated); then report progress."""
+    hc = HydraConfig.get()
+    out = Path(hc.runtime.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    key = run_key(model_data(cfg))
+    status = "ok"
+    man = out / "manifest.json"
+    if (out / "summary.json").is_file() and man.is_file() and json.loads(man.read_text()).get("run_key") == key:
+        status = "skipped (already complete)"
+    else:
+        (out / "failed.json").unlink(missing_ok=True)
+        try:
+            run_one(cfg, out, key)
+        except Exception as e:  # noqa: BLE001 - isolate the failure, keep the sweep going
+            status = "invalid" if isinstance(e, ConfigError) else "failed"
+            (out / "failed.json").write_text(json.dumps({
+                "status": status, "error": f"{type(e).__name__}: {e}", "overrides": list(hc.overrides.task),
+                "traceback": traceback.format_exc()}, indent=2))
+    progress(Path(hc.sweep.dir), hc.job.num, status)
+
+
+def progress(root: Path, num: int, status: str) -> None:
+    """Append to the sweep's progress log and print runs done / total, elapsed, estimate."""
+    log = root / "progress.log"
+    with open(log, "a", encoding="utf-8") as f:
+        f.write(f"{num} {status}\n")
+    with open(log, encoding="utf-8") as f:
+        done = sum(1 for _ in f)
+    plan = root / "sweep_plan.json"
+    if plan.is_file():
+        p = json.loads(plan.read_text())
+        el = time.time() - p["started"]
+        eta = el / done * max(p["total"] - done, 0)
+        print(f"[{done}/{p['total']}] run {num}: {status}; elapsed {el:.0f} s, about {eta:.0f} s left", flush=True)
+    else:
+        print(f"[{done}] run {num}: {status}", flush=True)
+
+
+def sensitivity(cfg: DictConfig) -> None:
+    """``experiment.type: sensitivity``: SALib Morris or Sobol over declared parameters."""
+    from sim.sensitivity import run_sensitivity
+
+    spec = OmegaConf.to_container(cfg.experiment, resolve=True)
+    out = Path(HydraConfig.get().runtime.output_dir)
+    table = run_sensitivity(model_data(cfg), spec["sensitivity"], out, int(spec.get("n_jobs", 2)))
+    print(table.to_string(index=False))
+    print(f"sensitivity analysis written to {out}")
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> None:
+    hc = HydraConfig.get()
+    if hc.mode == RunMode.MULTIRUN:
+        sweep_job(cfg)
+        return
     try:
-        s = run_one(cfg)
+        if (cfg.get("experiment") or {}).get("type") == "sensitivity":
+            sensitivity(cfg)
+            return
+        s = run_one(cfg, Path(hc.runtime.output_dir))
     except ConfigError as e:
         fail(str(e))
     r = s["resolution_time_h"]
     print(f"{s['scenario']} seed {s['seed']}: {s['counts']['closed']:,} closed, "
           f"mean resolution {r['mean'] if r['mean'] is None else round(r['mean'], 2)} h, "
-          f"on-time {s['on_time_rate']}; written to {HydraConfig.get().runtime.output_dir}")
+          f"on-time {s['on_time_rate']}; written to {hc.runtime.output_dir}")
 
 
 def precompose(argv: list[str]) -> None:
@@ -102,9 +178,7 @@ def precompose(argv: list[str]) -> None:
         text = " ".join(ln.strip() for ln in str(e).splitlines()
                         if ln.strip() and not ln.strip().startswith(("full_key", "object_type", "Set the environment")))
         fail(text + _allowed_hint(text, overrides))
-    data = OmegaConf.to_container(cfg, resolve=True)
-    for k in APP_KEYS:
-        data.pop(k, None)
+    data = model_data(cfg)
     try:
         params_from_dict(data)
     except ConfigError as e:

@@ -85,9 +85,9 @@ class GovernanceModel(mesa.Model):
         member and a village unit ``management_case_share`` of its management members
         (at least one each); otherwise the level's ``crews``."""
         tp, tm = self.params.teams, self.teams
-        if level == 0 and tp.work_total > 0:
+        if level == 0 and tm.work.sum() > 0:
             return np.maximum(1, tm.work)
-        if level == 1 and tp.management_total > 0:
+        if level == 1 and tm.management.sum() > 0:
             mv = np.bincount(self.world.grid_village, weights=tm.management, minlength=n)
             return np.maximum(1, np.round(mv * tp.management_case_share)).astype(np.int64)
         return np.full(n, self.params.levels.by_index(level).crews)
@@ -97,12 +97,12 @@ class GovernanceModel(mesa.Model):
         p, w, tm = self.params, self.world, self.teams
         n_t = len(p.issue_types)
         scale = np.full((w.n_grids, n_t), 0.5 + p.teams.training_level)
-        if p.teams.work_total > 0:  # 一员多能: a finder fixes a trade's issue only with that skill
+        if tm.work.sum() > 0:  # 一员多能: a finder fixes a trade's issue only with that skill
             for k, t in enumerate(p.issue_types):
                 if t.trade in TRADES:
                     scale[:, k] *= tm.skill_share[:, TRADES.index(t.trade)]
         consult = None
-        if p.teams.management_total > 0:
+        if tm.management.sum() > 0:
             dens = tm.management / w.grid_area_km2
             consult = np.clip(p.teams.consultation_ref_management_per_km2 / np.maximum(dens, 1e-9), 0.25, 4.0)
         route = None if p.fusion.enabled else self._village_committee_route

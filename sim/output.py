@@ -52,7 +52,7 @@ def issues_table(res: RunResult) -> pa.Table:
 
 
 def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[str] | None = None,
-              report: bool = True, t_start: float | None = None) -> dict:
+              report: bool = True, t_start: float | None = None, extra_manifest: dict | None = None) -> dict:
     """Write the contract's files for ``res`` into ``run_dir``; return the summary."""
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -85,6 +85,7 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
             "events_processed": int(res.events_processed),
             "timings_s": timings,
             "params": params_to_dict(res.params),
+            **(extra_manifest or {}),
         }
         files = []
         if report:

@@ -255,7 +255,9 @@ class WorldParams:
 class PartitionParams:
     """Micro-grids per village (see :mod:`sim.partition`): from ``by`` = ``area``
     (``target_area_km2`` per grid) or ``households`` (``target_households`` per grid),
-    clamped to [``k_min``, ``k_max``]; with ``total_grids`` the district total is fixed."""
+    clamped to [``k_min``, ``k_max``]; with ``total_grids`` the district total is fixed;
+    ``grids_per_village`` (a policy lever for sweeps) overrides all of these: every
+    village gets exactly that many grids (1 = the pre-reform village grid)."""
 
     by: str = choice("area", ("area", "households"))
     target_area_km2: float = num(1.0, lo=0.0, lo_open=True)
@@ -263,14 +265,15 @@ class PartitionParams:
     k_min: int = num(3, lo=1)
     k_max: int = num(5, lo=1)
     total_grids: int | None = num(None, lo=1)
+    grids_per_village: int | None = num(None, lo=1)
 
 
 @dataclass(frozen=True)
 class TeamParams:
     """The three teams (一格多员) and household heads (户长制).
 
-    District totals are allocated to grids in proportion to households (largest
-    remainder). Grid handling units get one crew per work-team member; village units
+    District totals (times ``scale_<team>``, for team-ratio sweeps) are allocated to grids
+    in proportion to households (largest remainder). Grid handling units get one crew per work-team member; village units
     ``management_case_share`` × the village's management members (at least one).
     ``skills_per_member`` trades each work-team member can fix on the spot (一员多能, of
     5 trades); ``training_level`` in [0, 1] scales on-the-spot fixes by (0.5 + level) and
@@ -283,6 +286,9 @@ class TeamParams:
     management_total: int = num(0, lo=0)
     work_total: int = num(0, lo=0)
     volunteer_total: int = num(0, lo=0)
+    scale_management: float = num(1.0, lo=0.0)
+    scale_work: float = num(1.0, lo=0.0)
+    scale_volunteer: float = num(1.0, lo=0.0)
     skills_per_member: int = num(2, lo=1, hi=5)
     training_level: float = num(0.5, lo=0.0, hi=1.0)
     management_case_share: float = num(0.2, lo=0.0, hi=1.0)

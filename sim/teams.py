@@ -71,7 +71,7 @@ def build_teams(model: mesa.Model, p: ModelParams, world: World, rng: np.random.
     """Allocate the teams, create their agents and return per-grid sizes."""
     tp = p.teams
     hh = world.grid_households().astype(float)
-    sizes = {t: allocate(getattr(tp, f"{t}_total"), hh) for t in TEAMS}
+    sizes = {t: allocate(int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}"))), hh) for t in TEAMS}
     n_g = world.n_grids
     skill_count = np.zeros((n_g, len(TRADES)))
     for team in TEAMS:

@@ -134,9 +134,12 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     n_v = len(vm.village_poly)
     hh_v = np.bincount(vm.household_village, minlength=n_v)
     pp = p.partition
-    k = grids_per_village(vm.village_area_km2, hh_v, pp.by,
-                          pp.target_area_km2 if pp.by == "area" else pp.target_households,
-                          pp.k_min, pp.k_max, pp.total_grids)
+    if pp.grids_per_village is not None:
+        k = np.full(n_v, pp.grids_per_village, dtype=np.int64)
+    else:
+        k = grids_per_village(vm.village_area_km2, hh_v, pp.by,
+                              pp.target_area_km2 if pp.by == "area" else pp.target_households,
+                              pp.k_min, pp.k_max, pp.total_grids)
     part = partition(vm.village_poly, vm.household_xy, vm.household_village, k)
     n_g = len(part.grid_village)
     # households keep the map's order (not the partition's): the same seed then places

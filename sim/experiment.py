@@ -1,0 +1,228 @@
+"""Sweep aggregation, read from the run directories on disk (works when some runs failed).
+
+A sweep directory holds one sub-directory per run. A completed run has ``summary.json``
+and ``manifest.json``; a failed one has ``failed.json`` (its overrides and error). From
+them this module writes, at the sweep root:
+
+- ``runs.parquet``: one row per run: factors, replicate seed, status, every scalar KPI;
+- ``comparison.json``: each policy (a combination of factor levels) against the baseline,
+  per KPI: paired mean difference over common seeds (common random numbers), its 95 %
+  t-interval, relative change, paired t-test p-value and Benjamini–Hochberg adjusted
+  p-value (``scipy.stats.false_discovery_control``) over all comparisons of that KPI;
+  replication adequacy per policy (CI half-width relative to the mean, replicates needed
+  for a target precision); an MSER-5 warm-up check per run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from scipy import stats
+
+DEFAULT_KPIS = ("resolution_time_h.mean", "resolution_time_h.p50", "resolution_time_h.p90", "on_time_rate",
+                "discovery_delay_h.mean", "total_time_h.mean", "escalation_rate", "rework_rate")
+
+
+@dataclass
+class ExperimentSpec:
+    """What the sweep compares: ``baseline`` factor levels (dotted key → value), the KPIs
+    (dotted paths into summary.json), the target relative CI half-width for the
+    replication check, and the experiment's name."""
+
+    name: str = "experiment"
+    baseline: dict = field(default_factory=dict)
+    kpis: tuple = DEFAULT_KPIS
+    target_rel_halfwidth: float = 0.05
+
+
+def flatten(d: dict, prefix: str = "") -> dict:
+    """Scalar leaves of a nested dict as ``a.b.c`` keys (lists and None skipped)."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        elif isinstance(v, (int, float, bool, np.integer, np.floating)) and not isinstance(v, bool):
+            out[key] = float(v)
+        elif isinstance(v, bool):
+            out[key] = float(v)
+    return out
+
+
+def parse_overrides(overrides: list[str]) -> dict:
+    """``["a.b=1", "+c=x"]`` → ``{"a.b": "1", "c": "x"}``: levels as the user wrote them."""
+    out = {}
+    for o in overrides:
+        if "=" in o:
+            k, v = o.split("=", 1)
+            out[k.lstrip("+~")] = v
+    return out
+
+
+def level_str(v) -> str:
+    """A factor level as Hydra writes it on the command line (null, true, 0.5, name)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def collect_runs(sweep_dir: Path) -> pd.DataFrame:
+    """One row per run directory under ``sweep_dir``."""
+    rows = []
+    for d in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
+        row: dict = {"run": int(d.name)}
+        if (d / "summary.json").is_file():
+            s = json.loads((d / "summary.json").read_text())
+            m = json.loads((d / "manifest.json").read_text())
+            ov = parse_overrides(m.get("overrides", []))
+            row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"]})
+            row.update({f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
+                                                             if k not in ("seed", "horizon_days", "warmup_days")}).items()})
+            row["warmup_days"] = s["warmup_days"]
+            row["mser5_truncation_days"] = mser5_days(d / "backlog.parquet")
+        elif (d / "failed.json").is_file():
+            f = json.loads((d / "failed.json").read_text())
+            ov = parse_overrides(f.get("overrides", []))
+            row.update({"status": f.get("status", "failed"), "error": f.get("error", ""),
+                        "seed": int(ov["seed"]) if "seed" in ov else None})
+        else:
+            ov = {}
+            row.update({"status": "missing", "error": "no summary.json or failed.json (killed?)"})
+        for k, v in ov.items():
+            if k not in ("seed", "experiment") and not k.startswith("hydra"):
+                row[f"factor.{k}"] = v
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mser5_days(backlog_path: Path, sample_h: float = 6.0) -> float | None:
+    """MSER-5 truncation point (days) of the backlog series: sample the step series every
+    ``sample_h`` hours, form batch means of 5, and pick the truncation d that minimises
+    the variance of the remaining mean, searched over the first half (White 1997)."""
+    if not backlog_path.is_file():
+        return None
+    t = pq.read_table(backlog_path)
+    tt, nn = t.column("t_h").to_numpy(), t.column("open").to_numpy()
+    if len(tt) < 2 or tt[-1] <= 0:
+        return None
+    grid = np.arange(0.0, tt[-1], sample_h)
+    y = nn[np.searchsorted(tt, grid, side="right") - 1].astype(float)
+    b = len(y) // 5
+    if b < 4:
+        return None
+    z = y[: b * 5].reshape(b, 5).mean(axis=1)
+    best, best_d = np.inf, 0
+    for d in range(b // 2):
+        tail = z[d:]
+        v = tail.var() / (len(tail) - 1) if len(tail) > 1 else np.inf
+        if v < best:
+            best, best_d = v, d
+    return best_d * 5 * sample_h / 24.0
+
+
+def policy_label(row: pd.Series, factors: list[str]) -> str:
+    return ", ".join(f"{f.removeprefix('factor.')}={row[f]}" for f in factors) or "baseline"
+
+
+def paired_comparison(base: np.ndarray, other: np.ndarray) -> dict:
+    """Paired mean difference (other − base) with a 95 % t-interval and a paired t-test."""
+    d = other - base
+    n = len(d)
+    mean = float(d.mean()) if n else math.nan
+    if n >= 2 and d.std(ddof=1) > 0:
+        se = d.std(ddof=1) / math.sqrt(n)
+        half = float(stats.t.ppf(0.975, n - 1) * se)
+        p = float(stats.ttest_rel(other, base).pvalue)
+    else:
+        half = 0.0 if n >= 2 else math.nan
+        p = 1.0 if (n >= 2 and mean == 0) else (0.0 if n >= 2 else math.nan)
+    bm = float(base.mean()) if n else math.nan
+    return {"n_pairs": n, "mean_diff": mean, "ci95": [mean - half, mean + half], "rel_change": mean / bm if bm else None,
+            "baseline_mean": bm, "p_value": p}
+
+
+def replication_check(x: np.ndarray, target: float) -> dict:
+    """CI half-width relative to the mean and replicates needed for ``target``."""
+    n = len(x)
+    if n < 2 or x.mean() == 0:
+        return {"n": n, "rel_halfwidth": None, "replicates_needed": None}
+    half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / math.sqrt(n)
+    rel = float(half / abs(x.mean()))
+    need = int(math.ceil(n * (rel / target) ** 2)) if rel > 0 else n
+    return {"n": n, "rel_halfwidth": rel, "replicates_needed": max(need, 2)}
+
+
+def _clean(o):
+    if isinstance(o, float) and not math.isfinite(o):
+        return None
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_clean(v) for v in o]
+    if isinstance(o, (np.floating, np.integer)):
+        return _clean(o.item())
+    return o
+
+
+def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
+    """The comparison.json payload (see module doc)."""
+    ok = runs[runs["status"] == "ok"].copy()
+    factors = sorted(c for c in runs.columns if c.startswith("factor."))
+    out: dict = {"experiment": spec.name, "factors": [f.removeprefix("factor.") for f in factors],
+                 "baseline": spec.baseline, "kpis": list(spec.kpis),
+                 "runs": {"total": int(len(runs)), "ok": int(len(ok)), "failed": int((runs["status"] != "ok").sum())},
+                 "policies": {}, "warnings": []}
+    if ok.empty:
+        out["warnings"].append("no completed runs")
+        return _clean(out)
+    ok["policy"] = ok.apply(lambda r: policy_label(r, factors), axis=1)
+    is_base = np.ones(len(ok), dtype=bool)
+    for k, v in spec.baseline.items():
+        col = f"factor.{k}"
+        if col in ok:
+            is_base &= ok[col].astype(str).to_numpy() == level_str(v)
+    if not is_base.any():
+        out["warnings"].append(f"baseline {spec.baseline} not among completed runs; comparing to the first policy")
+        is_base = (ok["policy"] == ok["policy"].iloc[0]).to_numpy()
+    base_label = ok.loc[is_base, "policy"].iloc[0]
+    out["baseline_policy"] = base_label
+    base = ok[ok["policy"] == base_label].set_index("seed")
+    pvals: dict[str, list] = {k: [] for k in spec.kpis}
+    for pol, grp in ok.groupby("policy", sort=True):
+        g = grp.set_index("seed")
+        entry: dict = {"levels": {f.removeprefix("factor."): _clean(grp[f].iloc[0]) for f in factors},
+                       "replicates": int(len(g)), "kpis": {}, "adequacy": {}}
+        common = sorted(set(g.index) & set(base.index))
+        for k in spec.kpis:
+            col = f"kpi.{k}"
+            if col not in g:
+                continue
+            x = g[col].to_numpy(dtype=float)
+            entry["kpis"][k] = {"mean": float(np.nanmean(x)) if len(x) else None}
+            entry["adequacy"][k] = replication_check(x[np.isfinite(x)], spec.target_rel_halfwidth)
+            if pol != base_label and common:
+                cmp = paired_comparison(base.loc[common, col].to_numpy(dtype=float), g.loc[common, col].to_numpy(dtype=float))
+                entry["kpis"][k]["vs_baseline"] = cmp
+                pvals[k].append((pol, cmp["p_value"]))
+        out["policies"][pol] = entry
+    for k, lst in pvals.items():
+        ps = np.array([p for _, p in lst], dtype=float)
+        if len(ps) and np.isfinite(ps).all():
+            adj = stats.false_discovery_control(ps, method="bh")
+            for (pol, _), a in zip(lst, adj):
+                out["policies"][pol]["kpis"][k]["vs_baseline"]["p_adjusted_bh"] = float(a)
+    if "mser5_truncation_days" in ok:
+        late = ok[ok["mser5_truncation_days"] > ok["warmup_days"]]
+        if len(late):
+            out["warnings"].append(
+                f"warm-up may be too short in {len(late)} of {len(ok)} runs: MSER-5 truncation up to "
+                f"{late['mser5_truncation_days'].max():.1f} days > run.warmup_days {late['warmup_days'].max():g}")
+    return _clean(out)
