@@ -17,8 +17,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from sim.experiment import DEFAULT_KPIS, ExperimentSpec
-from sim.sweep_report import aggregate
 
 
 def sweep_size(config: DictConfig) -> int:
@@ -36,7 +34,10 @@ def sweep_size(config: DictConfig) -> int:
     return n
 
 
-def spec_from(config: DictConfig) -> ExperimentSpec:
+def spec_from(config: DictConfig):
+    """The sweep's :class:`sim.experiment.ExperimentSpec` from ``experiment.*``."""
+    from sim.experiment import DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
+
     e = OmegaConf.to_container(config.get("experiment") or {}, resolve=True) or {}
     return ExperimentSpec(name=e.get("name", "sweep"), baseline=e.get("baseline") or {},
                           kpis=tuple(e.get("kpis") or DEFAULT_KPIS),
@@ -55,6 +56,7 @@ class SweepCallback(Callback):
         cfg = OmegaConf.to_container(config, resolve=False)
         cfg.pop("hydra", None)
         cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
+        from sim.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
         cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg))
         print(f"sweep: {cmp['runs']['ok']}/{cmp['runs']['total']} runs ok; runs.parquet, comparison.json and "
               f"report.html written to {root}", file=sys.stderr)

@@ -22,7 +22,6 @@ from .kpi import grid_table, summarize
 from .model import RunResult
 from .params import params_to_dict
 from .provenance import git_state, versions
-from .report import write_report
 from .rng import STREAMS
 from .theory_check import theory_table
 
@@ -89,6 +88,8 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         }
         files = []
         if report:
+            from .report import write_report  # matplotlib only when a report is asked for
+
             files = write_report(res, summary, manifest, stage, theory, grids)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(

@@ -43,8 +43,8 @@ def fig_distributions(sweep: Path, ok: pd.DataFrame, path: Path) -> None:
                 t = t[(t["t_reported_h"] >= wu) & t["t_closed_h"].notna()]
                 xs.append((t["t_closed_h"] - t["t_reported_h"]).to_numpy())
         if xs:
-            x = np.sort(np.concatenate(xs))
-            ax.step(x, np.arange(1, x.size + 1) / x.size, where="post", label=pol, lw=1)
+            q = np.linspace(0, 1, 401)  # the ECDF at 401 quantiles: exact shape, cheap to draw
+            ax.plot(np.quantile(np.concatenate(xs), q), q, label=pol, lw=1)
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("resolution time, report → closed (h), all replicates pooled")
     ax.set_ylabel("share closed within")

@@ -30,17 +30,9 @@ SCEN = ROOT / "scenarios"
 
 
 def scenario_params(name: str, days: float) -> dict:
-    """A shipped scenario composed exactly as run.py composes it (defaults, inheritance),
-    as a plain dict with a shorter horizon."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
+    """A shipped scenario composed exactly as run.py composes it, with a shorter horizon."""
+    from compose import scenario_dict
 
-    import run  # registers the model defaults in Hydra's ConfigStore
-
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=[f"scenario={name}"])
-    d = OmegaConf.to_container(cfg, resolve=True)
-    for k in run.APP_KEYS:
-        d.pop(k, None)
+    d = scenario_dict(name)
     d["run"] = {"horizon_days": days, "warmup_days": days / 10, "start_date": d["run"]["start_date"]}
     return d
