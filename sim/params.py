@@ -28,7 +28,7 @@ DISTS = ("exponential", "lognormal", "deterministic")
 DISCIPLINES = ("fifo", "severity", "time_left")
 ESCALATION_RULES = ("step", "direct")
 CHANNEL_KINDS = ("instant", "rounds", "poisson")
-CHANNEL_DRIVERS = ("none", "work_team", "management_team", "volunteer_team", "household_heads",
+CHANNEL_DRIVERS = ("none", "grid_leader", "work_team", "management_team", "volunteer_team", "household_heads",
                    "party_members", "app_users", "service_point", "propensity")
 MAP_SOURCES = ("regular", "synthetic", "geojson")
 TRADES = ("cleaning", "river", "road", "forestry", "safety")
@@ -124,7 +124,8 @@ class ChannelParams:
 
     ``driver`` ties the channel to the world: team-driven rounds find an issue with
     probability × coverage, coverage = min(1, members × ``coverage_km2_per_member`` / grid
-    area) (household heads: min(1, visits / assigned households)); ``party_members``,
+    area), where ``grid_leader`` is the one leader every grid has (so the number of grids
+    matters, not only staff per km²) (household heads: min(1, visits / assigned households)); ``party_members``,
     ``app_users``, ``service_point`` (walking distance) and ``propensity`` scale a
     continuous rate by the grid's value relative to the district mean, and every
     resident-driven channel by the village's reporting propensity.

@@ -121,7 +121,9 @@ def channel_modifiers(p: ModelParams, world: World, teams: Teams | None) -> dict
         d = ch.driver
         if d == "none":
             continue
-        if d in ("work_team", "management_team", "volunteer_team"):
+        if d == "grid_leader":  # one leader per grid does the daily round (calibration 7)
+            out[ch.name] = {"p_round": np.minimum(1.0, ch.coverage_km2_per_member / area)}
+        elif d in ("work_team", "management_team", "volunteer_team"):
             members = getattr(teams, d.split("_")[0]) if teams else np.zeros(n_g)
             out[ch.name] = {"p_round": np.minimum(1.0, members * ch.coverage_km2_per_member / area)}
         elif d == "household_heads":
