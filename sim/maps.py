@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 
+from .figures import save  # noqa: E402
 from .model import RunResult  # noqa: E402
 
 
@@ -41,9 +42,7 @@ def fig_district(res: RunResult, path: Path) -> bool:
     ax.set_ylabel("km")
     ax.set_title(f"District: {w.n_villages} villages, {w.n_grids} micro-grids, issue density over the run")
     ax.legend(loc="upper right", fontsize=8, markerscale=4)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save(fig, path, dpi=120)
     return True
 
 
@@ -78,7 +77,5 @@ def fig_village(res: RunResult, path: Path, village: int | None = None) -> bool:
     ax.set_title(f"Village {village}: {len(grids)} micro-grids, {len(hh):,} households, {sel.sum():,} issues")
     ax.set_xlabel("km")
     ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True

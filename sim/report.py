@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from .doc import Doc, fmt  # noqa: E402
+from .figures import save  # noqa: E402
 from .maps import fig_district, fig_village  # noqa: E402
 from .model import RunResult  # noqa: E402
 
@@ -45,9 +46,7 @@ def fig_resolution(res: RunResult, path: Path) -> None:
     a2.set_ylabel("share closed within")
     a2.set_title("Cumulative distribution")
     a2.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def fig_backlog(res: RunResult, path: Path) -> None:
@@ -62,9 +61,7 @@ def fig_backlog(res: RunResult, path: Path) -> None:
     ax.set_ylabel("open issues in handling")
     ax.set_title("Backlog over time")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def _stat_rows(summary: dict) -> list[list]:

@@ -20,6 +20,7 @@ from SALib.sample import sobol as sobol_sample  # noqa: E402
 
 from .doc import Doc  # noqa: E402
 from .errors import ConfigError  # noqa: E402
+from .figures import save  # noqa: E402
 
 METHODS = ("morris", "sobol")
 
@@ -109,9 +110,7 @@ def run_sensitivity(base: dict, spec: dict, out: Path, n_jobs: int = 2) -> pd.Da
         ax.legend()
     ax.set_xlabel(f"{col} of {kpi}")
     ax.set_title(f"{method.capitalize()} sensitivity ({len(Y)} runs)")
-    fig.tight_layout()
-    fig.savefig(out / "sensitivity.png", dpi=110)
-    plt.close(fig)
+    save(fig, out / "sensitivity.png")
     d = Doc(f"Sensitivity analysis ({method}) of {kpi}")
     d.p(f"{len(Y)} model runs at seed {base.get('seed', 0)} (common random numbers across points).")
     d.table(list(table.columns), table.values.tolist())

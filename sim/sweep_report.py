@@ -18,6 +18,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from .doc import Doc  # noqa: E402
 from .experiment import ExperimentSpec, collect_runs, compare, policy_label  # noqa: E402
 from .provenance import git_state, versions  # noqa: E402
+from .figures import save  # noqa: E402
 
 WORKLOAD_COLS = ("kpi.staff.work.total_h", "kpi.staff.management.total_h", "kpi.staff.volunteer.total_h",
                  "kpi.staff.household_heads.total_h", "kpi.workload.grid.busy_crew_h", "kpi.workload.village.busy_crew_h",
@@ -51,9 +52,7 @@ def fig_distributions(sweep: Path, ok: pd.DataFrame, path: Path) -> None:
     ax.set_title("Resolution-time distribution by policy")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
 
 
 def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path) -> bool:
@@ -73,9 +72,7 @@ def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path) -> b
                 ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="white", fontsize=9)
     fig.colorbar(im, ax=ax, label=kpi)
     ax.set_title(f"Mean {kpi} over replicates")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 
@@ -103,9 +100,7 @@ def fig_tradeoff(ok: pd.DataFrame, kpi: str, path: Path) -> bool:
     ax.set_ylabel(kpi)
     ax.set_title("Workload versus resolution time")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path)
     return True
 
 

@@ -146,15 +146,7 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     # the same issues at the same households whatever the grid design (CRN)
     hg = part.household_grid
     xy = vm.household_xy
-    if vm.household_size is not None:
-        size = vm.household_size
-        res_h = np.repeat(np.arange(len(hg)), size)
-        n_r = len(res_h)
-        old = rng.random(n_r) < w.share_aged_60plus
-        party = rng.random(n_r) < w.p_party_member
-        app = rng.random(n_r) < np.where(old, w.p_app_user_60plus, w.p_app_user_under60)
-    else:
-        size, res_h, old, party, app = populate(w, hg, rng)
+    size, res_h, old, party, app = populate(w, hg, rng, vm.household_size)
     # village area is shared between its grids in proportion to their cells
     cell = part.grid_area_km2
     v_cells = np.bincount(part.grid_village, weights=cell, minlength=n_v)
@@ -203,10 +195,13 @@ class Resident:
         return bool(self.world.resident_app_user[self.rid])
 
 
-def populate(p: WorldParams, household_grid: np.ndarray, rng: np.random.Generator) -> tuple:
-    """Draw household sizes (1 + Poisson) and resident attributes for given households."""
+def populate(p: WorldParams, household_grid: np.ndarray, rng: np.random.Generator,
+             size: np.ndarray | None = None) -> tuple:
+    """Resident attributes for given households; household sizes are drawn (1 + Poisson)
+    unless ``size`` gives them (a real map)."""
     n_h = len(household_grid)
-    size = 1 + rng.poisson(p.persons_per_household - 1.0, n_h)
+    if size is None:
+        size = 1 + rng.poisson(p.persons_per_household - 1.0, n_h)
     res_h = np.repeat(np.arange(n_h), size)
     n_r = len(res_h)
     old = rng.random(n_r) < p.share_aged_60plus
