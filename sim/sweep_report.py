@@ -69,7 +69,8 @@ def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path) -> b
         for j in range(tab.shape[1]):
             v = tab.iat[i, j]
             if np.isfinite(v):
-                ax.text(j, i, f"{v:.1f}", ha="center", va="center", color="white", fontsize=9)
+                dark = im.norm(v) > 0.5  # viridis_r: high values are dark
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="white" if dark else "black", fontsize=9)
     fig.colorbar(im, ax=ax, label=kpi)
     ax.set_title(f"Mean {kpi} over replicates")
     save(fig, path)
