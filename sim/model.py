@@ -176,13 +176,15 @@ class GovernanceModel(mesa.Model):
 
     def staff_workload(self) -> dict[str, np.ndarray]:
         """Hours worked per staff member over the run, by team: rounds of the channels
-        the team drives (``round_duration_h`` each) plus handling. Work-team member j of a
+        the team drives (``round_duration_h`` each; the grid leader's round goes to one
+        manager per grid) plus handling. Work-team member j of a
         grid is crew slot j of the grid's unit; a village unit's handling hours are shared
         equally by the village's management members."""
         p, tm, w = self.params, self.teams, self.world
         if p.teams.work_total + p.teams.management_total + p.teams.volunteer_total == 0:
             return {}
-        rounds_h = {"work_team": 0.0, "management_team": 0.0, "volunteer_team": 0.0, "household_heads": 0.0}
+        rounds_h = {"work_team": 0.0, "management_team": 0.0, "volunteer_team": 0.0, "household_heads": 0.0,
+                    "grid_leader": 0.0}
         for ch in p.channels:
             if ch.enabled and ch.kind == "rounds" and ch.driver in rounds_h:
                 rounds_h[ch.driver] += p.horizon_h / ch.period_h * ch.round_duration_h
@@ -195,6 +197,8 @@ class GovernanceModel(mesa.Model):
         vbusy = np.array([self.units[off[1] + v].busy_crew_h for v in range(w.n_villages)])
         per_manager = np.divide(vbusy, mv, out=np.zeros_like(vbusy), where=mv > 0)
         mgmt = np.repeat(per_manager[w.grid_village], tm.management) + rounds_h["management_team"]
+        first = np.concatenate(([0], np.cumsum(tm.management)[:-1]))[tm.management > 0]
+        mgmt[first] += rounds_h["grid_leader"]  # the grid leader (first manager of each grid) walks the round
         return {"work": np.array(work), "management": mgmt,
                 "volunteer": np.full(int(tm.volunteer.sum()), rounds_h["volunteer_team"]),
                 "household_heads": np.full(int(tm.heads.sum()), rounds_h["household_heads"])}
