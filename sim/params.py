@@ -124,7 +124,8 @@ class ChannelParams:
 
     ``driver`` ties the channel to the world: team-driven rounds find an issue with
     probability × coverage, coverage = min(1, members × ``coverage_km2_per_member`` / grid
-    area), where ``grid_leader`` is the one leader every grid has (so the number of grids
+    area), or with ``coverage_basis: road`` min(1, members × ``coverage_road_km_per_member``
+    / the grid's road length), where ``grid_leader`` is the one leader every grid has (so the number of grids
     matters, not only staff per km²) (household heads: min(1, visits / assigned households)); ``party_members``,
     ``app_users``, ``service_point`` (walking distance) and ``propensity`` scale a
     continuous rate by the grid's value relative to the district mean, and every
@@ -146,6 +147,8 @@ class ChannelParams:
     can_fix_on_spot: bool = False
     driver: str = choice("none", CHANNEL_DRIVERS)
     coverage_km2_per_member: float = num(1.0, lo=0.0)
+    coverage_basis: str = choice("area", ("area", "road"))
+    coverage_road_km_per_member: float = num(1.0, lo=0.0)
     round_duration_h: float = num(1.0, lo=0.0)
     service_day_boost: float = num(1.0, lo=0.0)
 

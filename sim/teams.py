@@ -121,11 +121,17 @@ def channel_modifiers(p: ModelParams, world: World, teams: Teams | None) -> dict
         d = ch.driver
         if d == "none":
             continue
-        if d == "grid_leader":  # one leader per grid does the daily round (calibration 7)
-            out[ch.name] = {"p_round": np.minimum(1.0, ch.coverage_km2_per_member / area)}
-        elif d in ("work_team", "management_team", "volunteer_team"):
-            members = getattr(teams, d.split("_")[0]) if teams else np.zeros(n_g)
-            out[ch.name] = {"p_round": np.minimum(1.0, members * ch.coverage_km2_per_member / area)}
+        if d in ("grid_leader", "work_team", "management_team", "volunteer_team"):
+            if d == "grid_leader":  # one leader per grid does the daily round (calibration 7)
+                members = np.ones(n_g)
+            else:
+                members = getattr(teams, d.split("_")[0]) if teams else np.zeros(n_g)
+            if ch.coverage_basis == "road" and world.grid_road_km is not None:
+                road = np.maximum(world.grid_road_km, 1e-9)
+                cover = members * ch.coverage_road_km_per_member / road
+            else:
+                cover = members * ch.coverage_km2_per_member / area
+            out[ch.name] = {"p_round": np.minimum(1.0, cover)}
         elif d == "household_heads":
             heads = teams.heads if teams else np.zeros(n_g)
             cover = np.divide(heads * p.teams.head_visits_per_round, hh, out=np.zeros(n_g), where=hh > 0)
