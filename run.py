@@ -189,7 +189,7 @@ def _allowed_hint(text: str, overrides: list[str]) -> str:
     """For an unknown key, the keys its parent allows (composed without that override)."""
     import re
 
-    from hydra import compose
+    from hydra import compose, initialize_config_dir
 
     m = re.search(r"override '([^']+)'", text)
     if not m or "." not in m.group(1):
@@ -197,7 +197,7 @@ def _allowed_hint(text: str, overrides: list[str]) -> str:
     parent, _ = m.group(1).rsplit(".", 1)
     rest = [o for o in overrides if not o.lstrip("+~").startswith(m.group(1))]
     try:
-        with __import__("hydra").initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
             node = OmegaConf.select(compose("config", overrides=rest), parent)
         return f"; allowed keys under {parent}: {', '.join(map(str, node.keys()))}" if node is not None else ""
     except Exception:

@@ -211,14 +211,12 @@ def main() -> None:
     row("bare heapq M/M/12 loop (floor, info)", "-", f"{floor:,.0f}/s", f"{ours / floor:.2f}x of floor", True)
     row("Mesa 3.5 event list (info)", "-", f"{mesa:,.0f} events/s", "-", True)
 
-    walls, peaks, loops, issues = [], [], [], []
+    walls, peaks, loops = [], [], []
     for s in range(reps):
         wall, peak, man = cli_run(["scenario=chongming", f"seed={s}"])
         walls.append(wall)
         peaks.append(peak)
         loops.append(man["timings_s"]["simulate"])
-    from sim import params_from_dict  # noqa: F401 - warm import for the next line's timing only
-    import pyarrow.parquet as pq  # noqa: F401
     wall, peak, loop = statistics.median(walls), max(peaks), statistics.median(loops)
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([sys.executable, "run.py", "scenario=chongming", "report=false", f"hydra.run.dir={d}"], cwd=ROOT,
@@ -235,8 +233,6 @@ def main() -> None:
     slope, pts = scaling(1 if a.quick else 3)
     row("log-log slope, time vs issues (1/5/9/18 towns)", "<= 1.1", f"{slope:.3f} " + str([(n, round(t, 2)) for n, t in pts]),
         "-", slope <= 1.1)
-    if "--only-sweep" in sys.argv:
-        pass
     ser, par, sp_up = sweep_speedup()
     row("8-run sweep: joblib (2 cores) vs serial", ">= 1.7x", f"{ser:.1f} s vs {par:.1f} s", f"{sp_up:.2f}x", sp_up >= 1.7)
 

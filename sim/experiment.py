@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-from scipy import stats  # noqa: F401 (used below)
+from scipy import stats
 
 DEFAULT_KPIS = ("resolution_time_h.mean", "resolution_time_h.p50", "resolution_time_h.p90", "on_time_rate",
                 "discovery_delay_h.mean", "total_time_h.mean", "escalation_rate", "rework_rate")

@@ -102,7 +102,6 @@ class Handling:
         self.waiting = [False] * n
         self.token = [0] * n
         self.breached = [False] * n
-        self.attempt_start = [NAN] * n
         self.seq = 0
         # live backlog: issues dispatched and not yet closed
         self.open = 0
@@ -164,7 +163,6 @@ class Handling:
         slot = unit.slots.pop()
         self.crew_of[i] = slot
         unit.slot_busy_h[slot] += dur
-        self.attempt_start[i] = s
         fin = s + dur if unit.always_on else unit.calendar.add(s, dur)
         self.loop.schedule(fin, END, i)
 

@@ -128,7 +128,7 @@ def summarize(res: RunResult) -> dict:
     """The ``summary.json`` KPIs of one run (see the output contract)."""
     p = res.params
     iss = res.issues
-    T, w = p.horizon_h, p.warmup_h
+    w = p.warmup_h
     rep = iss["t_reported_h"]
     closed = ~np.isnan(iss["t_closed_h"])
     after = np.isfinite(rep) & (rep >= w)

@@ -161,6 +161,7 @@ class GovernanceModel(mesa.Model):
         h.run(p.horizon_h)
         t3 = time.perf_counter()
         issues = self._collect(arr, h)
+        self._count_centres(issues)
         t4 = time.perf_counter()
         self.timings_s.update({"draw": t1 - t0, "prepare": t2 - t1, "simulate": t3 - t2, "collect": t4 - t3})
         return RunResult(
@@ -169,6 +170,17 @@ class GovernanceModel(mesa.Model):
             events_processed=h.loop.events_processed,
             timings_s=dict(self.timings_s), extra=self.extra_outputs(arr, h), world=self.world,
         )
+
+    def _count_centres(self, issues: dict) -> None:
+        """Linkage-centre counts: tickets registered at the district platform (12345 and
+        other platform channels) and issues each town centre passed on to town or district."""
+        enters = {c.name: c.enters_at for c in self.params.channels}
+        platform = np.array([enters.get(c) == "district" for c in issues["channel"]], dtype=bool)
+        self.centres[-1].registered = int(platform.sum())
+        up = (issues["escalations"] > 0) & np.isin(issues["level_reached"], ("town", "district"))
+        per_town = np.bincount(issues["town"][up], minlength=self.world.n_towns)
+        for t, c in enumerate(self.centres[:-1]):
+            c.passed_on = int(per_town[t])
 
     def extra_outputs(self, arr: Arrivals, h: Handling) -> dict:
         """Series that KPIs need but the issue table does not carry."""

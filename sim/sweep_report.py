@@ -89,7 +89,7 @@ def fig_tradeoff(ok: pd.DataFrame, kpi: str, path: Path) -> bool:
         ax.annotate(name, (r["workload"] / 1e3, r[f"kpi.{kpi}"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
     pts = g.sort_values("workload")
     front, best = [], np.inf
-    for name, r in pts.iterrows():
+    for _, r in pts.iterrows():
         if r[f"kpi.{kpi}"] < best:
             front.append(r)
             best = r[f"kpi.{kpi}"]
