@@ -137,6 +137,7 @@ def summarize(res: RunResult) -> dict:
     disc = rep - iss["t_occurred_h"]
     total = iss["t_closed_h"] - iss["t_occurred_h"]
     known = after & ~np.isnan(iss["on_time"].astype(float))
+    by_channel = _group(iss, after, "channel", res_time)
     units = res.units
     busy = {}
     for L in ("grid", "village", "town", "district"):
@@ -171,13 +172,13 @@ def summarize(res: RunResult) -> dict:
         "escalation_rate": _rate((iss["escalations"][after] > 0).sum(), after.sum()),
         "rework_rate": _rate((iss["reworks"][after & closed] > 0).sum(), (after & closed).sum()),
         "closure_rate": _rate((after & closed).sum(), after.sum()),
-        "by_channel": _group(iss, after, "channel", res_time),
+        "by_channel": by_channel,
         "by_type": _group(iss, after, "type", res_time),
         "by_level": _group(iss, after, "level_reached", res_time),
         "workload": busy,
         "staff": staff_kpis(res),
         "on_spot_share": _rate(iss["on_spot"][after].sum(), after.sum()),
-        "discovery_share": {k: _rate(v["count"], after.sum()) for k, v in _group(iss, after, "channel", res_time).items()},
+        "discovery_share": {k: _rate(v["count"], after.sum()) for k, v in by_channel.items()},
         "lost_reports": int(iss["lost"].sum()),
         "little": little(res),
         "structure": res.structure,

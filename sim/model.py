@@ -88,7 +88,7 @@ class GovernanceModel(mesa.Model):
         if level == 0 and tm.work.sum() > 0:
             return np.maximum(1, tm.work)
         if level == 1 and tm.management.sum() > 0:
-            mv = np.bincount(self.world.grid_village, weights=tm.management, minlength=n)
+            mv = tm.management_per_village(self.world)
             return np.maximum(1, np.round(mv * tp.management_case_share)).astype(np.int64)
         return np.full(n, self.params.levels.by_index(level).crews)
 
@@ -193,7 +193,7 @@ class GovernanceModel(mesa.Model):
         grid is crew slot j of the grid's unit; a village unit's handling hours are shared
         equally by the village's management members."""
         p, tm, w = self.params, self.teams, self.world
-        if p.teams.work_total + p.teams.management_total + p.teams.volunteer_total == 0:
+        if tm.work.sum() + tm.management.sum() + tm.volunteer.sum() == 0:
             return {}
         rounds_h = {"work_team": 0.0, "management_team": 0.0, "volunteer_team": 0.0, "household_heads": 0.0,
                     "grid_leader": 0.0}
@@ -204,8 +204,8 @@ class GovernanceModel(mesa.Model):
         work = []
         for g in range(w.n_grids):
             slots = self.units[off[0] + g].slot_busy_h
-            work += [rounds_h["work_team"] + (slots[j] if j < len(slots) else 0.0) for j in range(int(tm.work[g]))]
-        mv = np.bincount(w.grid_village, weights=tm.management, minlength=w.n_villages)
+            work += [rounds_h["work_team"] + h for h in slots[: int(tm.work[g])]]  # one slot per member
+        mv = tm.management_per_village(w)
         vbusy = np.array([self.units[off[1] + v].busy_crew_h for v in range(w.n_villages)])
         per_manager = np.divide(vbusy, mv, out=np.zeros_like(vbusy), where=mv > 0)
         mgmt = np.repeat(per_manager[w.grid_village], tm.management) + rounds_h["management_team"]

@@ -62,6 +62,10 @@ class Teams:
     skill_share: np.ndarray
     heads: np.ndarray
 
+    def management_per_village(self, world: World) -> np.ndarray:
+        """Management-team members of each village (the village unit draws its crews from them)."""
+        return np.bincount(world.grid_village, weights=self.management, minlength=world.n_villages)
+
     def totals(self) -> dict:
         return {"management_team": int(self.management.sum()), "work_team": int(self.work.sum()),
                 "volunteer_team": int(self.volunteer.sum()), "household_heads": int(self.heads.sum())}
