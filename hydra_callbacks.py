@@ -36,7 +36,7 @@ def sweep_size(config: DictConfig) -> int:
 
 def spec_from(config: DictConfig):
     """The sweep's :class:`sim.experiment.ExperimentSpec` from ``experiment.*``."""
-    from sim.experiment import DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
+    from sim.experiments.experiment import DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
 
     e = OmegaConf.to_container(config.get("experiment") or {}, resolve=True) or {}
     return ExperimentSpec(name=e.get("name", "sweep"), baseline=e.get("baseline") or {},
@@ -56,7 +56,7 @@ class SweepCallback(Callback):
         cfg = OmegaConf.to_container(config, resolve=False)
         cfg.pop("hydra", None)
         cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
-        from sim.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
+        from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
         cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg))
         print(f"sweep: {cmp['runs']['ok']}/{cmp['runs']['total']} runs ok; runs.parquet, comparison.json and "
               f"report.html written to {root}", file=sys.stderr)

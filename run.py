@@ -134,7 +134,7 @@ def progress(root: Path, num: int, status: str) -> None:
 
 def sensitivity(cfg: DictConfig) -> None:
     """``experiment.type: sensitivity``: SALib Morris or Sobol over declared parameters."""
-    from sim.sensitivity import run_sensitivity
+    from sim.experiments.sensitivity import run_sensitivity
 
     spec = OmegaConf.to_container(cfg.experiment, resolve=True)
     out = Path(HydraConfig.get().runtime.output_dir)

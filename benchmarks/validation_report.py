@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sim import params_from_dict  # noqa: E402
 from sim.model import run_model  # noqa: E402
-from sim.theory_check import expected_means  # noqa: E402
+from sim.metrics.theory_check import expected_means  # noqa: E402
 
 CASES = [
     ("M/M/1 rho 0.6", "mmc", {"arrival_rate_per_h": 0.6, "service_rate_per_h": 1.0, "servers": 1}, 40000),

@@ -23,7 +23,7 @@ def run_model(params: ModelParams):
 
 def simulate(params: dict | ModelParams) -> dict:
     """Parameters in (a nested dict or :class:`ModelParams`), KPI dict out (summary.json)."""
-    from .kpi import summarize
+    from .metrics.kpi import summarize
 
     p = params if isinstance(params, ModelParams) else params_from_dict(params)
     return summarize(run_model(p))

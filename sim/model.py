@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from . import dists
-from .handling import Handling
-from .occurrence import Arrivals, ArrivalMods, draw_arrivals
-from .params import LEVELS, TRADES, ModelParams
-from .rng import Streams
-from .teams import Teams, build_teams, channel_modifiers, coverage_15min, unit_bases
-from .units import HandlingUnit, LinkageCentre
-from .world import World, build_world
+from sim.lifecycle import dists
+from sim.lifecycle.handling import Handling
+from sim.lifecycle.occurrence import Arrivals, ArrivalMods, draw_arrivals
+from sim.params import LEVELS, TRADES, ModelParams
+from sim.rng import Streams
+from sim.agents.teams import Teams, build_teams, channel_modifiers, coverage_15min, unit_bases
+from sim.agents.units import HandlingUnit, LinkageCentre
+from sim.world.world import World, build_world
 
 
 @dataclass
@@ -144,7 +144,7 @@ class GovernanceModel(mesa.Model):
         frac = self.params.escalation.breach_fraction
         if frac is None:
             return None
-        from .calendar import WorkCalendar
+        from sim.lifecycle.calendar import WorkCalendar
         office = WorkCalendar(self.params.office_calendar, self.weekday0)
         limit = np.array([t.time_limit_wh for t in self.params.issue_types])[arr.type]
         base = np.where(np.isfinite(arr.t_reported), arr.t_reported, 0.0)

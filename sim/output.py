@@ -18,12 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .kpi import grid_table, summarize
-from .model import RunResult
-from .params import params_to_dict
-from .provenance import git_state, versions
-from .rng import STREAMS
-from .theory_check import theory_table
+from sim.metrics.kpi import grid_table, summarize
+from sim.model import RunResult
+from sim.params import params_to_dict
+from sim.provenance import git_state, versions
+from sim.rng import STREAMS
+from sim.metrics.theory_check import theory_table
 
 
 def _json_default(o):
@@ -88,7 +88,7 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         }
         files = []
         if report:
-            from .report import write_report  # matplotlib only when a report is asked for
+            from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
             files = write_report(res, summary, manifest, stage, theory, grids)
         timings["report"] = time.perf_counter() - t1

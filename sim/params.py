@@ -19,7 +19,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from sim.errors import ConfigError
 
 LEVELS = ("grid", "village", "town", "district")
 """The handling ladder, lowest first. Index = level number used inside the model."""
@@ -480,7 +480,7 @@ def params_from_dict(data: dict) -> ModelParams:
     A ``mmc`` or ``jackson`` block (validation scenarios) is first translated into
     ordinary parameters by :mod:`sim.validation`.
     """
-    from .validation import expand_validation_blocks
+    from sim.validation import expand_validation_blocks
 
     data = expand_validation_blocks(dict(data))
     return _build(ModelParams, data, "")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ConfigError
+from sim.errors import ConfigError
 
 _ALWAYS = {"always_on": True}
 _INSTANT = {"dist": "deterministic", "mean_h": 0.0, "cv": 0.0}

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import WorkCalendar
+from sim.lifecycle.calendar import WorkCalendar
 from sim.params import CalendarParams
 
 

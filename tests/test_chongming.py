@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 
 from conftest import scenario_params
 from sim import ConfigError, params_from_dict, run_model
-from sim.kpi import summarize
-from sim.partition import grids_per_village, partition, quality
+from sim.metrics.kpi import summarize
+from sim.world.partition import grids_per_village, partition, quality
 from sim.rng import Streams
-from sim.world import build_world
+from sim.world.world import build_world
 
 
 def test_chongming_structure_matches_the_seed_figures():
@@ -31,7 +31,7 @@ def test_chongming_structure_matches_the_seed_figures():
     assert 0.8 < s["grid_area_km2"]["mean"] < 1.3  # "about 1 km2"
     assert s["coverage_15min"] > 0.9
     # teams are Mesa agents
-    from sim.teams import HouseholdHead, TeamMember
+    from sim.agents.teams import HouseholdHead, TeamMember
 
     assert len(m.agents_by_type[TeamMember]) == 6680 + 8078 + 14783
     assert len(m.agents_by_type[HouseholdHead]) == s["household_heads"] > 0

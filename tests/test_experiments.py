@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim.experiment import ExperimentSpec, compare, paired_comparison, replication_check
+from sim.experiments.experiment import ExperimentSpec, compare, paired_comparison, replication_check
 
 
 def sweep(cli, d, *extra):
@@ -101,7 +101,7 @@ def test_salib_recovers_known_sobol_indices_of_ishigami():
     """Ishigami (a=7, b=0.1): S1 = (0.314, 0.442, 0), ST = (0.558, 0.442, 0.244)
     (Saltelli et al. 2008). With N = 2048 (14,336 evaluations) SALib's bootstrap
     intervals are about ±0.03, so ±0.05 is a fair tolerance."""
-    from sim.sensitivity import analyze, problem, sample
+    from sim.experiments.sensitivity import analyze, problem, sample
 
     prob = problem({"x1": [-np.pi, np.pi], "x2": [-np.pi, np.pi], "x3": [-np.pi, np.pi]})
     X = sample(prob, "sobol", 2048, seed=1)

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import params_from_dict, run_model
-from sim.kpi import little, summarize
+from sim.metrics.kpi import little, summarize
 
 STAGES = ["t_occurred_h", "t_discovered_h", "t_reported_h", "t_consulted_h", "t_dispatched_h",
           "t_started_h", "t_handled_h", "t_fed_back_h", "t_verified_h", "t_closed_h"]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim import params_from_dict, run_model
-from sim.kpi import little
+from sim.metrics.kpi import little
 
 from conftest import SCEN, scenario_params
 

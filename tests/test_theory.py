@@ -16,8 +16,8 @@ import pytest
 from scipy import stats
 
 from sim import params_from_dict, run_model
-from sim.kpi import summarize
-from sim.theory import erlang_c, jackson_means, mg1_means, mmc_means
+from sim.metrics.kpi import summarize
+from sim.metrics.theory import erlang_c, jackson_means, mg1_means, mmc_means
 
 B = 30
 T_CRIT = float(stats.t.ppf(1 - 1e-4 / 2, B - 1))

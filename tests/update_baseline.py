@@ -26,7 +26,7 @@ KEYS = ("counts", "resolution_time_h", "wait_time_h", "discovery_delay_h", "tota
 def compute() -> dict:
     from conftest import scenario_params
     from sim import params_from_dict
-    from sim.kpi import summarize
+    from sim.metrics.kpi import summarize
     from sim.model import run_model
 
     out = {}

@@ -14,12 +14,12 @@ import math
 import numpy as np
 from scipy import special
 
-from .dists import quantile
-from .engine import EventLoop
-from .occurrence import Arrivals
-from .params import DistParams, ModelParams
-from .rng import Streams
-from .units import HandlingUnit
+from sim.lifecycle.dists import quantile
+from sim.lifecycle.engine import EventLoop
+from sim.lifecycle.occurrence import Arrivals
+from sim.params import DistParams, ModelParams
+from sim.rng import Streams
+from sim.agents.units import HandlingUnit
 
 ARRIVE, END, CLOSE, BREACH = 0, 1, 2, 3
 NAN = float("nan")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import theory
-from .params import ModelParams
+from sim.metrics import theory
+from sim.params import ModelParams
 
 
 def expected_means(params: ModelParams) -> tuple[theory.QueueMeans, str] | None:

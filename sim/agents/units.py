@@ -14,8 +14,8 @@ from collections import deque
 
 import mesa
 
-from .calendar import WorkCalendar
-from .params import DISCIPLINES, LEVELS, LevelParams
+from sim.lifecycle.calendar import WorkCalendar
+from sim.params import DISCIPLINES, LEVELS, LevelParams
 
 
 class HandlingUnit(mesa.Agent):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .model import RunResult
+from sim.model import RunResult
 
 
 def dist_stats(x: np.ndarray) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import ModelParams, WorldParams
+from sim.params import ModelParams, WorldParams
 
 
 @dataclass
@@ -120,8 +120,8 @@ def place_service_points(xy: np.ndarray, household_grid: np.ndarray, n_grids: in
 
 def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     """The world the parameters ask for (``world.map``: regular, synthetic or geojson)."""
-    from .geo import load_geojson, synthetic_map
-    from .partition import grids_per_village, partition, quality
+    from sim.world.geo import load_geojson, synthetic_map
+    from sim.world.partition import grids_per_village, partition, quality
 
     w = p.world
     if w.map == "regular":

@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 
-from .figures import save  # noqa: E402
-from .model import RunResult  # noqa: E402
+from sim.reporting.figures import save  # noqa: E402
+from sim.model import RunResult  # noqa: E402
 
 
 def _boxes(ax, boxes: np.ndarray, **kw) -> None:

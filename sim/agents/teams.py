@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from .params import TRADES, ModelParams
-from .world import World, centroids
+from sim.params import TRADES, ModelParams
+from sim.world.world import World, centroids
 
 TEAMS = ("management", "work", "volunteer")
 

@@ -10,10 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .doc import Doc, fmt  # noqa: E402
-from .figures import save  # noqa: E402
-from .maps import fig_district, fig_village  # noqa: E402
-from .model import RunResult  # noqa: E402
+from sim.reporting.doc import Doc, fmt  # noqa: E402
+from sim.reporting.figures import save  # noqa: E402
+from sim.reporting.maps import fig_district, fig_village  # noqa: E402
+from sim.model import RunResult  # noqa: E402
 
 
 def fig_resolution(res: RunResult, path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .params import DistParams
+from sim.params import DistParams
 
 
 def quantile(d: DistParams, u: np.ndarray, scale: float | np.ndarray = 1.0) -> np.ndarray:

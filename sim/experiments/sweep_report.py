@@ -15,10 +15,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from .doc import Doc  # noqa: E402
-from .experiment import ExperimentSpec, collect_runs, compare, policy_label  # noqa: E402
-from .provenance import git_state, versions  # noqa: E402
-from .figures import save  # noqa: E402
+from sim.reporting.doc import Doc  # noqa: E402
+from sim.experiments.experiment import ExperimentSpec, collect_runs, compare, policy_label  # noqa: E402
+from sim.provenance import git_state, versions  # noqa: E402
+from sim.reporting.figures import save  # noqa: E402
 
 WORKLOAD_COLS = ("kpi.staff.work.total_h", "kpi.staff.management.total_h", "kpi.staff.volunteer.total_h",
                  "kpi.staff.household_heads.total_h", "kpi.workload.grid.busy_crew_h", "kpi.workload.village.busy_crew_h",

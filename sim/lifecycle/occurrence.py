@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import dists
-from .calendar import WorkCalendar
-from .params import LEVELS, ModelParams
-from .rng import Streams
-from .world import World
+from sim.lifecycle import dists
+from sim.lifecycle.calendar import WorkCalendar
+from sim.params import LEVELS, ModelParams
+from sim.rng import Streams
+from sim.world.world import World
 
 NO_TIME = np.inf
 

@@ -18,9 +18,9 @@ from SALib.analyze import sobol as sobol_analyze  # noqa: E402
 from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 
-from .doc import Doc  # noqa: E402
-from .errors import ConfigError  # noqa: E402
-from .figures import save  # noqa: E402
+from sim.reporting.doc import Doc  # noqa: E402
+from sim.errors import ConfigError  # noqa: E402
+from sim.reporting.figures import save  # noqa: E402
 
 METHODS = ("morris", "sobol")
 
@@ -75,7 +75,7 @@ def _kpi(summary: dict, path: str) -> float:
 
 
 def _evaluate(base: dict, names: list[str], row: np.ndarray, kpi: str) -> float:
-    from . import simulate
+    from sim import simulate
 
     d = copy.deepcopy(base)
     for k, v in zip(names, row):

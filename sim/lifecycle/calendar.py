@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .params import CalendarParams
+from sim.params import CalendarParams
 
 WEEK_H = 168.0
 

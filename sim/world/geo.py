@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError
+from sim.errors import ConfigError
 
 
 @dataclass
