@@ -37,6 +37,25 @@ class VillageMap:
     household_size: np.ndarray | None
     road_km: np.ndarray
     n_towns: int
+    # Optional geography (None where a map does not provide it). Roads are polylines in km;
+    # every household lies along one road piece, at arc position ``household_s_km`` from
+    # the piece's start and ``household_offset_km`` to the side of it.
+    road_xy: list[np.ndarray] | None = None
+    road_village: np.ndarray | None = None
+    household_road: np.ndarray | None = None
+    household_s_km: np.ndarray | None = None
+    household_offset_km: np.ndarray | None = None
+    town_name_zh: list[str] | None = None
+    town_name_en: list[str] | None = None
+    village_name_zh: list[str] | None = None
+    village_name_en: list[str] | None = None
+    town_poly: list | None = None          # town outlines: lists of (k, 2) rings (km)
+    town_seat_xy: np.ndarray | None = None  # (n_towns, 2) km
+    land_poly: list | None = None          # island outlines: (k, 2) rings (km)
+    island_name_zh: list[str] | None = None
+    island_name_en: list[str] | None = None
+    village_island: np.ndarray | None = None
+    crs: str | None = None                 # how lon/lat became km, for the record
 
 
 def _split_lengths(total: float, n: int, rng: np.random.Generator, sigma: float) -> np.ndarray:

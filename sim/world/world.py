@@ -42,6 +42,15 @@ class World:
     grid_road_km: np.ndarray | None = None
     village_propensity: np.ndarray | None = None
     partition_quality: dict | None = None
+    # names (see :meth:`names`); None: generated ("Town 1", "Town 1 village 3")
+    town_name_zh: np.ndarray | None = None
+    town_name_en: np.ndarray | None = None
+    village_name_zh: np.ndarray | None = None
+    village_name_en: np.ndarray | None = None
+    # real geography (None for generated worlds): see sim.world.geo.VillageMap
+    land_area_km2: float | None = None
+    islands: list | None = None
+    map_extras: dict | None = None
 
     @property
     def has_geometry(self) -> bool:
@@ -87,6 +96,32 @@ class World:
         den = np.bincount(g, minlength=self.n_grids)
         return np.divide(num, den, out=np.zeros(self.n_grids), where=den > 0)
 
+    def names(self, level: str, lang: str = "en") -> np.ndarray:
+        """Display names of every ``town``, ``village`` or ``grid`` in ``lang`` (``en`` or
+        ``zh``). Worlds without real names get a visible pattern: "Town 2", "Town 2
+        village 3", "Town 2 village 3 grid 1" (zh: "2号镇", "2号镇3村", "2号镇3村1号网格")."""
+        if level == "town":
+            given = self.town_name_zh if lang == "zh" else self.town_name_en
+            if given is not None:
+                return np.asarray(given)
+            return np.array([f"{t + 1}号镇" if lang == "zh" else f"Town {t + 1}" for t in range(self.n_towns)])
+        if level == "village":
+            given = self.village_name_zh if lang == "zh" else self.village_name_en
+            if given is not None:
+                return np.asarray(given)
+            town = self.names("town", lang)
+            local = _rank_within(self.village_town)
+            sep = "" if lang == "zh" else " village "
+            suffix = "村" if lang == "zh" else ""
+            return np.array([f"{town[t]}{sep}{k + 1}{suffix}" for t, k in zip(self.village_town, local)])
+        if level == "grid":
+            village = self.names("village", lang)
+            local = _rank_within(self.grid_village)
+            if lang == "zh":
+                return np.array([f"{village[v]}{k + 1}号网格" for v, k in zip(self.grid_village, local)])
+            return np.array([f"{village[v]} grid {k + 1}" for v, k in zip(self.grid_village, local)])
+        raise ValueError(f"unknown level {level!r}")
+
     def structure(self) -> dict:
         """The ``structure`` block of summary.json (team sizes are added by the model)."""
         gpv = np.bincount(self.grid_village, minlength=self.n_villages)
@@ -99,6 +134,16 @@ class World:
             "grid_area_km2": _stats(self.grid_area_km2),
             "grids_per_village": _stats(gpv),
         }
+
+
+def _rank_within(group: np.ndarray) -> np.ndarray:
+    """0-based position of each element among the elements of its group, in order."""
+    group = np.asarray(group)
+    order = np.argsort(group, kind="stable")
+    first = np.searchsorted(group[order], group[order])
+    rank = np.empty(len(group), dtype=np.int64)
+    rank[order] = np.arange(len(group)) - first
+    return rank
 
 
 def centroids(xy: np.ndarray, group: np.ndarray, n: int) -> np.ndarray:
