@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.metrics.kpi import grid_table, summarize
-from sim.model import RunResult
+from sim.metrics.records import RunResult
 from sim.params import params_to_dict
 from sim.provenance import git_state, versions
 from sim.rng import STREAMS
@@ -70,13 +70,17 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         pq.write_table(pa.table(res.units), stage / "units.parquet")
         grids = grid_table(res)
         pq.write_table(pa.table(grids), stage / "grids.parquet")
+        files = ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet"]
+        if res.staff is not None:
+            pq.write_table(pa.table(res.staff), stage / "staff.parquet")
+            files.append("staff.parquet")
         t1 = time.perf_counter()
         timings = dict(res.timings_s)
         timings["write"] = t1 - t0
         manifest = {
             "scenario": res.params.scenario,
             "seed": res.params.seed,
-            "streams": list(STREAMS),
+            "streams": dict(STREAMS),
             "versions": versions(),
             "git": git_state(),
             "command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -86,17 +90,16 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
             "params": params_to_dict(res.params),
             **(extra_manifest or {}),
         }
-        files = []
         if report:
             from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
-            files = write_report(res, summary, manifest, stage, theory, grids)
+            files += write_report(res, summary, manifest, stage, theory, grids)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")
         write_json(stage / "manifest.json", manifest)
         write_json(stage / "summary.json", summary)
-        for name in ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet", *files, "manifest.json", "summary.json"]:
+        for name in [*files, "manifest.json", "summary.json"]:
             os.replace(stage / name, run_dir / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

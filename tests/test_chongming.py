@@ -21,8 +21,10 @@ def test_chongming_structure_matches_the_seed_figures():
     p = params_from_dict(scenario_params("chongming", 10.0))
     from sim.model import GovernanceModel
 
+    from sim.metrics.records import structure
+
     m = GovernanceModel(p)
-    s = m.structure()
+    s = structure(m)
     assert (s["towns"], s["villages"], s["grids"]) == (18, 269, 993)
     assert s["management_team"] == 6680 and s["work_team"] == 8078 and s["volunteer_team"] == 14783
     assert s["service_points"] == 993
@@ -30,10 +32,13 @@ def test_chongming_structure_matches_the_seed_figures():
     assert 3 <= s["grids_per_village"]["min"] and s["grids_per_village"]["max"] <= 5
     assert 0.8 < s["grid_area_km2"]["mean"] < 1.3  # "about 1 km2"
     assert s["coverage_15min"] > 0.9
-    # teams are Mesa agents
-    from sim.agents.teams import HouseholdHead, TeamMember
+    # team members, cadres and department staff are Mesa agents
+    from sim.agents.staff import StaffMember
+    from sim.agents.teams import HouseholdHead
 
-    assert len(m.agents_by_type[TeamMember]) == 6680 + 8078 + 14783
+    teams = [a.team for a in m.agents_by_type[StaffMember]]
+    assert (teams.count("management"), teams.count("work"), teams.count("volunteer")) == (6680, 8078, 14783)
+    assert teams.count("cadre") == 269 * p.staff.cadres_per_village
     assert len(m.agents_by_type[HouseholdHead]) == s["household_heads"] > 0
 
 

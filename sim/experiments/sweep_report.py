@@ -20,9 +20,8 @@ from sim.experiments.experiment import ExperimentSpec, collect_runs, compare, po
 from sim.provenance import git_state, versions  # noqa: E402
 from sim.reporting.figures import save  # noqa: E402
 
-WORKLOAD_COLS = ("kpi.staff.work.total_h", "kpi.staff.management.total_h", "kpi.staff.volunteer.total_h",
-                 "kpi.staff.household_heads.total_h", "kpi.workload.grid.busy_crew_h", "kpi.workload.village.busy_crew_h",
-                 "kpi.workload.town.busy_crew_h", "kpi.workload.district.busy_crew_h")
+WORKLOAD_COLS = ("kpi.workload.grid.busy_h", "kpi.workload.village.busy_h", "kpi.workload.town.busy_h",
+                 "kpi.workload.district.busy_h")
 
 
 def _policies(runs: pd.DataFrame) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 
 from sim.reporting.figures import save  # noqa: E402
-from sim.model import RunResult  # noqa: E402
+from sim.metrics.records import RunResult  # noqa: E402
 
 
 def _boxes(ax, boxes: np.ndarray, **kw) -> None:

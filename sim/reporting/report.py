@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 from sim.reporting.doc import Doc, fmt  # noqa: E402
 from sim.reporting.figures import save  # noqa: E402
 from sim.reporting.maps import fig_district, fig_village  # noqa: E402
-from sim.model import RunResult  # noqa: E402
+from sim.metrics.records import RunResult  # noqa: E402
 
 
 def fig_resolution(res: RunResult, path: Path) -> None:
@@ -116,9 +116,12 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
     if summary.get("discovery_share"):
         d.table(["channel", "share of reports"], [[k, v] for k, v in summary["discovery_share"].items()])
     if summary.get("staff"):
-        d.h("Staff workload (hours per member over the run)")
-        d.table(["team", "members", "mean", "sd", "Gini", "total staff-hours"],
-                [[k, v["members"], v["mean_h"], v["sd_h"], v["gini"], v["total_h"]] for k, v in summary["staff"].items()])
+        d.h("Staff time over the KPI window (hours, all members of each team)")
+        d.table(["team", "members", "contract", "routine", "patrol", "handling", "travel", "consultation",
+                 "mediation", "idle", "utilisation (mean)", "routine coverage", "patrol coverage"],
+                [[k, v["members"], v["contract_h"], v["routine_h"], v["patrol_h"], v["handling_h"], v["travel_h"],
+                  v["consultation_h"], v["mediation_h"], v["idle_h"], summary["staff_utilisation"][k]["mean"],
+                  v["routine_coverage"], v["patrol_coverage"]] for k, v in summary["staff"].items()])
     if grids is not None and len(grids["grid"]) > 1:
         d.h("Grid assessment (ranking by on-time rate, then mean resolution time)")
         order = np.argsort(grids["rank"])
@@ -133,8 +136,8 @@ def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, 
         d.table(["", "count", "closed", "mean resolution (h)"],
                 [[k, v["count"], v["closed"], v["mean_resolution_h"]] for k, v in summary[key].items()])
     d.h("Workload by level")
-    d.table(["level", "units", "crews", "attempts", "crew hours", "utilisation"],
-            [[k, v["units"], v["crews"], v["attempts"], v["busy_crew_h"], v.get("utilisation")]
+    d.table(["level", "units", "servers", "attempts", "busy hours", "utilisation"],
+            [[k, v["units"], v["servers"], v["attempts"], v["busy_h"], v.get("utilisation")]
              for k, v in summary["workload"].items()])
     st = summary["structure"]
     d.h("Structure")

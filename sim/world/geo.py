@@ -99,7 +99,7 @@ def synthetic_map(towns: int, villages: int, residents: int, persons_per_househo
     dens = rng.lognormal(0.0, 0.3, n_v)
     share = areas * dens / np.sum(areas * dens)
     households = np.maximum(1, np.round(share * residents / persons_per_household)).astype(np.int64)
-    xy, hv = [], []
+    xy, hv, h_road, h_s, h_off, road_xy, road_v = [], [], [], [], [], [], []
     for v in range(n_v):
         (x0, y0), (x1, y1) = polys[v][0], polys[v][2]
         n_roads = int(rng.integers(1, 4))
@@ -110,8 +110,15 @@ def synthetic_map(towns: int, villages: int, residents: int, persons_per_househo
         hy = np.clip(road_y[which] + rng.normal(0.0, 0.06 * (y1 - y0) + 0.03, households[v]), y0, y1)
         xy.append(np.column_stack([hx, hy]))
         hv.append(np.full(households[v], v))
+        h_road.append(len(road_xy) + which)
+        h_s.append(hx - x0)
+        h_off.append(np.abs(hy - road_y[which]))
+        road_xy += [np.array([[x0, ry], [x1, ry]]) for ry in road_y]
+        road_v += [v] * n_roads
     return VillageMap(polys, np.array(vt), areas, np.concatenate(xy), np.concatenate(hv), None,
-                      np.array(roads), towns)
+                      np.array(roads), towns, road_xy=road_xy, road_village=np.array(road_v),
+                      household_road=np.concatenate(h_road), household_s_km=np.concatenate(h_s),
+                      household_offset_km=np.concatenate(h_off))
 
 
 def _ring_area(ring: np.ndarray) -> float:
