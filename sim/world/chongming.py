@@ -383,8 +383,10 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
         polys += vp
         vt += [t] * len(vp)
         local += list(range(1, len(vp) + 1))
-    return Layout(tuple(polys), np.array(vt), np.array(local), tuple(roads), np.concatenate(road_v),
-                  np.concatenate(res_v))
+    arrays = [np.array(vt), np.array(local), np.concatenate(road_v), np.concatenate(res_v), *roads]
+    for a in arrays:  # shared through the cache: read-only
+        a.setflags(write=False)
+    return Layout(tuple(polys), arrays[0], arrays[1], tuple(roads), arrays[2], arrays[3])
 
 
 def _largest_remainder(x: np.ndarray, total: int) -> np.ndarray:
