@@ -58,7 +58,7 @@ class GovernanceModel(mesa.Model):
         self.service_cal = self.book.unit(p.service_calendar)
         self.world: World = build_world(p, self.streams["world"])
         self.has_members = p.has_members and self.world.has_geometry
-        self.detour = p.world.detour_factor
+        self.travel = (self.world.map_extras or {}).get("travel")
         self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
         self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"], self.streams["surge"])
         self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date)
@@ -69,10 +69,11 @@ class GovernanceModel(mesa.Model):
         self.day = 0
         self.timings_s = {"build": time.perf_counter() - t0}
 
-    def travel_h(self, a, b, t: float, speed_kmh: float) -> float:
-        """Travel time (hours) from ``a`` to ``b`` (km) setting off at ``t``: straight
-        distance × ``world.detour_factor`` at ``speed_kmh``."""
-        return math.hypot(b[0] - a[0], b[1] - a[1]) * self.detour / speed_kmh
+    def travel_h(self, a, b, t: float, mode: str) -> float:
+        """Travel time (hours) from ``a`` to ``b`` (km) by ``mode`` setting off at ``t``:
+        the map's :class:`sim.world.links.Travel` (straight distance × detour at the mode's
+        speed; across islands by the bridge or the ferry's timetable)."""
+        return self.travel.time_h(a[0], a[1], b[0], b[1], mode, t)
 
     def _prime(self) -> None:
         """Issues found the moment they occur become the pre-sorted arrival stream; the

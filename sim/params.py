@@ -39,7 +39,7 @@ STAFF_DRIVERS = ("grid_leader", "work_team", "management_team", "volunteer_team"
 ACTIVITIES = ("patrol", "routine")
 BLOCKS = ("patrol", "routine", "slack")
 """How a team member's working day is divided (see :class:`ScheduleParams`)."""
-MAP_SOURCES = ("regular", "synthetic", "geojson")
+MAP_SOURCES = ("regular", "synthetic", "geojson", "chongming")
 HOLIDAY_SOURCES = ("china", "none")
 ECO_TRADES = ("cleaning", "river", "forestry", "road", "safety")
 """The work team's ecological-employment trades (road and river cleaning, waste, forestry, safety patrol)."""
@@ -277,6 +277,18 @@ class WorldParams:
     (``persons_per_household`` − 1). ``propensity_sigma``: lognormal spread of villages'
     reporting propensity (places differ up to 3×, Liu et al. 2023). Travel: straight
     distance × ``detour_factor`` at the mode's speed.
+
+    ``map: chongming``: the real district (:mod:`sim.world.chongming`, data and sources in
+    ``sim/world/data/README.md``): three islands, 18 towns, 269 villages; ``residents``
+    is the district total, shared between towns by the town table, so
+    ``towns_included`` (town names, zh or pinyin; empty = all; other maps ignore it)
+    runs a few real towns with their own share. Village geometry, roads and household counts depend on ``map_seed``
+    only (not on the run's seed); ``village_density_sigma`` [A] spreads residents between a
+    town's villages (area × lognormal factor); households sit along village roads, a
+    normal ``road_offset_km`` [A] to the side. Islands are joined by the bridge (crossed
+    at ``bridge_speed_kmh`` [A] whatever the mode) and the Changxing–Hengsha ferry,
+    departing every ``ferry_interval_min`` from ``ferry_first_h`` to ``ferry_last_h``
+    (clock hours), crossing in ``ferry_crossing_min`` [A] (see :mod:`sim.world.links`).
     """
 
     towns: int = num(1, lo=1)
@@ -302,6 +314,15 @@ class WorldParams:
     speed_ebike_kmh: float = num(15.0, lo=0.0, lo_open=True)
     speed_car_kmh: float = num(30.0, lo=0.0, lo_open=True)
     service_walk_decay_min: float = num(15.0, lo=0.0, lo_open=True)
+    towns_included: tuple[str, ...] = ()
+    map_seed: int = num(1, lo=0)
+    village_density_sigma: float = num(0.3, lo=0.0)
+    road_offset_km: float = num(0.05, lo=0.0)
+    bridge_speed_kmh: float = num(80.0, lo=0.0, lo_open=True)
+    ferry_first_h: float = num(5.5, lo=0.0, hi=24.0)
+    ferry_last_h: float = num(21.0, lo=0.0, hi=24.0)
+    ferry_interval_min: float = num(20.0, lo=0.0, lo_open=True)
+    ferry_crossing_min: float = num(15.0, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -670,6 +691,12 @@ def _validate(obj: Any, prefix: str) -> None:
                f"must be <= partition.k_max ({obj.partition.k_max})")
         if obj.world.map == "geojson":
             _check(bool(obj.world.geojson_path), "world.geojson_path", "must name a GeoJSON file when world.map=geojson")
+        if obj.world.towns_included:  # names checked whatever the map; used by world.map=chongming
+            from sim.world.chongming import resolve_towns
+
+            resolve_towns(obj.world.towns_included)
+        _check(obj.world.ferry_last_h >= obj.world.ferry_first_h, "world.ferry_last_h",
+               f"must be >= world.ferry_first_h ({obj.world.ferry_first_h:g})")
         if obj.world.map == "synthetic":
             _check(obj.world.villages >= obj.world.towns, "world.villages",
                    f"must be >= world.towns ({obj.world.towns})")

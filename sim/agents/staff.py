@@ -87,11 +87,11 @@ class StaffMember(mesa.Agent):
     ``sid``: index in the run's staff tables; ``team``/``role``; ``grid``, ``village``,
     ``town`` (−1 where not tied to one); ``trades`` bitmask; ``base_xy`` and ``xy`` (km,
     None in worlds without a map); ``schedule`` and ``variant`` (its day-off rotation);
-    ``speed_kmh`` when travelling to an issue.
+    ``mode`` of travel to an issue (walk, ebike, car).
     """
 
     def __init__(self, model: mesa.Model, sid: int, team: str, role: str, grid: int, village: int, town: int,
-                 trades: int, base_xy: tuple[float, float] | None, schedule, variant: int, speed_kmh: float):
+                 trades: int, base_xy: tuple[float, float] | None, schedule, variant: int, mode: str):
         super().__init__(model)
         self.sid = sid
         self.team = team
@@ -106,7 +106,7 @@ class StaffMember(mesa.Agent):
         self.schedule = schedule
         self.variant = variant
         self.cal = schedule.issue[variant]
-        self.speed_kmh = speed_kmh
+        self.mode = mode
         self.job = -1
         self.busy_to = -math.inf
         self.queue: list = []  # own queue: (key, seq, job, token)
@@ -133,7 +133,7 @@ class StaffMember(mesa.Agent):
         if dest_xy is None or self.xy is None:
             return 0.0
         here = self.xy if int(t // 24.0) == self.xy_day else self.base_xy
-        return self.model.travel_h(here, dest_xy, t, self.speed_kmh)
+        return self.model.travel_h(here, dest_xy, t, self.mode)
 
     def earliest_arrival(self, t: float, dest_xy) -> float:
         """When the member could be at ``dest_xy`` if given a job at ``t``."""

@@ -155,8 +155,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         return u
 
     def new_member(team: str, role: str, grid: int, village: int, town: int, trades: int, base, sched: Schedule,
-                   variant: int, speed: float) -> StaffMember:
-        m = StaffMember(model, len(members), team, role, grid, village, town, trades, base, sched, variant, speed)
+                   variant: int, mode: str) -> StaffMember:
+        m = StaffMember(model, len(members), team, role, grid, village, town, trades, base, sched, variant, mode)
         members.append(m)
         return m
 
@@ -171,7 +171,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
             gv = geo if level == 1 else -1
             for _ in range(c):
                 u.add_server(new_member("crew", "crew", geo if level == 0 else -1, gv, geo if level == 2 else -1,
-                                        ALL_TRADES, None, sched, 0, 1.0))
+                                        ALL_TRADES, None, sched, 0, "car"))
         return idx
 
     team_size = {t: np.zeros(n_g, dtype=np.int64) for t in GRID_TEAMS}
@@ -229,7 +229,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                     bits = service_bit | (mediation_bit if rng.random() < sp.mediator_share_of_volunteers else 0)
                     role, sched = "volunteer", schedules["volunteer"]
                 m = new_member(t, role, g, v, int(grid_town[g]), bits, base, sched, sched.variant_of(j),
-                               wp.speed_ebike_kmh)
+                               "ebike")
                 sids[i] = m.sid
                 units[grid_units[g]].add_server(m)
                 if role == "grid_leader":
@@ -255,7 +255,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
             for j in range(sp.cadres_per_village):
                 m = new_member("cadre", "cadre", -1, v, int(world.village_town[v]), trade_mask(CADRE_TRADES),
                                (float(v_centre[v, 0]), float(v_centre[v, 1])), cadre_sched, cadre_sched.variant_of(j),
-                               wp.speed_ebike_kmh)
+                               "ebike")
                 u.add_server(m)
         for m in list(members):  # the village dispatches its work crews (eco trades) and its cadres
             if m.team == "work":
@@ -273,8 +273,14 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     # town and district: departments or crews
     town_res = np.bincount(world.village_town, weights=world.village_residents(), minlength=n_t)
     n_tr = len(TRADES)
-    seats = centroids(xy, world.village_town[world.household_village], n_t) if has_map else None
-    district_seat = tuple(xy.mean(axis=0)) if has_map else None
+    seats, district_seat = None, None
+    if has_map:  # town departments sit at the town seat; the district's bureaus in Chengqiao
+        extras = world.map_extras or {}
+        seats = extras.get("town_seat_xy")
+        if seats is None:
+            seats = centroids(xy, world.village_town[world.household_village], n_t)
+        names = list(world.names("town", "en"))
+        district_seat = tuple(seats[names.index("Chengqiao")]) if "Chengqiao" in names else tuple(xy.mean(axis=0))
     departments: dict = {}
 
     def department_units(level: int, geo_list, residents: np.ndarray, bases) -> np.ndarray:
@@ -293,7 +299,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                 base = bases[gi] if bases is not None else None
                 for _ in range(handlers):
                     u.add_server(new_member("department", d.name, -1, -1, geo if level == 2 else -1, trade_mask(d.trades),
-                                            base, sched, 0, wp.speed_car_kmh))
+                                            base, sched, 0, "car"))
                 for tr in d.trades:
                     out[gi, TRADES.index(tr)] = u.uid
         return out

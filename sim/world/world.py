@@ -60,6 +60,11 @@ class World:
     map_extras: dict | None = None
 
     @property
+    def travel(self):
+        """The :class:`sim.world.links.Travel` of this world (None for a regular world)."""
+        return (self.map_extras or {}).get("travel")
+
+    @property
     def has_geometry(self) -> bool:
         return self.household_xy is not None
 
@@ -132,7 +137,11 @@ class World:
     def structure(self) -> dict:
         """The ``structure`` block of summary.json (team sizes are added by the model)."""
         gpv = np.bincount(self.grid_village, minlength=self.n_villages)
+        zh, en = self.names("town", "zh"), self.names("town", "en")
         return {
+            "land_area_km2": None if self.land_area_km2 is None else float(self.land_area_km2),
+            "islands": None if self.islands is None else [dict(i) for i in self.islands],
+            "town_names": [{"zh": str(a), "en": str(b)} for a, b in zip(zh, en)],
             "towns": int(self.n_towns),
             "villages": int(self.n_villages),
             "grids": int(self.n_grids),
@@ -171,14 +180,22 @@ def place_service_points(xy: np.ndarray, household_grid: np.ndarray, n_grids: in
 
 
 def build_world(p: ModelParams, rng: np.random.Generator) -> World:
-    """The world the parameters ask for (``world.map``: regular, synthetic or geojson)."""
-    from sim.world.geo import load_geojson, synthetic_map
+    """The world the parameters ask for (``world.map``: regular, synthetic, geojson or
+    chongming, the real district)."""
+    from sim.world.geo import clip_grids, load_geojson, synthetic_map
+    from sim.world.links import Travel
     from sim.world.partition import grids_per_village, partition, quality
 
     w = p.world
     if w.map == "regular":
-        return build_regular_world(w, rng, p.partition.grids_per_village)
-    if w.map == "synthetic":
+        world = build_regular_world(w, rng, p.partition.grids_per_village)
+        world.map_extras = {"travel": Travel.from_params(w)}
+        return world
+    if w.map == "chongming":
+        from sim.world.chongming import chongming_map, load_data
+
+        vm = chongming_map(w, rng)
+    elif w.map == "synthetic":
         vm = synthetic_map(w.towns, w.villages, w.residents, w.persons_per_household, w.settled_area_km2,
                            w.island_aspect, w.village_area_sigma, rng)
     else:
@@ -208,6 +225,22 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
         h_road, h_s, h_off = vm.household_road, vm.household_s_km, vm.household_offset_km
     else:
         h_road, h_s, h_off, _ = fallback_roads(xy, vm.household_village, n_v)
+    extras, land, islands = {}, None, None
+    if w.map == "chongming":  # a real map: grid cells clipped to the village, roads to the cell
+        area, road = clip_grids(vm, part.grid_village, part.grid_box)
+        land = float(vm.village_area_km2.sum())
+        used = sorted(set(vm.village_island.tolist()))
+        islands = [{"zh": vm.island_name_zh[k], "en": vm.island_name_en[k]} for k in used]
+        extras = {k: getattr(vm, k) for k in ("town_poly", "town_seat_xy", "land_poly", "road_xy", "road_village",
+                                              "household_road", "household_s_km", "household_offset_km",
+                                              "village_island", "island_name_zh", "island_name_en", "crs")}
+        extras["travel"] = Travel.from_params(w, vm.land_poly, vm.island_name_en, load_data().links)
+    else:
+        extras["travel"] = Travel.from_params(w)
+
+    def _names(x):
+        return None if x is None else np.asarray(x)
+
     return World(
         n_towns=vm.n_towns, village_town=vm.village_town, grid_village=part.grid_village,
         grid_area_km2=area, household_grid=hg, household_size=size, resident_household=res_h,
@@ -218,6 +251,9 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
         partition_quality=quality(part),
         household_road=h_road, household_s_km=h_s, household_offset_km=h_off,
         routes=grid_routes(hg, h_road, h_s, xy, n_g),
+        town_name_zh=_names(vm.town_name_zh), town_name_en=_names(vm.town_name_en),
+        village_name_zh=_names(vm.village_name_zh), village_name_en=_names(vm.village_name_en),
+        land_area_km2=land, islands=islands, map_extras=extras,
     )
 
 
