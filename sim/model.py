@@ -21,7 +21,7 @@ import numpy as np
 from sim.agents.teams import People, build_people
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
-from sim.lifecycle.handling import ARRIVE, TICK, Handling
+from sim.lifecycle.handling import ARRIVE, DISCOVER, TICK, Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.occurrence import draw_occurrences
@@ -76,27 +76,21 @@ class GovernanceModel(mesa.Model):
         return self.travel.time_h(a[0], a[1], b[0], b[1], mode, t)
 
     def _prime(self) -> None:
-        """Issues found the moment they occur become the pre-sorted arrival stream; the
-        discovery ticks go into the event heap."""
+        """Continuous and instant discoveries become the pre-sorted stream of the event loop;
+        the rounds' ticks go into the event heap."""
         h = self.handling
-        arrivals = h.admit(self.intake.process(self.discovery.initial()))
         loop = h.loop
-        if arrivals:
-            t = np.array([a for a, _ in arrivals])
-            j = np.array([b for _, b in arrivals])
-            fin = np.isfinite(t)
-            order = np.argsort(t[fin], kind="stable")
-            loop.set_arrivals(t[fin][order], j[fin][order])
+        loop.set_arrivals(*self.discovery.stream())
         for t, c, r in self.discovery.ticks:
             loop.schedule(t, TICK, c, r)
-        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick]
-        assert len(self._handlers) == TICK + 1 and ARRIVE == 0
+        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick, h.on_discover]
+        assert len(self._handlers) == DISCOVER + 1 and ARRIVE == 0
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:
         """Run the event loop to ``until_h`` (hours, capped at the horizon)."""
         until = min(until_h, self.params.horizon_h)
-        self.handling.loop.run(until, self._handlers, self.handling.first_arrival)
+        self.handling.loop.run(until, self._handlers, self.handling.on_discover)
 
     def step(self) -> None:
         """Advance one simulated day."""

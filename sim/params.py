@@ -114,7 +114,8 @@ class IssueTypeParams:
     takes; ``p_rework`` the chance verification fails; ``needs_consultation`` whether
     the grid's management must consult (会商) before dispatch; ``trade`` who is
     qualified to handle it (a closed set, :data:`TRADES`); ``joint_trade``: a second
-    trade whose department must also finish at town or district level (联合处置);
+    trade whose department must also finish at town or district level (联合处置), its part
+    taking ``joint_work_share`` of the handling time;
     ``p_fail_attempt``: chance that an attempt at grid or village level fails (null: the
     level's value); ``extendable``: a complex case whose unit may ask for an extension
     (延期).
@@ -134,6 +135,7 @@ class IssueTypeParams:
     needs_consultation: bool = False
     trade: str = choice("general", TRADES)
     joint_trade: str | None = choice(None, TRADES)
+    joint_work_share: float = num(0.5, lo=0.0, lo_open=True)
     p_fail_attempt: float | None = num(None, lo=0.0, hi=1.0)
     extendable: bool = False
     source: str = ""

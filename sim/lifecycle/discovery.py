@@ -9,13 +9,14 @@ thresholds are fixed per issue, so a policy that changes who patrols where chang
 discovery only through the hazards: common random numbers.
 
 A continuous channel's firing time follows from its threshold and rate as soon as the
-issue occurs; when a rate changes (:meth:`Discovery.update_rates`), what is left of the
-threshold is spent at the new rate. Rounds need the state of the day, so the process runs
-in *ticks*, in time order: the end of each team's patrol or routine block
-on each day, each household-head round and each abstract round, and the horizon. At a
-tick, issues that occurred since the last one join the pending set; those whose
-continuous firing time has passed are found then (at that exact time); then the round at
-this tick adds its hazard. Staff rounds follow the members' actual days:
+issue occurs, so those discoveries are events at their exact times (the earliest channel
+of each issue; a round that finds it first cancels it); when a rate changes
+(:meth:`Discovery.update_rates`), what is left of the threshold is spent at the new rate
+and the discovery is rescheduled. Rounds need the state of the day, so they run as
+*ticks*: the end of each team's patrol or routine block on each day, each household-head
+round and each abstract round. At a tick the issues that occurred and are not yet found
+are the candidates, and the round adds its hazard to each. Staff rounds follow the
+members' actual days:
 the owner of a patch who is off that day does not walk it, and a member who spent part of
 the block on issue work (``staff.gives_way``) covers that much less road. A member covers
 ``hours done × speed`` km of its patch per round, starting where the previous day's
@@ -104,14 +105,27 @@ class Discovery:
         self.can_fix = np.array([ch.can_fix_on_spot for ch in chans])
         self.staff_channel = np.array([ch.driver in STAFF_DRIVERS for ch in chans] + [False])
         self._staff_arrays()
+        # continuous channels (and an instant one): each issue's firing time is known at once
+        self.version = np.zeros(n, dtype=np.int64)
+        self.found = np.zeros(n, dtype=bool)
+        t_occ = occ.t_occurred
+        F = self._fire_times(np.arange(n), t_occ, self.E_cont) if self.cont else np.full((n, 0), np.inf)
+        if self.instant is not None:
+            self.t_cont, self.c_cont = t_occ.copy(), np.full(n, self.instant, dtype=np.int64)
+        elif self.cont:
+            k = np.argmin(F, axis=1)
+            self.t_cont = F[np.arange(n), k]
+            self.c_cont = self.cont_idx[k]
+        else:
+            self.t_cont, self.c_cont = np.full(n, np.inf), np.full(n, -1, dtype=np.int64)
+        self.F = F
+        self.has_rounds = any(ch.enabled and ch.kind == "rounds" for ch in chans)
         self.ticks = self._schedule()
         self.round_count = np.zeros(self.C, dtype=np.int64)
-        # pending issues: ids, accumulated hazard (len(P), C), start of exposure
+        # the rounds' pending issues (occurred, not yet found) and their accumulated hazard
         self.P = np.zeros(0, dtype=np.int64)
-        self.A = np.zeros((0, self.C))  # accumulated hazard of the round channels
-        self.F = np.zeros((0, len(self.cont)))  # firing times of the continuous channels
+        self.A = np.zeros((0, self.C))
         self.next_occ = 0
-        self.t_last = 0.0
         self.blocks = None  # set by the model: sim.agents.staff.BlockLog
 
     # ------------------------------------------------------------------ setup
@@ -126,12 +140,10 @@ class Discovery:
         self.patch_len = ppl.patch_length_km if ppl.patch_length_km is not None else np.ones(n_s)
 
     def _schedule(self) -> list[tuple[float, int, int]]:
-        """Sorted ticks ``(t, channel, role)`` (channel −1: none, at the horizon; role −1:
-        not a staff round). Continuous channels advance at every tick."""
+        """Sorted round ticks ``(t, channel, role)`` (role −1: not a staff round)."""
         p, T = self.p, self.p.horizon_h
         ticks: list[tuple[float, int, int]] = []
         days = np.arange(int(np.ceil(T / 24.0)) + 1)
-        ticks.append((float(T), -1, -1))  # continuous channels up to the horizon
         for c, ch in enumerate(p.channels):
             if not ch.enabled or ch.kind != "rounds":
                 continue
@@ -150,15 +162,62 @@ class Discovery:
         ticks.sort()
         return ticks
 
-    # ------------------------------------------------------------------ ticks
-    def initial(self) -> Found:
-        """Issues an instant channel finds the moment they occur (all of them), or none."""
-        if self.instant is None:
-            return Found.empty()
-        ids = np.arange(self.occ.n)
-        ch = np.full(self.occ.n, self.instant)
-        self.next_occ = self.occ.n  # nothing is left pending
-        return self._finish(ids, self.occ.t_occurred.copy(), ch, np.full(self.occ.n, -1), self.occ.t_occurred)
+    # ------------------------------------------------------------------ continuous channels
+    def stream(self) -> tuple[np.ndarray, np.ndarray]:
+        """Continuous (and instant) discoveries as they stand at the start: times and issue
+        ids in time order (a round may find an issue first; a rate change reschedules it)."""
+        ok = np.flatnonzero(np.isfinite(self.t_cont))
+        order = ok[np.argsort(self.t_cont[ok], kind="stable")]
+        return self.t_cont[order], order
+
+    def continuous(self, i: int, version: int) -> int:
+        """Issue ``i``'s continuous channel finds it now (returns the channel), unless a
+        round found it first or its time was rescheduled (returns −1)."""
+        if self.found[i] or version != self.version[i]:
+            return -1
+        self.found[i] = True
+        return int(self.c_cont[i])
+
+    def on_spot_fix(self, i: int, channel: int, finder_trades: int | None) -> bool:
+        """Does the finder fix issue ``i`` at once? Only channels whose finders may fix, a
+        finder with the trade (when it is a team member), with the type's chance × (0.5 +
+        training level)."""
+        if not self.can_fix[channel]:
+            return False
+        if finder_trades is not None and not finder_trades & int(self.trade_bit[i]):
+            return False
+        return bool(self.u_spot[i] < self.p_spot[i])
+
+    def update_rates(self, ids: np.ndarray, rates: np.ndarray, t: float) -> list[tuple[float, int, int]]:
+        """Continuous rates of issues ``ids`` change at ``t`` (e.g. a household's trust):
+        what is left of each pending threshold is spent at the new rates from ``t`` on.
+        Returns the rescheduled discoveries ``(time, issue, version)``."""
+        ids = np.asarray(ids)
+        occ_t = self.occ.t_occurred[ids]
+        live = ~self.found[ids] & (occ_t <= t)
+        ids, rates = ids[live], rates[live]
+        if len(ids) == 0:
+            self.R[np.asarray(ids)] = rates
+            return []
+        old = self.R[ids]
+        F = self.F[ids]
+        left = np.zeros_like(F)
+        for k, clk in enumerate(self.clocks):
+            fin = np.isfinite(F[:, k])
+            tt = np.full(fin.sum(), t)
+            left[fin, k] = (clk.G(F[fin, k]) - clk.G(tt)) * old[fin, k]
+            left[~fin, k] = self.E_cont[ids[~fin], k]  # never started (rate was 0): the whole threshold
+        self.R[ids] = rates
+        newF = self._fire_times(ids, np.full(len(ids), t), np.maximum(left, 0.0))
+        self.F[ids] = newF
+        if self.instant is not None:
+            return []
+        k = np.argmin(newF, axis=1)
+        self.t_cont[ids] = newF[np.arange(len(ids)), k]
+        self.c_cont[ids] = self.cont_idx[k]
+        self.version[ids] += 1
+        ok = np.isfinite(self.t_cont[ids])
+        return list(zip(self.t_cont[ids][ok].tolist(), ids[ok].tolist(), self.version[ids][ok].tolist()))
 
     def _fire_times(self, ids: np.ndarray, t0: np.ndarray, E: np.ndarray) -> np.ndarray:
         """When each continuous channel fires for ``ids`` whose remaining thresholds ``E``
@@ -172,9 +231,9 @@ class Discovery:
                 F[ok, k] = clk.G_inv(clk.G(t0[ok]) + E[ok, k] / r[ok])
         return F
 
+    # ------------------------------------------------------------------ rounds (ticks)
     def _admit(self, t: float) -> None:
-        """Issues that occurred by ``t`` join the pending set; their continuous channels'
-        firing times are known from their thresholds and (current) rates."""
+        """Issues that occurred by ``t`` join the pending set of the rounds."""
         order, t_occ = self.occ.order, self.occ.t_occurred
         j = self.next_occ
         k = int(np.searchsorted(t_occ[order], t, side="right"))
@@ -182,63 +241,30 @@ class Discovery:
             new = order[j:k]
             self.P = np.concatenate((self.P, new))
             self.A = np.vstack((self.A, np.zeros((len(new), self.C))))
-            F = self._fire_times(new, t_occ[new], self.E_cont[new])
-            self.F = np.vstack((self.F, F))
             self.next_occ = k
 
-    def update_rates(self, ids: np.ndarray, rates: np.ndarray, t: float) -> None:
-        """Continuous rates of pending issues ``ids`` change at ``t`` (e.g. a household's
-        trust): what is left of each threshold is spent at the new rates from ``t`` on."""
-        pos = np.flatnonzero(np.isin(self.P, ids))
-        if len(pos) == 0:
-            return
-        P = self.P[pos]
-        old = self.R[P]
-        F = self.F[pos]
-        left = np.zeros_like(F)
-        for k, clk in enumerate(self.clocks):
-            fin = np.isfinite(F[:, k])
-            left[fin, k] = (clk.G(F[fin, k]) - clk.G(np.full(fin.sum(), t))) * old[fin, k]
-            left[~fin, k] = self.E_cont[P[~fin], k]  # never started (rate was 0): the whole threshold
-        self.R[P] = rates
-        self.F[pos] = self._fire_times(P, np.full(len(P), t), np.maximum(left, 0.0))
-
     def tick(self, t: float, channel: int, role: int) -> Found:
-        """Advance discovery to ``t`` and run the round of ``channel`` (−1: none)."""
+        """The round of ``channel`` at ``t`` (−1: none) over the issues not yet found."""
+        if channel < 0 or not self.has_rounds:
+            return Found.empty()
         self._admit(t)
+        keep = ~self.found[self.P]
+        if not keep.all():
+            self.P, self.A = self.P[keep], self.A[keep]
         P = self.P
         if len(P) == 0:
-            self.t_last = t
             return Found.empty()
-        occ = self.occ
-        best_t = np.full(len(P), np.inf)
-        best_c = np.full(len(P), -1, dtype=np.int64)
-        finder = np.full(len(P), -1, dtype=np.int64)
-        if self.cont:
-            k = np.argmin(self.F, axis=1)
-            tf = self.F[np.arange(len(P)), k]
-            fired = tf <= t
-            best_t[fired] = tf[fired]
-            best_c[fired] = self.cont_idx[k[fired]]
-        if channel >= 0:
-            q, who = self._round(channel, role, P, t)
-            with np.errstate(divide="ignore"):
-                self.A[:, channel] += -np.log1p(-np.minimum(q, 1.0))
-            fire = (self.A[:, channel] >= self.E[P, channel]) & (q > 0) & (t < best_t)
-            best_t = np.where(fire, t, best_t)
-            best_c = np.where(fire, channel, best_c)
-            finder = np.where(fire, who, finder)
-            self.round_count[channel] += 1
-        self.t_last = t
-        won = best_t <= t
-        if not won.any():
+        q, who = self._round(channel, role, P, t)
+        with np.errstate(divide="ignore"):
+            self.A[:, channel] += -np.log1p(-np.minimum(q, 1.0))
+        fire = (self.A[:, channel] >= self.E[P, channel]) & (q > 0)
+        self.round_count[channel] += 1
+        if not fire.any():
             return Found.empty()
-        ids = P[won]
-        keep = ~won
-        self.P = P[keep]
-        self.A = self.A[keep]
-        self.F = self.F[keep]
-        return self._finish(ids, best_t[won], best_c[won], finder[won], occ.t_occurred[ids])
+        ids = P[fire]
+        self.found[ids] = True
+        self.P, self.A = P[~fire], self.A[~fire]
+        return self._finish(ids, np.full(len(ids), t), np.full(len(ids), channel), who[fire])
 
     def _round(self, c: int, role: int, P: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Detection probability of this round for each pending issue, and the finder."""
@@ -283,19 +309,19 @@ class Discovery:
             return np.where(visited, base, 0.0), ppl.head_of[h]
         return base, np.full(len(P), -1)
 
-    def _finish(self, ids, t, ch, finder, t_occ) -> Found:
-        """On-the-spot fixes by finders who may fix, and credit to staff finders."""
-        staff = (finder >= 0) & self.staff_channel[ch]
-        fixer_ok = np.where(staff, (self.trades[np.where(staff, finder, 0)] & self.trade_bit[ids]) > 0
-                            if len(self.trades) else False, True)
-        on_spot = self.can_fix[ch] & fixer_ok & (self.u_spot[ids] < self.p_spot[ids])
-        members = self.people.members
-        heads = self.people.heads
+    def _finish(self, ids, t, ch, finder) -> Found:
+        """On-the-spot fixes by finders who may fix, and credit to staff and head finders."""
+        members, heads = self.people.members, self.people.heads
+        staff = self.staff_channel[ch[0]]
+        chan = self.p.channels[ch[0]]
         dur = np.array([x.dur_on_spot_h for x in self.p.issue_types])[self.occ.type[ids]]
-        chans = self.p.channels
-        for k in np.flatnonzero(finder >= 0):
-            if staff[k]:
-                members[finder[k]].found(float(t[k]), float(dur[k]) if on_spot[k] else 0.0, chans[ch[k]].activity)
-            elif heads:
-                heads[finder[k]].found()
-        return Found(ids, np.maximum(t, t_occ), ch.astype(np.int64), finder.astype(np.int64), on_spot)
+        on_spot = np.zeros(len(ids), dtype=bool)
+        for k, (i, f) in enumerate(zip(ids.tolist(), finder.tolist())):
+            trades = members[f].trades if (staff and f >= 0) else None
+            on_spot[k] = self.on_spot_fix(i, int(ch[k]), trades)
+            if f >= 0:
+                if staff:
+                    members[f].found(float(t[k]), float(dur[k]) if on_spot[k] else 0.0, chan.activity)
+                elif heads:
+                    heads[f].found()
+        return Found(ids, t, ch.astype(np.int64), finder.astype(np.int64), on_spot)

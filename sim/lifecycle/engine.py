@@ -5,9 +5,9 @@ Why not Mesa's own event list: measured here (Mesa 3.5.1, 2 cores, a trivial cal
 re-scheduling itself) ``Model.schedule_event`` + ``run_until`` processes about 94,000
 events/s, while the engine must beat SimPy's ~100,000 customers/s (two events each) on
 M/M/12. This loop does ~1 M bare events/s; the model stays a Mesa ``Model`` with Mesa
-``Agent``s, only the scheduling of issue events is lean. Arrivals known in advance (issues
-an instant channel finds) never enter the heap, which stays as small as the work in
-progress. The loop is resumable: :meth:`EventLoop.run` stops at ``until`` and continues
+``Agent``s, only the scheduling of issue events is lean. Events known in advance (the
+discoveries of continuous and instant channels) never enter the heap, which stays as small
+as the work in progress. The loop is resumable: :meth:`EventLoop.run` stops at ``until`` and continues
 from there on the next call (``GovernanceModel.step`` advances a day at a time).
 """
 

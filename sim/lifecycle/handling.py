@@ -20,11 +20,11 @@ from sim.agents.teams import GRID_TEAMS
 from sim.lifecycle.dispatch import Dispatcher, household_xy, queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile
 from sim.lifecycle.engine import EventLoop
-from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE, VILLAGE_COMMITTEE, Batch, Intake
+from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE, Intake
 from sim.lifecycle.routing import capability_hops, escalation_target
 from sim.params import LEVELS, TRADES
 
-ARRIVE, END, CLOSE, OVERDUE, TICK = range(5)
+ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER = range(6)
 MAIN, JOINT, CONSULT = range(3)
 HANDLING, CONSULTATION, MEDIATION = range(3)
 BREACH, YELLOW, RED = range(3)
@@ -68,6 +68,7 @@ class Handling:
         self.trade = [TRADES.index(types[k].trade) for k in self.type]
         jt = [TRADES.index(t.joint_trade) if t.joint_trade else -1 for t in types]
         self.joint_trade = [jt[k] for k in self.type]
+        self.joint_share = [t.joint_work_share for t in types]
         self.severity = [t.severity for t in types]
         self.extendable = [t.extendable for t in types]
         self.limit_wh = [t.time_limit_wh for t in types]
@@ -75,6 +76,7 @@ class Handling:
         rework_scale = 1.5 - p.teams.training_level if model.has_members else 1.0
         self.p_rework = [min(1.0, t.p_rework * rework_scale) for t in types]
         self.handling_dist = [t.handling for t in types]
+        self.dur_spot = [t.dur_on_spot_h for t in types]
         mults = np.array([p.levels.by_index(L).dur_multiplier for L in range(4)])
         u_handle = streams["handling"].random((n, 4))
         dur0 = np.zeros((n, 4))
@@ -180,49 +182,48 @@ class Handling:
         return queue_key(unit.discipline, self.supervised[i], self.severity[self.type[i]], self.deadline[i])
 
     # ------------------------------------------------------------------ intake
-    def admit(self, b: Batch) -> list[tuple[float, int]]:
-        """Record a batch from intake; close on-the-spot fixes; return the arrivals
-        ``(t, job)`` it creates (consultations and first dispatches)."""
-        f = b.found
-        n = self.n
-        ids = f.ids.tolist()
-        spot = f.on_spot
-        dur_spot = np.array([t.dur_on_spot_h for t in self.p.issue_types])[self.occ.type[f.ids]]
-        done = np.where(spot, f.t + dur_spot, np.nan)
-        disp = ~spot & ~b.consult_job
-        t_disp = np.where(spot, f.t, b.t_dispatched)
-        everyone = ((self.t_discovered, f.t), (self.channel, f.channel), (self.finder, f.finder),
-                    (self.t_reported, b.t_reported), (self.t_registered, b.t_registered), (self.centre, b.centre),
-                    (self.lost, b.lost), (self.on_spot, spot))
-        fixed = ((self.t_dispatched, f.t, NAN), (self.t_started, f.t, NAN), (self.t_handled, done, NAN),
-                 (self.t_fed_back, done, NAN), (self.t_verified, done, NAN), (self.t_closed, done, NAN))
-        sent = ((self.t_dispatched, b.t_dispatched, NAN), (self.deadline, b.deadline, INF),
-                (self.level, b.first_level, 0), (self.level_reached, b.first_level, 0),
-                (self.routed_up, b.routed_up, 0),
-                (self.t_consulted, np.where(np.isfinite(b.t_consulted), b.t_consulted, np.nan), NAN))
-        if len(ids) == n and ids == list(range(n)):  # the whole run at once (instant discovery)
-            for lst, arr in everyone:
-                lst[:] = arr.tolist()
-            for cols, sel in ((fixed, spot), (sent, disp)):
-                for lst, arr, fill in cols:
-                    if sel.any():
-                        lst[:] = np.where(sel, arr, fill).tolist()
+    def found(self, t: float, i: int, channel: int, finder: int, on_spot: bool) -> None:
+        """Issue ``i`` is found at ``t``: record it, run intake, and send it on (at once
+        when nothing takes time, else as an event)."""
+        self.t_discovered[i] = t
+        self.channel[i] = channel
+        self.finder[i] = finder
+        r = self.intake.process(i, t, channel, on_spot)
+        self.t_reported[i] = r.t_reported
+        self.t_registered[i] = r.t_registered
+        self.centre[i] = r.centre
+        self.lost[i] = r.lost
+        if on_spot:
+            self.on_spot[i] = True
+            done = t + self.dur_spot[self.type[i]]
+            self.t_dispatched[i] = self.t_started[i] = t
+            self.t_handled[i] = self.t_fed_back[i] = self.t_verified[i] = self.t_closed[i] = done
+            return
+        if r.consult:
+            self._send(r.t_registered, 2 * self.n + i, 0)
+            return
+        if r.t_consulted != INF:
+            self.t_consulted[i] = r.t_consulted
+        self._dispatched(i, r.t_dispatched, r.deadline, r.level, r.routed_up)
+        self._send(r.t_arrive, i, 0)
+
+    def _send(self, ta: float, job: int, tok: int) -> None:
+        if ta <= self.loop.now:
+            self.first_arrival(self.loop.now, job)
         else:
-            for lst, arr in everyone:
-                for i, v in zip(ids, arr.tolist()):
-                    lst[i] = v
-            for cols, sel in ((fixed, spot), (sent, disp)):
-                if sel.any():
-                    sub = f.ids[sel].tolist()
-                    for lst, arr, _ in cols:
-                        for i, v in zip(sub, arr[sel].tolist()):
-                            lst[i] = v
-        if self.policy != "escalate" or self.p.escalation.breach_fraction is not None:
-            for i, t in zip(f.ids[disp].tolist(), b.t_dispatched[disp].tolist()):
-                self._schedule_overdue(i, t)
-        out = list(zip(b.t_arrive[disp].tolist(), f.ids[disp].tolist()))
-        out += list(zip(b.t_registered[b.consult_job].tolist(), (2 * n + f.ids[b.consult_job]).tolist()))
-        return out
+            self.loop.schedule(ta, ARRIVE, job, tok)
+
+    def on_discover(self, t: float, i: int, version: int = 0) -> None:
+        """A continuous (or instant) channel's discovery of issue ``i`` comes due."""
+        c = self.discovery.continuous(i, version)
+        if c >= 0:
+            self.found(t, i, c, -1, self.discovery.on_spot_fix(i, c, None))
+
+    def on_tick(self, t: float, channel: int, role: int) -> None:
+        """A round: the issues it finds go through intake one by one."""
+        f = self.discovery.tick(t, channel, role)
+        for i, c, fnd, spot in zip(f.ids.tolist(), f.channel.tolist(), f.finder.tolist(), f.on_spot.tolist()):
+            self.found(t, i, c, fnd, spot)
 
     def _dispatched(self, i: int, t_disp: float, deadline: float, level: int, hops: int) -> None:
         self.t_dispatched[i] = t_disp
@@ -409,11 +410,9 @@ class Handling:
 
     def _consult_done(self, t: float, i: int) -> None:
         self.t_consulted[i] = t
-        it = self.intake
-        ids = np.array([i])
-        lvl, hops, t_arr = it.route(np.array([t]), ids, np.array([False]))
-        self._dispatched(i, t, float(it.deadline(np.array([t]), ids)[0]), int(lvl[0]), int(hops[0]))
-        self.loop.schedule(float(t_arr[0]), ARRIVE, i, self.epoch[i])
+        lvl, hops, t_arr = self.intake.route(t, i)
+        self._dispatched(i, t, self.intake.deadline(t, i), lvl, hops)
+        self._send(t_arr, i, self.epoch[i])
 
     # ------------------------------------------------------------------ attempts
     def _begin(self, t: float, job: int, s) -> None:
@@ -435,6 +434,8 @@ class Handling:
             else:
                 work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(),
                                        self.p.levels.by_index(L).dur_multiplier)
+                if kind == JOINT:
+                    work *= self.joint_share[self.type[i]]
             if s.team in GRID_TEAMS:
                 own, fo, other, fx = self.fam
                 if self.dispatcher.owner_of(trade, self.household[i]) == s.sid:
@@ -662,10 +663,3 @@ class Handling:
             return  # in progress (or between stages): it stays
         self.breached[i] = True
         self._escalate(t, i, L, 2)
-
-    # ------------------------------------------------------------------ discovery ticks
-    def on_tick(self, t: float, channel: int, role: int) -> None:
-        found = self.discovery.tick(t, channel, role)
-        if len(found.ids):
-            for ta, job in self.admit(self.intake.process(found)):
-                self.loop.schedule(ta, ARRIVE, job, 0)

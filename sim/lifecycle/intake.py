@@ -1,6 +1,5 @@
 """From discovery to dispatch: report, registration, consultation, capability routing,
-deadline. Vectorised over a batch of discovered issues (these stages do not depend on
-queues), each office stage on the calendar of the unit doing it:
+deadline. Each office stage runs on the calendar of the unit doing it:
 
 - report: the channel's delay; service-point reports wait for the service calendar;
 - registration and classification (``lifecycle.register``) by the registering centre:
@@ -15,136 +14,120 @@ queues), each office stage on the calendar of the unit doing it:
   (:mod:`sim.lifecycle.routing`), one hand-over per hop on the receiving level's calendar;
 - the handling time limit: ``time_limit_wh`` working hours of ``office_calendar`` from
   dispatch.
+
+Issues arrive one at a time (discoveries are events), so intake is scalar: each issue's
+draws are fixed uniforms from its own streams (common random numbers), and the calendar
+arithmetic is the scalar fast path of :class:`~sim.lifecycle.calendar.WorkCalendar`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from sim.lifecycle import dists
 from sim.lifecycle.calendar import WorkCalendar
-from sim.lifecycle.discovery import Found
+from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.routing import capability_hops
 from sim.params import LEVELS, ModelParams
 from sim.rng import Streams
 
 TOWN_CENTRE, VILLAGE_COMMITTEE, DISTRICT_PLATFORM = 0, 1, 2
 """Who registered an issue (and verifies it)."""
+INF = float("inf")
 
 
 @dataclass
-class Batch:
-    """Intake results for the issues of a :class:`Found` batch (same order)."""
+class Intake1:
+    """Intake of one issue: when it was reported and registered, by whom, whether it was
+    lost once on the village relay; then either a consultation job (``consult``) or its
+    dispatch (time, first level, capability hand-overs, arrival at the unit, deadline)."""
 
-    found: Found
-    t_reported: np.ndarray
-    t_registered: np.ndarray
-    t_consulted: np.ndarray  # inf: no consultation, or the grid leader's job decides it
-    consult_job: np.ndarray  # the grid leader must consult before dispatch
-    t_dispatched: np.ndarray  # inf where a consult job comes first
-    first_level: np.ndarray
-    routed_up: np.ndarray  # capability hand-overs on the way
-    t_arrive: np.ndarray
-    deadline: np.ndarray
-    centre: np.ndarray  # TOWN_CENTRE, VILLAGE_COMMITTEE or DISTRICT_PLATFORM
-    lost: np.ndarray
+    t_reported: float
+    t_registered: float
+    centre: int
+    lost: bool
+    consult: bool = False
+    t_consulted: float = INF
+    t_dispatched: float = INF
+    level: int = 0
+    routed_up: int = 0
+    t_arrive: float = INF
+    deadline: float = INF
 
 
 class Intake:
-    """The vectorised intake of discovered issues (see module doc)."""
+    """Intake of discovered issues (see module doc)."""
 
     def __init__(self, p: ModelParams, occ, streams: Streams, level_cals: list[WorkCalendar],
                  office: WorkCalendar, service: WorkCalendar, consult_by_members: bool):
-        self.p, self.occ = p, occ
+        self.p = p
         n = occ.n
-        self.u_report = streams["report"].random(n)
-        self.u_register = streams["registration"].random(n)
-        self.u_relay = streams["relay"].random((n, 3))
-        self.u_hotline = streams["hotline"].random(n)
-        self.u_consult = streams["consultation"].random(n)
-        self.u_handover = streams["handover"].random((n, 3))
+        self.u_report = streams["report"].random(n).tolist()
+        self.u_register = streams["registration"].random(n).tolist()
+        self.u_relay = streams["relay"].random((n, 3)).tolist()
+        self.u_hotline = streams["hotline"].random(n).tolist()
+        self.u_consult = streams["consultation"].random(n).tolist()
+        self.u_handover = streams["handover"].random((n, 3)).tolist()
         types = p.issue_types
-        self.min_level = np.array([LEVELS.index(t.min_close_level) for t in types], dtype=np.int64)[occ.type]
-        self.needs_consult = np.array([t.needs_consultation for t in types])[occ.type]
-        self.limit_wh = np.array([t.time_limit_wh for t in types])[occ.type]
-        self.enters = np.array([LEVELS.index(c.enters_at) for c in p.channels], dtype=np.int64)
+        typ = occ.type.tolist()
+        self.min_level = [LEVELS.index(types[k].min_close_level) for k in typ]
+        self.needs_consult = [types[k].needs_consultation for k in typ]
+        self.limit_wh = [types[k].time_limit_wh for k in typ]
+        self.channels = p.channels
+        self.enters = [LEVELS.index(c.enters_at) for c in p.channels]
         self.level_cals, self.office, self.service = level_cals, office, service
         self.consult_by_members = consult_by_members
+        self.handover_dist = p.escalation.handover
+        self.rule = p.escalation.rule
 
-    def deadline(self, t_dispatched: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        return self.office.add_v(t_dispatched, self.limit_wh[ids])
+    def deadline(self, t_dispatched: float, i: int) -> float:
+        return self.office.add(t_dispatched, self.limit_wh[i])
 
-    def handover(self, t: np.ndarray, ids: np.ndarray, hop: int, level: int) -> np.ndarray:
-        """Hand-over ``hop`` (0..2) of ``ids`` to ``level``, received on its calendar."""
-        d = dists.quantile(self.p.escalation.handover, self.u_handover[ids, hop])
-        return self.level_cals[level].add_v(t, d)
+    def route(self, t: float, i: int) -> tuple[int, int, float]:
+        """Capability routing of a grid-registered issue dispatched at ``t``: (first
+        level, hand-overs, arrival time), each hand-over on the receiving level's calendar."""
+        path = capability_hops(self.min_level[i], self.rule)
+        u = self.u_handover[i]
+        for k, target in enumerate(path):
+            d = scalar_quantile(self.handover_dist, u[k])
+            if d > 0.0:
+                t = self.level_cals[target].add(t, d)
+        return self.min_level[i], len(path), t
 
-    def route(self, t: np.ndarray, ids: np.ndarray, from_top: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Capability routing of dispatched issues: (first level, hand-overs, arrival time)."""
-        rule = self.p.escalation.rule
-        lvl = self.min_level[ids]
-        t_arr = t.copy()
-        hops = np.zeros(len(ids), dtype=np.int64)
-        for m in np.unique(lvl[~from_top]).tolist():
-            sel = (lvl == m) & ~from_top
-            path = capability_hops(m, rule)
-            for k, target in enumerate(path):
-                t_arr[sel] = self.handover(t_arr[sel], ids[sel], k, target)
-            hops[sel] = len(path)
-        return lvl, hops, t_arr
-
-    def process(self, f: Found) -> Batch:
+    def process(self, i: int, t_found: float, channel: int, on_spot: bool) -> Intake1:
+        """Intake of issue ``i`` found at ``t_found`` by ``channel``."""
         p, lc = self.p, self.p.lifecycle
-        ids, n = f.ids, len(f.ids)
-        t_rep = np.empty(n)
-        for c in np.unique(f.channel).tolist():
-            ch = p.channels[c]
-            sel = f.channel == c
-            tr = f.t[sel] + dists.quantile(ch.report_delay, self.u_report[ids[sel]])
-            if ch.on_calendar:
-                tr = self.service.next_open_v(tr)
-            t_rep[sel] = tr
-        t_rep = np.where(f.on_spot, f.t, t_rep)
-        entry = self.enters[f.channel]
-        from_top = entry > 0
-        centre = np.where(from_top, DISTRICT_PLATFORM, TOWN_CENTRE if p.fusion.enabled else VILLAGE_COMMITTEE)
-        reg = dists.quantile(lc.register, self.u_register[ids])
-        t_reg = np.empty(n)
-        lost = np.zeros(n, dtype=bool)
-        top = centre == DISTRICT_PLATFORM
-        any_top = top.any()
-        if any_top:
-            t_reg[top] = self.level_cals[3].add_v(t_rep[top], reg[top])
-        town = centre == TOWN_CENTRE
-        if town.any():
-            t_reg[town] = self.level_cals[2].add_v(t_rep[town], reg[town])
-        vil = centre == VILLAGE_COMMITTEE
-        if vil.any():
+        if on_spot:
+            return Intake1(t_found, t_found, TOWN_CENTRE, False, t_dispatched=t_found)
+        ch = self.channels[channel]
+        t_rep = t_found + scalar_quantile(ch.report_delay, self.u_report[i])
+        if ch.on_calendar:
+            t_rep = self.service.next_open(t_rep)
+        reg = scalar_quantile(lc.register, self.u_register[i])
+        lost = False
+        if self.enters[channel] > 0:  # the district platform registers and dispatches down
+            cal = self.level_cals[3]
+            t_reg = cal.add(t_rep, reg)
+            t_disp = cal.add(t_reg, scalar_quantile(lc.hotline_dispatch, self.u_hotline[i]))
+            return Intake1(t_rep, t_reg, DISTRICT_PLATFORM, False, t_dispatched=t_disp, level=self.min_level[i],
+                           t_arrive=t_disp, deadline=self.deadline(t_disp, i))
+        if p.fusion.enabled:
+            centre = TOWN_CENTRE
+            t_reg = self.level_cals[2].add(t_rep, reg)
+        else:  # the village committee relays (and sometimes loses) the report
+            centre = VILLAGE_COMMITTEE
+            u = self.u_relay[i]
             fp = p.fusion
-            u = self.u_relay[ids[vil]]
-            lost[vil] = u[:, 1] < fp.p_loss
-            again = np.where(lost[vil], dists.quantile(fp.rereport, u[:, 2]), 0.0)
-            relay = dists.quantile(fp.relay, u[:, 0])
-            t_reg[vil] = self.level_cals[1].add_v(t_rep[vil] + again, relay + reg[vil])
-        t_disp = t_reg.copy()
-        if any_top:
-            t_disp[top] = self.level_cals[3].add_v(t_reg[top], dists.quantile(lc.hotline_dispatch,
-                                                                             self.u_hotline[ids[top]]))
-        consult = self.needs_consult[ids] & ~from_top & ~f.on_spot
-        t_con = np.full(n, np.inf)
-        job = consult & self.consult_by_members
-        abstract = consult & (not self.consult_by_members)
-        if abstract.any():
-            t_con[abstract] = self.level_cals[1].add_v(t_reg[abstract],
-                                                       dists.quantile(lc.consultation, self.u_consult[ids[abstract]]))
-            t_disp[abstract] = t_con[abstract]
-        t_disp[job] = np.inf
-        level, hops, t_arr = self.route(np.where(job, 0.0, t_disp), ids, from_top)
-        deadline = np.where(job, np.inf, self.deadline(np.where(job, 0.0, t_disp), ids))
-        for a in (t_arr, deadline):
-            a[job | f.on_spot] = np.inf
-        hops[job | f.on_spot] = 0
-        return Batch(f, t_rep, t_reg, t_con, job, np.where(f.on_spot, f.t, t_disp), level, hops, t_arr, deadline,
-                     centre, lost & ~f.on_spot)
+            lost = u[1] < fp.p_loss
+            again = scalar_quantile(fp.rereport, u[2]) if lost else 0.0
+            t_reg = self.level_cals[1].add(t_rep + again, scalar_quantile(fp.relay, u[0]) + reg)
+        rec = Intake1(t_rep, t_reg, centre, lost)
+        if self.needs_consult[i]:
+            if self.consult_by_members:
+                rec.consult = True
+                return rec
+            rec.t_consulted = self.level_cals[1].add(t_reg, scalar_quantile(lc.consultation, self.u_consult[i]))
+            t_reg = rec.t_consulted
+        rec.t_dispatched = t_reg
+        rec.level, rec.routed_up, rec.t_arrive = self.route(t_reg, i)
+        rec.deadline = self.deadline(t_reg, i)
+        return rec

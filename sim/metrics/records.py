@@ -168,8 +168,8 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
         if m0.cal is not None:
             total_in[rows] = m0.cal.work_before_v(e[rows]) - m0.cal.work_before_v(s[rows])
         for blk, cal in blocks.items():
-            if cal is None:
-                continue
+            if cal is None or blk not in ("slack", p.staff.gives_way):
+                continue  # issue work never enters the protected block, even when it spans it
             hrs = cal.work_before_v(e[rows]) - cal.work_before_v(s[rows])
             np.add.at(issue_in[blk], m_idx[rows], hrs)
     share_travel = np.divide(travel, travel + work, out=np.zeros_like(travel), where=(travel + work) > 0)

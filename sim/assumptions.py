@@ -1,0 +1,97 @@
+"""The assumption registry: parameters that no source fixes ([A]), with plausible ranges.
+
+``conf/assumptions.yaml`` holds one entry per assumed parameter: its dotted key, its
+default (the value in scenario ``chongming``), a range (``low``, ``high``; lists for
+profiles) or its alternatives (``values``), and why. Reports list the assumptions a
+result rests on; robust comparisons and sensitivity analyses vary them over their ranges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REGISTRY = Path(__file__).resolve().parent.parent / "conf" / "assumptions.yaml"
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """One assumed parameter: ``key`` (dotted), ``default``, ``low``/``high`` or ``values``, ``why``."""
+
+    key: str
+    default: Any
+    low: Any = None
+    high: Any = None
+    values: tuple | None = None
+    why: str = ""
+
+    @property
+    def range_text(self) -> str:
+        if self.values is not None:
+            return " | ".join(map(str, self.values))
+        if isinstance(self.low, list):
+            return "profile: flat … stronger swing"
+        return f"{self.low:g} – {self.high:g}"
+
+
+def load(path: Path | str | None = None) -> list[Assumption]:
+    """The registry's entries, in file order."""
+    data = yaml.safe_load(Path(path or REGISTRY).read_text(encoding="utf-8")) or {}
+    out = []
+    for e in data.get("assumptions", []):
+        vals = e.get("values")
+        out.append(Assumption(e["key"], e["default"], e.get("low"), e.get("high"),
+                              tuple(vals) if vals is not None else None, e.get("why", "")))
+    return out
+
+
+_MISSING = object()
+
+
+def lookup(tree: dict, key: str) -> Any:
+    """The value at dotted ``key`` of a nested parameter dict (``_MISSING`` if absent)."""
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def problems(registry: list[Assumption], tree: dict) -> list[str]:
+    """Why the registry does not describe ``tree`` (a scenario's parameters): unknown keys,
+    defaults that differ from the scenario, defaults outside their range."""
+    out = []
+    seen = set()
+    for a in registry:
+        if a.key in seen:
+            out.append(f"{a.key}: listed twice")
+        seen.add(a.key)
+        v = lookup(tree, a.key)
+        if v is _MISSING:
+            out.append(f"{a.key}: no such parameter")
+            continue
+        if isinstance(v, list) or isinstance(a.default, list):
+            if list(v) != list(a.default):
+                out.append(f"{a.key}: registry default {a.default} but the scenario has {v}")
+            continue
+        if v != a.default:
+            out.append(f"{a.key}: registry default {a.default!r} but the scenario has {v!r}")
+        if a.values is not None:
+            if a.default not in a.values:
+                out.append(f"{a.key}: default {a.default!r} not among {a.values}")
+        elif not (a.low <= a.default <= a.high):
+            out.append(f"{a.key}: default {a.default} outside [{a.low}, {a.high}]")
+    return out
+
+
+def markdown_table(registry: list[Assumption]) -> str:
+    """The registry as a Markdown table (docs/ODD.md carries it)."""
+    rows = ["| parameter | default | range | why |", "|---|---|---|---|"]
+    for a in registry:
+        d = "profile" if isinstance(a.default, list) else a.default
+        rows.append(f"| `{a.key}` | {d} | {a.range_text} | {a.why} |")
+    return "\n".join(rows)

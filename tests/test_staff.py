@@ -1,0 +1,167 @@
+"""Staff who act: one place at a time, hours conserved, patches and dispatch rules, and the
+reduction to the old queues when members are dedicated crews."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import scenario_params
+from sim import params_from_dict, run_model
+from sim.metrics.kpi import summarize
+from sim.metrics.records import STAFF_ACTIVITIES
+from sim.metrics.theory import mmc_means
+from test_theory import batch_tolerance
+
+
+@pytest.fixture(scope="module")
+def town_run():
+    d = scenario_params("chongming_town", 60.0)
+    d["seed"] = 4
+    from sim.model import GovernanceModel
+
+    m = GovernanceModel(params_from_dict(d))
+    return m, m.run()
+
+
+def test_hours_are_conserved(town_run):
+    """Every member's activities add up to its contracted hours over the KPI window."""
+    _, res = town_run
+    st = res.staff
+    total = sum(st[k] for k in STAFF_ACTIVITIES)
+    assert np.allclose(total, st["contract_h"], rtol=0, atol=1e-6)
+    for k in STAFF_ACTIVITIES:
+        assert (st[k] >= -1e-6).all(), k
+    work = st["team"] == "work"
+    assert st["contract_h"][work].min() > 0 and st["routine_h"][work].sum() > 0 and st["patrol_h"][work].sum() > 0
+
+
+def test_no_member_is_in_two_places_at_once(town_run):
+    """A member's stretches of issue work never overlap, each takes exactly its working
+    hours on the member's issue calendar, and it sets off from where it last was."""
+    m, _ = town_run
+    log = m.handling.log
+    mem = np.asarray(log.member)
+    keep = ~np.asarray(log.cancelled)
+    s, e = np.asarray(log.start_h), np.asarray(log.end_h)
+    order = np.lexsort((s, mem))
+    mem_o, s_o, e_o, k_o = mem[order], s[order], e[order], keep[order]
+    same = (mem_o[1:] == mem_o[:-1]) & k_o[1:] & k_o[:-1]
+    assert (s_o[1:][same] >= e_o[:-1][same] - 1e-9).all()
+    members = m.people.members
+    for row in np.flatnonzero(keep)[:2000]:
+        cal = members[mem[row]].cal
+        worked = cal.work_before(e[row]) - cal.work_before(s[row])
+        assert worked == pytest.approx(log.travel_h[row] + log.work_h[row], abs=1e-6)
+    assert len(log.member) > 200
+
+
+def test_patch_owners_take_their_patch(town_run):
+    """Under patch_owner, grid-level issues whose patch owner has the trade are handled by
+    that owner, unless its own queue had grown past the help threshold (then a helper)."""
+    m, res = town_run
+    iss = res.issues
+    disp = m.handling.dispatcher
+    grid_level = (iss["level_reached"] == "grid") & ~iss["on_spot"] & np.isfinite(iss["t_closed_h"])
+    from sim.params import TRADES
+
+    trade = {t.name: TRADES.index(t.trade) for t in m.params.issue_types}
+    tr = np.array([trade[t] for t in iss["type"][grid_level]])
+    owners = np.array([disp.owner_of(k, h) for k, h in zip(tr, iss["household"][grid_level])])
+    members = m.people.members
+    qualified = np.array([o >= 0 and bool(members[o].trades >> k & 1) for o, k in zip(owners, tr)])
+    handled_by = iss["handler_member"][grid_level]
+    share = np.mean(owners[qualified] == handled_by[qualified])
+    assert qualified.sum() > 100 and share > 0.9, share
+    # unqualified owners never handle: someone with the trade does
+    assert (owners[~qualified] != handled_by[~qualified]).all()
+
+
+def _pool_run(rule: str, days: float = 60.0):
+    d = scenario_params("chongming_town", days)
+    d["seed"] = 4
+    d["dispatch"] = {"rule": rule}
+    return run_model(params_from_dict(d))
+
+
+def test_village_pool_sends_people_across_grids():
+    """The pre-reform pattern: any qualified member of the village, so some issues are
+    handled by members of another grid; under grid_pool never."""
+    for rule, across in (("grid_pool", False), ("village_pool", True)):
+        res = _pool_run(rule, 40.0)
+        iss, st = res.issues, res.staff
+        sel = (iss["level_reached"] == "grid") & ~iss["on_spot"] & (iss["handler_member"] >= 0)
+        h = iss["handler_member"][sel]
+        grid_of = st["grid"][h]
+        other = (grid_of >= 0) & (grid_of != iss["grid"][sel])
+        assert other.any() == across, (rule, other.mean())
+
+
+def test_members_on_duty_all_the_time_reduce_to_mmc():
+    """With members always on duty, no routine or patrol, no travel and no familiarity
+    effects, a grid of c work-team members is an M/M/c queue (Erlang C). Tolerance as in
+    test_theory: 4.5 batch-means standard errors, and the tolerance itself must be tight."""
+    c, lam, mu = 3, 2.2, 1.0
+    d = {
+        "scenario": "members_mmc", "seed": 2, "run": {"horizon_days": 1500, "warmup_days": 20},
+        "world": {"map": "synthetic", "towns": 1, "villages": 1, "residents": 1000, "persons_per_household": 1.0,
+                  "settled_area_km2": 1.0, "speed_ebike_kmh": 1e12},
+        "partition": {"grids_per_village": 1},
+        "teams": {"work_total": c, "skills_per_member": 5},
+        "staff": {"work": {"always_on": True}, "cadres_per_village": 0, "own_patch_duration_factor": 1.0,
+                  "own_patch_fail_factor": 1.0, "other_grid_duration_factor": 1.0, "other_grid_fail_factor": 1.0},
+        "dispatch": {"rule": "grid_pool"},
+        "issue_types": {"q": {"rate_per_1000_residents_per_year": lam * 24 * 365, "trade": "cleaning",
+                              "min_close_level": "grid", "handling": {"dist": "exponential", "mean_h": 1 / mu},
+                              "time_limit_wh": 1e9}},
+        "channels": {"instant": {"kind": "instant"}},
+        "levels": {"grid": {"discipline": "fifo", "calendar": {"always_on": True}}},
+        "escalation": {"breach_fraction": None},
+        "office_calendar": {"always_on": True}, "service_calendar": {"always_on": True},
+    }
+    res = run_model(params_from_dict(d))
+    iss = res.issues
+    closed = (iss["t_reported_h"] >= 20 * 24) & np.isfinite(iss["t_closed_h"])
+    order = np.argsort(iss["t_reported_h"][closed], kind="stable")
+    wait = (iss["t_started_h"] - iss["t_dispatched_h"])[closed][order]
+    th = mmc_means(lam, mu, c)
+    mean, tol = batch_tolerance(wait)
+    assert tol < 0.15 * th.wq_h
+    assert abs(mean - th.wq_h) <= tol, (mean, th.wq_h, tol)
+    assert (res.staff["team"] == "work").sum() == c
+
+
+def test_supervision_keeps_issues_at_their_unit():
+    """督办: an overdue issue stays with its unit (no escalation without a failed attempt),
+    while under the escalate policy overdue issues move up."""
+    out = {}
+    for policy in ("supervise", "escalate"):
+        d = scenario_params("chongming_town", 90.0)
+        d["seed"] = 3
+        d["escalation"].update({"on_overdue": policy, "breach_fraction": 0.5})
+        for lv in ("grid", "village", "town", "district"):
+            d["levels"][lv]["p_fail_attempt"] = 0.0
+        d["issue_types"]["dispute"]["p_fail_attempt"] = 0.0
+        d["lifecycle"]["max_reworks"] = 99
+        for t in d["issue_types"].values():
+            t["p_rework"] = 0.0
+        out[policy] = summarize(run_model(params_from_dict(d)))
+    sup, esc = out["supervise"], out["escalate"]
+    assert sup["counts"]["supervised"] > 0 and sup["counts"]["escalated"] == 0
+    assert esc["counts"]["escalated"] > 0 and esc["counts"]["breached"] == esc["counts"]["escalated"]
+
+
+def test_joint_issue_waits_for_both_departments(town_run):
+    """联合处置: a joint case is handled when the second department's part is done too."""
+    m, res = town_run
+    h = m.handling
+    log = m.handling.log
+    n = h.n
+    end_of: dict[int, float] = {}
+    for job, end, cancelled in zip(log.job, log.end_h, log.cancelled):
+        if not cancelled:
+            end_of[job] = end  # last attempt of each job
+    joint = [i for i in range(n) if (n + i) in end_of and i in end_of and h.t_handled[i] == h.t_handled[i]]
+    assert joint, "no joint case handled in the run"
+    for i in joint:
+        assert h.t_handled[i] == pytest.approx(max(end_of[i], end_of[n + i]))
