@@ -161,6 +161,7 @@ class Handling:
         self.job_finish = [INF] * nj
         self.job_fail_factor = [1.0] * nj
         self.job_work = [0.0] * nj
+        self.job_row = [-1] * nj  # the attempt (row of the attempt log) in progress
         self.job_epoch = [0] * nj
         self.seq = 0
         # live backlog: issues at a unit and not yet closed
@@ -364,12 +365,13 @@ class Handling:
         self.job_fail_factor[job] = 1.0
         self.job_work[job] = work
         self.job_waiting[job] = False
-        tok = self.job_token[job] = self.job_token[job] + 1
+        self.job_token[job] += 1
+        self.job_row[job] = s._row
         if self.t_started[i] != self.t_started[i]:
             self.t_started[i] = start
         self.wait[i] += start - self.job_enq[job]
         self.server_of[i] = s.sid
-        self.loop.schedule(finish, END, job, tok)
+        self.loop.schedule(finish, END, job, s._row)
 
     def _enqueue_unit(self, job: int, unit, trade: int) -> None:
         self.job_token[job] += 1
@@ -455,12 +457,13 @@ class Handling:
         self.job_work[job] = work
         self.job_waiting[job] = False
         self.job_token[job] += 1
+        self.job_row[job] = s._row
         if kind == MAIN:
             if self.t_started[i] != self.t_started[i]:
                 self.t_started[i] = start
             self.wait[i] += start - self.job_enq[job]
             self.server_of[i] = s.sid
-        self.loop.schedule(finish, END, job, self.job_token[job])
+        self.loop.schedule(finish, END, job, s._row)
 
     def _next_for(self, t: float, s) -> None:
         """A freed server takes its next job: its own queue, then its units' queues."""
@@ -491,15 +494,20 @@ class Handling:
             self.job_waiting[j] = False
             self._begin(t, j, s)
 
-    def on_end(self, t: float, job: int, tok: int) -> None:
-        if tok != self.job_token[job]:
-            return  # cancelled
+    def on_end(self, t: float, job: int, row: int) -> None:
+        """The attempt logged in ``row`` ends: its server is free; the job goes on unless it
+        was re-dispatched meanwhile (a joint part of an issue that moved on)."""
+        log = self.log
+        if log.cancelled[row]:
+            return
         n = self.n
         i = job % n
         kind = job // n
-        s = self.members[self.job_server[job]]
+        s = self.members[log.member[row]]
         s.end()
         self._next_for(t, s)
+        if row != self.job_row[job]:
+            return
         if kind == CONSULT:
             self._consult_done(t, i)
             return

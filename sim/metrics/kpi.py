@@ -158,6 +158,39 @@ def _group(iss: dict, mask: np.ndarray, col: str, res_time: np.ndarray) -> dict:
     return out
 
 
+def surge_kpis(res: RunResult) -> dict | None:
+    """For the first surge event (``events``): the live backlog before it (mean over the 7
+    days before it starts), its peak from the start on, ``days_to_recover`` (from the event's
+    start until the backlog is back within 10 % of its level before; None if not by the
+    horizon), and the on-time rate of issues reported during the event (due ones)."""
+    p = res.params
+    if not p.events:
+        return None
+    import datetime as _dt
+
+    ev = p.events[0]
+    t0 = 24.0 * (_dt.date.fromisoformat(ev.start_date) - _dt.date.fromisoformat(p.run.start_date)).days + ev.start_h
+    t1 = t0 + ev.duration_h
+    t, n = res.backlog_t_h, res.backlog_n.astype(float)
+    pre = backlog_average(t, n, max(0.0, t0 - 7 * 24.0), t0) if t0 > 0 else 0.0
+    after = t >= t0
+    peak = float(n[after].max()) if after.any() else None
+    k_peak = int(np.flatnonzero(after)[np.argmax(n[after])]) if after.any() else None
+    recover = None
+    if k_peak is not None:
+        back = np.flatnonzero((np.arange(len(t)) > k_peak) & (n <= 1.1 * pre))
+        recover = float((t[back[0]] - t0) / 24.0) if len(back) else None
+    iss = res.issues
+    rep = iss["t_reported_h"]
+    inw = np.isfinite(rep) & (rep >= t0) & (rep < t1) & ~iss["on_spot"] & np.isfinite(iss["t_dispatched_h"])
+    T = p.horizon_h
+    due = inw & (np.isfinite(iss["t_closed_h"]) | (np.nan_to_num(iss["deadline_h"], nan=np.inf) <= T))
+    on_time = np.nan_to_num(iss["on_time"].astype(float), nan=0.0) > 0
+    return {"event": ev.name, "start_h": t0, "duration_h": ev.duration_h,
+            "surge_issues": int((iss["surge"] == 0).sum()), "pre_event_backlog": pre, "peak_backlog": peak,
+            "days_to_recover": recover, "on_time_rate": _rate((due & on_time).sum(), due.sum())}
+
+
 def summarize(res: RunResult) -> dict:
     """The ``summary.json`` KPIs of one run (see the output contract and module doc)."""
     p = res.params
@@ -239,4 +272,4 @@ def summarize(res: RunResult) -> dict:
         "lost_reports": int(iss["lost"].sum()),
         "little": little(res),
         "structure": res.structure,
-    }
+    } | ({"surge": surge_kpis(res)} if p.events else {})
