@@ -165,3 +165,17 @@ def test_joint_issue_waits_for_both_departments(town_run):
     assert joint, "no joint case handled in the run"
     for i in joint:
         assert h.t_handled[i] == pytest.approx(max(end_of[i], end_of[n + i]))
+
+
+def test_nobody_is_left_holding_a_finished_job(town_run):
+    """At the horizon a person still holding a job is still working on it, and every free
+    case handler is back in its department's free list (a regression: a joint part
+    re-dispatched while in progress once left its handler stuck)."""
+    m, _ = town_run
+    T = m.params.horizon_h
+    for s in m.people.members:
+        if s.job >= 0:
+            assert s.busy_to > T - 1e-9, (s.sid, s.team, s.busy_to)
+    for u in m.people.units:
+        if u.pooled:
+            assert {id(s) for s in u.free} == {id(s) for s in u.servers if s.job < 0}, u.name
