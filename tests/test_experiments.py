@@ -39,7 +39,7 @@ def test_tiny_sweep_end_to_end(cli, tmp_path):
 def test_policy_identical_to_baseline_gives_zero_difference(cli, tmp_path):
     """CRN: same seed → same draws, so an identical policy differs by exactly 0."""
     d = tmp_path / "crn"
-    sweep(cli, d, "mmc.servers=3", "escalation_policy=as_scenario,fused_direct")
+    sweep(cli, d, "mmc.servers=3", "escalation.on_overdue=supervise,extend")
     cmp = json.loads((d / "comparison.json").read_text())
     others = [p for p in cmp["policies"] if p != cmp["baseline_policy"]]
     assert len(others) == 1
