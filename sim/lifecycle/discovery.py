@@ -19,9 +19,10 @@ are the candidates, and the round adds its hazard to each. Staff rounds follow t
 members' actual days:
 the owner of a patch who is off that day does not walk it, and a member who spent part of
 the block on issue work (``staff.gives_way``) covers that much less road. A member covers
-``hours done × speed`` km of its patch per round, starting where the previous day's
-planned round ended, and passes the issues within ``staff.detection_distance_km`` of the
-stretch it walks.
+``hours done × speed`` km of its patch per round: as many full passes as fit, then part
+of the patch starting where the previous day's planned round ended. Each pass within
+``staff.detection_distance_km`` of an issue is one chance to notice it, so a shorter patch
+(more members) is watched more closely.
 """
 
 from __future__ import annotations
@@ -294,10 +295,16 @@ class Discovery:
             speed = p.staff.patrol_speed_kmh if ch.activity == "patrol" else p.staff.routine_speed_kmh
             cover = done * speed
             length = self.patch_len[mm]
+            # full passes over the patch, then a partial one starting where yesterday's
+            # planned round ended; each pass within sight is one chance to notice
+            passes = cover / length
+            full = np.floor(passes)
             offset = np.mod(d * block_h * speed, length)
-            passed = (cover >= length) | (np.mod(tp.u_km[h] - offset, length) < cover)
+            partial = np.mod(tp.u_km[h] - offset, length) < (passes - full) * length
+            n_pass = full + partial
             near = self.world.household_offset_km[h] <= p.staff.detection_distance_km
-            return np.where(ok & passed & near, base, 0.0), np.where(ok, m, -1)
+            q = 1.0 - np.power(1.0 - base, n_pass)
+            return np.where(ok & near, q, 0.0), np.where(ok, m, -1)
         if ch.driver == "household_heads":
             ppl = self.people
             if ppl.head_of is None:
