@@ -237,3 +237,59 @@ def test_zh_sweep_and_sensitivity_reports(tmp_path):
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert md.startswith("# 参数扫描报告") and "较基准 Δ" in md and "P2" in md
     assert "敏感性分析" in (tmp_path / "sens" / "report.md").read_text(encoding="utf-8")
+
+
+def test_district_map_on_islands_with_irregular_villages(tmp_path):
+    """Town outlines are unions of village polygons (a town may span two islands); grid
+    cells are clipped to their village; town names do not overlap."""
+    from types import SimpleNamespace
+
+    from shapely.geometry import MultiPoint, Point, Polygon
+    from shapely.ops import voronoi_diagram
+
+    from sim.reporting.maps import fig_district, fig_village
+    from sim.reporting.places import grid_shapes, town_shapes, village_shapes
+    from sim.rng import Streams
+    from sim.world.world import build_world
+
+    rng = np.random.default_rng(1)
+    islands = [Polygon([(0, 0), (30, -2), (34, 8), (4, 10)]), Polygon([(36, -6), (46, -5), (45, 2), (37, 1)])]
+    feats, k = [], 0
+    for isl_i, isl in enumerate(islands):
+        x0, y0, x1, y1 = isl.bounds
+        seeds = MultiPoint([(x, y) for x, y in zip(rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400))
+                            if isl.contains(Point(x, y))][:12])
+        for cell in voronoi_diagram(seeds, envelope=isl.buffer(5)).geoms:
+            poly = cell.intersection(isl)
+            if poly.is_empty or poly.geom_type != "Polygon":
+                continue
+            c = poly.centroid
+            town = "T-east" if isl_i == 1 or c.x > 26 else ("T-west" if c.x < 13 else "T-mid")  # T-east spans both
+            feats.append({"type": "Feature", "properties": {"kind": "village", "village": f"V{k}", "town": town},
+                          "geometry": {"type": "Polygon", "coordinates": [list(map(list, poly.exterior.coords))]}})
+            x0, y0, x1, y1 = poly.bounds
+            pts = [(x, y) for x, y in zip(rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)) if poly.contains(Point(x, y))]
+            feats += [{"type": "Feature", "properties": {"kind": "household", "village": f"V{k}", "size": 2},
+                       "geometry": {"type": "Point", "coordinates": [x, y]}} for x, y in pts[:30]]
+            k += 1
+    path = tmp_path / "islands.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    d = scenario_params("chongming_town", 10.0)
+    d["world"].update({"map": "geojson", "geojson_path": str(path)})
+    d["partition"] = {"k_min": 2, "k_max": 3, "total_grids": None}
+    w = build_world(params_from_dict(d), Streams(1)["world"])
+    towns = town_shapes(w)
+    east = list(w.names("town", "en")).index("Town 3") if w.n_towns == 3 else None
+    assert w.n_towns == 3 and towns[east].geom_type == "MultiPolygon"  # spans both islands
+    vs = village_shapes(w)
+    for g, cell in grid_shapes(w, vs).items():
+        assert cell.difference(vs[w.grid_village[g]]).area < 1e-9  # inside its village
+    res = SimpleNamespace(world=w, issues={"household": rng.integers(0, w.n_households, 500),
+                                           "village": np.zeros(500, dtype=int), "level_reached": np.full(500, "grid")})
+    res.issues["village"] = w.household_village[res.issues["household"]]
+    for lang in LANGS:
+        with fonts.context(lang):
+            info = fig_district(res, tmp_path / f"d_{lang}.png", Tr(lang))
+            assert len(info["labels"]) == 3 and info["overlaps"] == []
+    with fonts.context("zh"):
+        assert fig_village(res, tmp_path / "v_zh.png", Tr("zh"), close_up_village(w))["overlaps"] == []

@@ -119,10 +119,12 @@ class Doc:
         self.blocks.append(("code", text))
 
     def table(self, header: list[str], rows: list[list]) -> None:
-        """A table; numbers are formatted by :func:`fmt` against the scale of their column."""
+        """A table; numbers are formatted by :func:`fmt` against the scale of their column
+        (and right-aligned in HTML, text left-aligned)."""
         scales = [column_scale([r[j] for r in rows if j < len(r)]) for j in range(len(header))]
-        self.blocks.append(("table", header, [[fmt(c, self.lang, scales[j] if j < len(scales) else None)
-                                               for j, c in enumerate(r)] for r in rows]))
+        cells = [[fmt(c, self.lang, scales[j] if j < len(scales) else None) for j, c in enumerate(r)] for r in rows]
+        numeric = [[c is None or (_is_real(c) and not isinstance(c, bool)) for c in r] for r in rows]
+        self.blocks.append(("table", header, cells, numeric))
 
     def img(self, path: str, alt: str) -> None:
         self.blocks.append(("img", path, alt))
@@ -151,10 +153,10 @@ class Doc:
         fonts = ('"Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",'
                  "sans-serif" if self.lang == "zh" else "sans-serif")
         out = [f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>",
-               f"<title>{e(self.title)}</title><style>body{{font-family:{fonts};max-width:1100px;margin:auto;"
+               f"<title>{e(self.title)}</title><style>body{{font-family:{fonts};max-width:1200px;margin:auto;"
                "padding:1em;line-height:1.5}"
                "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
-               "text-align:right}th{background:#eee}td:first-child,th:first-child{text-align:left}"
+               "text-align:right}th{background:#eee}td.t,th:first-child{text-align:left}"
                "img{max-width:100%}pre{background:#f6f6f6;padding:0.5em;overflow-x:auto;white-space:pre-wrap}</style>",
                f"</head><body><h1>{e(self.title)}</h1>"]
         for b in self.blocks:
@@ -166,9 +168,10 @@ class Doc:
                 out.append(f"<pre>{e(b[1])}</pre>")
             elif b[0] == "table":
                 out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in b[1]) + "</tr>")
-                out += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in b[2]]
+                out += ["<tr>" + "".join(f"<td>{e(c)}</td>" if num else f"<td class='t'>{e(c)}</td>"
+                                         for c, num in zip(r, nr)) + "</tr>" for r, nr in zip(b[2], b[3])]
                 out.append("</table>")
             elif b[0] == "img":
-                out.append(f"<p><img src='{e(b[1])}' alt='{e(b[2])}'></p>")
+                out.append(f"<p><a href='{e(b[1])}'><img src='{e(b[1])}' alt='{e(b[2])}' title='{e(b[2])}'></a></p>")
         out.append("</body></html>")
         return "\n".join(out)

@@ -77,16 +77,23 @@ def _outside_area(b, geom, ax) -> float:
     return frac * b.width * b.height
 
 
-def place_labels(ax, texts, candidates, avoid=(), fontsize_steps=(1.0,), within=None, **text_kw) -> list:
+def _wrapped(s: str) -> list[str]:
+    """The label, then the label broken at its last space (two lines), if it has one."""
+    return [s] + ([s[: s.rindex(" ")] + "\n" + s[s.rindex(" ") + 1:]] if " " in s.strip() else [])
+
+
+def place_labels(ax, texts, candidates, avoid=(), fontsize_steps=(1.0,), within=None, wrap=False,
+                 **text_kw) -> list:
     """Place one label per item without overlaps, greedily, in the given order.
 
     ``candidates[i]`` is a sequence of (x, y) data positions for label ``i``, best
     first. A position is taken if the label's box overlaps no label placed before it
     nor any box in ``avoid`` (display coordinates), lies inside the axes and, if
     ``within[i]`` (a shapely geometry in data units) is given, inside that shape;
-    otherwise the next candidate, then a smaller font (``fontsize_steps``, factors of
-    the font size), are tried; if nothing fits, the position with least overlap is
-    kept (overlap with other labels weighs most). Returns the Text artists."""
+    otherwise the next candidate, then (with ``wrap``) the label on two lines, then a
+    smaller font (``fontsize_steps``, factors of the font size) are tried; if nothing
+    fits, the position with least overlap is kept (overlap with other labels weighs
+    most). Returns the Text artists."""
     fig = ax.figure
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
@@ -97,23 +104,29 @@ def place_labels(ax, texts, candidates, avoid=(), fontsize_steps=(1.0,), within=
         best = None
         t = ax.text(0, 0, s, fontsize=base, **text_kw)
         shape = within[i] if within is not None else None
+        variants = _wrapped(s) if wrap else [s]
         for f in fontsize_steps:
             t.set_fontsize(base * f)
-            for (x, y) in cands:
-                t.set_position((x, y))
-                b = t.get_window_extent(r).expanded(1.04, 1.08)
-                inside = b.x0 >= axbox.x0 and b.x1 <= axbox.x1 and b.y0 >= axbox.y0 and b.y1 <= axbox.y1
-                cost = 100.0 * _overlaps(b, boxes) + (0.0 if inside else 1e9)
-                if shape is not None:
-                    cost += _outside_area(b, shape, ax)
-                if best is None or cost < best[0]:
-                    best = (cost, f, (x, y), b)
-                if cost == 0:
+            for v in variants:
+                t.set_text(v)
+                for (x, y) in cands:
+                    t.set_position((x, y))
+                    b = t.get_window_extent(r).expanded(1.04, 1.08)
+                    inside = b.x0 >= axbox.x0 and b.x1 <= axbox.x1 and b.y0 >= axbox.y0 and b.y1 <= axbox.y1
+                    cost = 100.0 * _overlaps(b, boxes) + (0.0 if inside else 1e9)
+                    if shape is not None:
+                        cost += _outside_area(b, shape, ax)
+                    if best is None or cost < best[0]:
+                        best = (cost, f, v, (x, y), b)
+                    if cost == 0:
+                        break
+                if best[0] == 0:
                     break
             if best[0] == 0:
                 break
-        _, f, xy, b = best
+        _, f, v, xy, b = best
         t.set_fontsize(base * f)
+        t.set_text(v)
         t.set_position(xy)
         boxes.append(b)
         placed.append(t)

@@ -18,6 +18,9 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+from sim.reporting.doc import fmt  # noqa: E402
 
 from sim.reporting.figures import LEVEL_COLORS, bold, label_boxes_overlap, place_labels, save  # noqa: E402
 from sim.reporting.i18n import Tr  # noqa: E402
@@ -77,7 +80,11 @@ def fig_district(res, path: Path, T: Tr) -> dict | bool:
         hb = ax.hexbin(xy[:, 0], xy[:, 1], gridsize=(nx, ny), bins="log", cmap="YlOrRd", mincnt=1, linewidths=0,
                        extent=(x0, x1, y0, y1), alpha=0.8)
         hb.set_clip_path(_land_patch(vs, ax))
-        fig.colorbar(hb, ax=ax, label=T("fig.district.density"), fraction=0.02, pad=0.01, shrink=0.9)
+        cb = fig.colorbar(hb, ax=ax, label=T("fig.district.density", size=fmt(span_x / nx, T.lang)), fraction=0.02,
+                          pad=0.01, shrink=0.9)
+        plain = FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}")
+        cb.ax.yaxis.set_major_formatter(plain)
+        cb.ax.yaxis.set_minor_formatter(plain if hb.get_array().max() < 30 else NullFormatter())
     ax.add_collection(LineCollection(_lines(gs.values()), colors="#8a8a8a", linewidths=0.25, zorder=2))
     ax.add_collection(LineCollection(_lines(vs), colors="#3a3a3a", linewidths=0.55, zorder=3))
     ax.add_collection(LineCollection(_lines(ts), colors="black", linewidths=1.8, zorder=4))
@@ -97,7 +104,7 @@ def fig_district(res, path: Path, T: Tr) -> dict | bool:
     names = w.names("town", T.lang)
     order = sorted(range(w.n_towns), key=lambda t: -(ts[t].area if ts[t] is not None else 0))
     labels = place_labels(ax, [str(names[t]) for t in order], [label_points(ts[t]) for t in order],
-                          fontsize_steps=(1.0, 0.85, 0.7), within=[ts[t] for t in order], fontsize=10, ha="center", va="center", zorder=6,
+                          fontsize_steps=(1.0, 0.85, 0.7, 0.6), within=[ts[t] for t in order], wrap=True, fontsize=12, ha="center", va="center", zorder=6,
                           fontweight=bold(T.lang), path_effects=HALO)
     info = {"labels": [t.get_text() for t in labels], "overlaps": label_boxes_overlap(labels)}
     save(fig, path)

@@ -87,10 +87,11 @@ def _stat_rows(summary: dict, T: Tr) -> list[list]:
 
 
 def _ordered(groups: dict) -> list[tuple]:
-    """Groups in a reader's order: levels up the ladder, anything else as given."""
+    """Groups in a reader's order: levels up the ladder; anything else by count, largest
+    first (the same order in every language)."""
     if set(groups) <= set(LEVELS):
         return [(k, groups[k]) for k in LEVELS if k in groups]
-    return list(groups.items())
+    return sorted(groups.items(), key=lambda kv: (-kv[1].get("count", 0), kv[0]))
 
 
 def _grid_rows(grids: dict, world, T: Tr) -> list[list]:
@@ -163,7 +164,8 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
           lost=fmt(summary.get("lost_reports", 0), lang)))
     if summary.get("discovery_share"):
         d.table(T.list("run.channel_share_cols"),
-                [[T.term("channel", k), pct(v)] for k, v in summary["discovery_share"].items()])
+                [[T.term("channel", k), pct(v)] for k, v in sorted(summary["discovery_share"].items(),
+                                                                    key=lambda kv: (-(kv[1] or 0), kv[0]))])
     if summary.get("staff"):
         d.h(T("run.staff"))
         d.table(T.list("run.staff_cols"),
