@@ -21,7 +21,7 @@ from SALib.sample import sobol as sobol_sample  # noqa: E402
 from sim.errors import ConfigError  # noqa: E402
 from sim.reporting import fonts  # noqa: E402
 from sim.reporting.doc import Doc  # noqa: E402
-from sim.reporting.figures import save  # noqa: E402
+from sim.reporting.figures import css_width, save  # noqa: E402
 from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 
 METHODS = ("morris", "sobol")
@@ -143,6 +143,6 @@ def write_sensitivity_report(table: pd.DataFrame, method: str, kpi: str, runs: i
     d.p(T("sens.intro", runs=T.n("count.runs", runs), seed=seed))
     d.table(T.list(f"sens.cols.{method}"), table.values.tolist())
     d.img("sensitivity.png", T("sens.fig_title", method=T(f"sens.method.{method}"), kpi=T.term("kpi", kpi),
-                                runs=T.n("count.runs", runs)))
+                                runs=T.n("count.runs", runs)), css_width(out / "sensitivity.png"))
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")

@@ -21,7 +21,7 @@ from sim.experiments.experiment import ExperimentSpec, collect_runs, compare, po
 from sim.provenance import git_state, versions  # noqa: E402
 from sim.reporting import fonts  # noqa: E402
 from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
-from sim.reporting.figures import offsets_around, place_labels, save  # noqa: E402
+from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
 from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 
 WORKLOAD_COLS = ("kpi.staff.work.total_h", "kpi.staff.management.total_h", "kpi.staff.volunteer.total_h",
@@ -96,9 +96,9 @@ def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) ->
     if not kpis or len(pols.order) < 2:
         return False
     n = len(pols.order)
-    ncol = min(3, len(kpis))
+    ncol = min(2, len(kpis))
     nrow = math.ceil(len(kpis) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol + 2.2, (0.32 * n + 1.3) * nrow), squeeze=False,
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol + 2.6, (0.3 * n + 1.3) * nrow), squeeze=False,
                              sharey=True, layout="constrained")
     ys = np.arange(n)[::-1]
     ticks = [f"{pols.tag(p)}  {pols.short(p)}" for p in pols.order]
@@ -128,14 +128,15 @@ def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) ->
     for j in range(len(kpis), nrow * ncol):
         axes[j // ncol][j % ncol].set_visible(False)
     for r in range(nrow):
-        axes[r][0].set_ylabel(T("sweep.forest.y", factors=pols.factors_label()) if pols.varying else "")
+        axes[r][0].set_ylabel(T("sweep.forest.y"))
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color=SIG_COLOR, marker="o", lw=2, label=T("sweep.forest.significant")),
                Line2D([], [], color=NS_COLOR, marker="o", mfc="white", lw=2, label=T("sweep.forest.not_significant")),
                Line2D([], [], color="black", marker="D", ls="", label=T("sweep.forest.baseline"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
-    fig.suptitle(T("sweep.forest.title"))
+    fig.suptitle(T("sweep.forest.title") + ("\n" + T("sweep.forest.levels", factors=pols.factors_label())
+                                            if pols.varying else ""))
     save(fig, path)
     return True
 
@@ -268,13 +269,15 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
         d.p(T("sweep.baseline_is", policy=cmp.get("baseline_policy", "—")))
     with fonts.context(lang):
         if fig_forest(cmp, pols, list(spec.kpis), sweep / "sweep_differences.png", T):
-            d.img("sweep_differences.png", T("sweep.forest.title"))
+            d.img("sweep_differences.png", T("sweep.forest.title"), css_width(sweep / "sweep_differences.png"))
         if len(ok):
             if fig_heatmap(ok, [f for f in factors if f.removeprefix("factor.") in pols.varying], head,
                            sweep / "sweep_heatmap.png", T):
-                d.img("sweep_heatmap.png", T("sweep.heat.title", kpi=T.term("kpi", head)))
+                d.img("sweep_heatmap.png", T("sweep.heat.title", kpi=T.term("kpi", head)),
+                      css_width(sweep / "sweep_heatmap.png"))
             if fig_tradeoff(ok, pols, head, sweep / "sweep_tradeoff.png", T):
-                d.img("sweep_tradeoff.png", T("sweep.trade.title", kpi=T.term("kpi", head)))
+                d.img("sweep_tradeoff.png", T("sweep.trade.title", kpi=T.term("kpi", head)),
+                      css_width(sweep / "sweep_tradeoff.png"))
     for k in spec.kpis:
         rows = []
         mult, unit = _scale(k)

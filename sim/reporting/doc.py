@@ -126,8 +126,11 @@ class Doc:
         numeric = [[c is None or (_is_real(c) and not isinstance(c, bool)) for c in r] for r in rows]
         self.blocks.append(("table", header, cells, numeric))
 
-    def img(self, path: str, alt: str) -> None:
-        self.blocks.append(("img", path, alt))
+    def img(self, path: str, alt: str, width: int | None = None) -> None:
+        """A figure; ``width``: its display width in CSS pixels (see
+        :func:`sim.reporting.figures.css_width`), so that every figure's text shows at the
+        same size; wider figures shrink to the page."""
+        self.blocks.append(("img", path, alt, width))
 
     def markdown(self) -> str:
         out = [f"# {self.title}", ""]
@@ -172,6 +175,7 @@ class Doc:
                                          for c, num in zip(r, nr)) + "</tr>" for r, nr in zip(b[2], b[3])]
                 out.append("</table>")
             elif b[0] == "img":
-                out.append(f"<p><a href='{e(b[1])}'><img src='{e(b[1])}' alt='{e(b[2])}' title='{e(b[2])}'></a></p>")
+                size = f" style='width:{int(b[3])}px'" if len(b) > 3 and b[3] else ""
+                out.append(f"<p><a href='{e(b[1])}'><img src='{e(b[1])}' alt='{e(b[2])}' title='{e(b[2])}'{size}></a></p>")
         out.append("</body></html>")
         return "\n".join(out)

@@ -55,6 +55,19 @@ def save(fig, path: Path, dpi: int = DPI) -> None:
     plt.close(fig)
 
 
+def css_width(path: Path) -> int | None:
+    """Display width (CSS pixels, 96 per inch) of a PNG written by :func:`save`, so that
+    its text shows at its point size in a browser; None if unreadable."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            dpi = float((im.info.get("dpi") or (DPI, DPI))[0]) or DPI
+            return int(round(im.size[0] * 96.0 / dpi))
+    except (OSError, ValueError, ImportError):
+        return None
+
+
 def _overlaps(b, others, pad: float = 0.0) -> float:
     """Total overlap area (display units²) of bbox ``b`` with ``others``."""
     tot = 0.0
