@@ -165,7 +165,8 @@ def test_numbers_are_rounded_and_counts_have_plural_forms():
     d.table(["team", "sd (h)"], [["work", 31.671967], ["volunteer", 5.684341886080802e-14], ["heads", 0.0]])
     assert d.blocks[-1][2] == [["work", "31.7"], ["volunteer", "0"], ["heads", "0"]]
     d.table(["x"], [[2.0e-6], [5.0e-3]])  # small but real values stay
-    assert d.blocks[-1][2] == [["2e-06"], ["0.005"]]
+    assert d.blocks[-1][2] == [["0.000002"], ["0.005"]]
+    assert fmt(3.5e-05) == "0.000035" and fmt(Pct(6.2e-7)) == "0.000062 %" and fmt(2.5e-9) == "2.5e-09"
 
 
 def test_every_catalogue_entry_has_both_languages_and_the_same_placeholders():

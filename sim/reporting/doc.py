@@ -47,10 +47,18 @@ def _noise(x: float, scale: float | None) -> bool:
     return scale is not None and math.isfinite(scale) and a <= REL_TOL * abs(scale)
 
 
+def _small(x: float) -> str:
+    """Two significant digits of a small number, positional down to 10⁻⁶ (``0.000035``),
+    scientific below."""
+    if abs(x) >= 1e-6:
+        return np.format_float_positional(x, precision=2, unique=False, fractional=False, trim="-")
+    return f"{x:.2g}"
+
+
 def _number(x: float) -> str:
     """A rounded number: integers with thousands separators; otherwise about four
     significant digits for ≥ 1 (``742.4``, ``77.3``, ``1.11``), three for < 1
-    (``0.0146``), and scientific notation only below 10⁻⁴."""
+    (``0.0146``), two below 10⁻⁴ (``0.000035``), scientific notation only below 10⁻⁶."""
     a = abs(x)
     if a >= 1000:
         return f"{x:,.0f}"
@@ -63,7 +71,7 @@ def _number(x: float) -> str:
     elif a >= 1e-4:
         s = f"{x:.3g}"
     else:
-        s = f"{x:.2g}"
+        s = _small(x)
     return "0" if float(s.replace(",", "")) == 0 else s
 
 
@@ -92,7 +100,7 @@ def fmt(v, lang: str = "en", scale: float | None = None) -> str:
             if _noise(x, scale):
                 return Tr(lang).pct("0")
             p = 100.0 * x
-            s = f"{p:.1f}" if abs(p) >= 1 else f"{p:.2g}"
+            s = f"{p:.1f}" if abs(p) >= 1 else (f"{p:.2g}" if abs(p) >= 1e-4 else _small(p))
             return Tr(lang).pct(s)
         if _noise(x, scale):
             return "0"
@@ -159,7 +167,7 @@ class Doc:
                f"<title>{e(self.title)}</title><style>body{{font-family:{fonts};max-width:1200px;margin:auto;"
                "padding:1em;line-height:1.5}"
                "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;"
-               "text-align:right}th{background:#eee}td.t,th:first-child{text-align:left}"
+               "text-align:right}th{background:#eee}td.t,th.t{text-align:left}"
                "img{max-width:100%}pre{background:#f6f6f6;padding:0.5em;overflow-x:auto;white-space:pre-wrap}</style>",
                f"</head><body><h1>{e(self.title)}</h1>"]
         for b in self.blocks:
@@ -170,7 +178,9 @@ class Doc:
             elif b[0] == "code":
                 out.append(f"<pre>{e(b[1])}</pre>")
             elif b[0] == "table":
-                out.append("<table><tr>" + "".join(f"<th>{e(c)}</th>" for c in b[1]) + "</tr>")
+                text_col = [sum(1 for nr in b[3] if j < len(nr) and not nr[j]) * 2 > len(b[3]) for j in range(len(b[1]))]
+                out.append("<table><tr>" + "".join(f"<th class='t'>{e(c)}</th>" if j < len(text_col) and text_col[j]
+                                                   else f"<th>{e(c)}</th>" for j, c in enumerate(b[1])) + "</tr>")
                 out += ["<tr>" + "".join(f"<td>{e(c)}</td>" if num else f"<td class='t'>{e(c)}</td>"
                                          for c, num in zip(r, nr)) + "</tr>" for r, nr in zip(b[2], b[3])]
                 out.append("</table>")

@@ -47,8 +47,8 @@ def save(fig, path: Path, dpi: int = DPI) -> None:
         from sim.reporting.fonts import capture_missing_glyph_warnings, text_glyphs
 
         with capture_missing_glyph_warnings() as missing:
-            texts = text_glyphs(fig)
             fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+            texts = text_glyphs(fig, draw=False)  # saving drew it: tick labels and legends exist
         _audit.append({"path": str(path), "texts": texts, "dpi": dpi, "warnings": list(missing)})
     else:
         fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08)

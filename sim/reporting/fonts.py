@@ -112,7 +112,7 @@ def _charmap(path: str, face_index: int) -> frozenset:
     return frozenset(ft2font.FT2Font(path, face_index=face_index).get_charmap())
 
 
-def text_glyphs(fig) -> list[dict]:
+def text_glyphs(fig, draw: bool = True) -> list[dict]:
     """For every visible text artist of ``fig`` (titles, labels, ticks, legends,
     annotations), the characters drawn and the font file that draws each one.
 
@@ -121,7 +121,8 @@ def text_glyphs(fig) -> list[dict]:
     character map (it would be drawn as a box)."""
     from matplotlib.text import Text
 
-    fig.canvas.draw()  # resolve tick labels and legends
+    if draw:
+        fig.canvas.draw()  # resolve tick labels and legends
     out = []
     for t in fig.findobj(Text):
         s = t.get_text()
