@@ -52,10 +52,26 @@ from sim.reporting.options import check_village, report_options  # noqa: E402
 
 def default_tree() -> dict:
     """Every model parameter with its default, so any key can be overridden on the command
-    line. Catalogue and channels are named mappings, filled in by the scenario."""
-    tree = params_to_dict(ModelParams())
-    tree["issue_types"] = {}
-    tree["channels"] = {}
+    line. Lists of named entries (catalogue, channels, departments, events) are named
+    mappings, filled in by the scenario."""
+    import dataclasses
+    import typing
+
+    def tree_of(cls, obj) -> dict:
+        out = {}
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            v = getattr(obj, f.name)
+            tp = hints[f.name]
+            if typing.get_origin(tp) is tuple and dataclasses.is_dataclass(typing.get_args(tp)[0]):
+                out[f.name] = {}
+            elif dataclasses.is_dataclass(v):
+                out[f.name] = tree_of(type(v), v)
+            else:
+                out[f.name] = params_to_dict(v)
+        return out
+
+    tree = tree_of(ModelParams, ModelParams())
     tree.pop("validation")
     return tree
 

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.metrics.kpi import grid_table, summarize
-from sim.model import RunResult
+from sim.metrics.records import RunResult
 from sim.params import params_to_dict
 from sim.provenance import git_state, versions
 from sim.reporting.options import ReportOptions, report_options
@@ -52,10 +52,17 @@ def issues_table(res: RunResult) -> pa.Table:
     t = pa.table(cols)
     mask = np.isnan(on_time)
     t = t.append_column("on_time", pa.array(np.where(mask, False, on_time == 1.0), mask=mask))
-    if res.world is not None:
-        index = {k: cols[k] for k in ("town", "village", "grid") if k in cols}
-        for name, arr in name_columns(res.world, **index).items():
-            t = t.append_column(name, arr)
+    return with_place_names(t, res.world)
+
+
+def with_place_names(t: pa.Table, world) -> pa.Table:
+    """``t`` with ``<level>_name_en`` / ``<level>_name_zh`` columns for each of its
+    ``town``, ``village`` and ``grid`` index columns (null where the index is -1)."""
+    if world is None:
+        return t
+    index = {k: t.column(k).to_numpy() for k in ("town", "village", "grid") if k in t.column_names}
+    for name, arr in name_columns(world, **index).items():
+        t = t.append_column(name, arr)
     return t
 
 
@@ -98,13 +105,17 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         pq.write_table(pa.table(res.units), stage / "units.parquet")
         grids = grid_table(res)
         pq.write_table(grids_table(res, grids), stage / "grids.parquet")
+        files = ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet"]
+        if res.staff is not None:
+            pq.write_table(with_place_names(pa.table(res.staff), res.world), stage / "staff.parquet")
+            files.append("staff.parquet")
         t1 = time.perf_counter()
         timings = dict(res.timings_s)
         timings["write"] = t1 - t0
         manifest = {
             "scenario": res.params.scenario,
             "seed": res.params.seed,
-            "streams": list(STREAMS),
+            "streams": dict(STREAMS),
             "versions": versions(),
             "git": git_state(),
             "command": command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
@@ -114,17 +125,16 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
             "params": params_to_dict(res.params),
             **(extra_manifest or {}),
         }
-        files = []
         if opts.enabled:
             from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
-            files = write_report(res, summary, manifest, stage, theory, grids, opts)
+            files += write_report(res, summary, manifest, stage, theory, grids, opts)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")
         write_json(stage / "manifest.json", manifest)
         write_json(stage / "summary.json", summary)
-        for name in ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet", *files, "manifest.json", "summary.json"]:
+        for name in [*files, "manifest.json", "summary.json"]:
             os.replace(stage / name, run_dir / name)
     finally:
         shutil.rmtree(stage, ignore_errors=True)

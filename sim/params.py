@@ -5,8 +5,11 @@ nested dict (what Hydra resolves, or what an outside experiment tool passes) by
 :func:`params_from_dict`, which rejects unknown keys and out-of-range values with a
 :class:`~sim.errors.ConfigError` naming the dotted key and what is allowed.
 
-Units are in the names: ``_h`` hours, ``_days`` days, ``_km2`` square kilometres,
-``p_`` a probability in [0, 1], ``rate_per_..._per_...`` a rate.
+Units are in the names: ``_h`` hours, ``_days`` days, ``_km`` kilometres, ``_km2`` square
+kilometres, ``_kmh`` km per hour, ``p_`` a probability in [0, 1], ``rate_per_..._per_...``
+a rate. Defaults of the agents' parameters are the Chongming values; each is either
+sourced (tags in ``../shared/calibration.md``) or an assumption [A] registered with a
+plausible range in ``conf/assumptions.yaml``.
 """
 
 from __future__ import annotations
@@ -27,11 +30,24 @@ LEVELS = ("grid", "village", "town", "district")
 DISTS = ("exponential", "lognormal", "deterministic")
 DISCIPLINES = ("fifo", "severity", "time_left")
 ESCALATION_RULES = ("step", "direct")
+OVERDUE_POLICIES = ("escalate", "supervise", "extend")
 CHANNEL_KINDS = ("instant", "rounds", "poisson")
 CHANNEL_DRIVERS = ("none", "grid_leader", "work_team", "management_team", "volunteer_team", "household_heads",
                    "party_members", "app_users", "service_point", "propensity")
-MAP_SOURCES = ("regular", "synthetic", "geojson")
-TRADES = ("cleaning", "river", "road", "forestry", "safety")
+STAFF_DRIVERS = ("grid_leader", "work_team", "management_team", "volunteer_team")
+"""Channels whose rounds are walked by team members on their patches (see sim.agents.staff)."""
+ACTIVITIES = ("patrol", "routine")
+BLOCKS = ("patrol", "routine", "slack")
+"""How a team member's working day is divided (see :class:`ScheduleParams`)."""
+MAP_SOURCES = ("regular", "synthetic", "geojson", "chongming")
+HOLIDAY_SOURCES = ("china", "none")
+ECO_TRADES = ("cleaning", "river", "forestry", "road", "safety")
+"""The work team's ecological-employment trades (road and river cleaning, waste, forestry, safety patrol)."""
+TRADES = (*ECO_TRADES, "service", "mediation", "enforcement", "general")
+"""Every trade an issue type can need: a closed set. Grid and village members and town
+departments are qualified for some of them (see docs/ODD.md, Submodels)."""
+DISPATCH_RULES = ("patch_owner", "grid_pool", "village_pool")
+SURGE_SHAPES = ("uniform", "decay")
 
 
 def _check(cond: bool, key: str, msg: str) -> None:
@@ -49,7 +65,7 @@ def num(default: Any, lo: float | None = None, hi: float | None = None, lo_open:
     return field(default=default, metadata=_meta(lo, hi, lo_open=lo_open))
 
 
-def choice(default: str, choices: tuple):
+def choice(default: str | None, choices: tuple):
     return field(default=default, metadata=_meta(choices=choices))
 
 
@@ -72,31 +88,41 @@ class DistParams:
 @dataclass(frozen=True)
 class CalendarParams:
     """Working time of a unit or service: ``always_on`` (24/7) or a daily window
-    ``[day_start_h, day_end_h)`` on the listed ``weekdays`` (0 = Monday)."""
+    ``[day_start_h, day_end_h)`` on the listed ``weekdays`` (0 = Monday).
+    ``observes_holidays``: statutory days off are off and make-up working days (调休)
+    are worked (with ``run.holidays: china``)."""
 
     always_on: bool = False
     day_start_h: float = num(8.5, lo=0.0, hi=24.0)
     day_end_h: float = num(17.5, lo=0.0, hi=24.0)
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    observes_holidays: bool = True
 
 
 @dataclass(frozen=True)
 class IssueTypeParams:
     """One class of problem in the catalogue.
 
-    ``rate_per_1000_residents_per_year`` occurrences; ``visibility`` scales every
-    channel's detection; ``min_close_level`` is the lowest level that may close it;
-    ``handling`` the crew time at grid level (other levels scale it);
-    ``time_limit_wh`` the deadline in working hours of the office calendar, counted
-    from registration; ``severity`` orders the ``severity`` queue discipline (higher
-    first); ``p_on_spot_fix`` the chance a patrolling finder fixes it at once;
-    ``dur_on_spot_h`` how long that takes; ``p_rework`` the chance verification fails;
-    ``needs_consultation`` whether the management team must consult (会商) first;
-    ``trade`` the work-team trade that owns it.
+    ``rate_per_1000_residents_per_year`` occurrences, times ``month_factors`` (12 values,
+    January first; empty = flat) in each month; ``visibility`` scales every channel's
+    detection; ``min_close_level`` is the lowest level that may close it; ``handling``
+    the working time of one attempt at grid level (other levels scale it);
+    ``time_limit_wh`` the handling time limit (处置时限) in working hours of
+    ``office_calendar``, counted from dispatch to handled; ``severity`` orders the
+    ``severity`` queue discipline (higher first); ``p_on_spot_fix`` the chance a
+    patrolling finder with the trade fixes it at once; ``dur_on_spot_h`` how long that
+    takes; ``p_rework`` the chance verification fails; ``needs_consultation`` whether
+    the grid's management must consult (会商) before dispatch; ``trade`` who is
+    qualified to handle it (a closed set, :data:`TRADES`); ``joint_trade``: a second
+    trade whose department must also finish at town or district level (联合处置);
+    ``p_fail_attempt``: chance that an attempt at grid or village level fails (null: the
+    level's value); ``extendable``: a complex case whose unit may ask for an extension
+    (延期).
     """
 
     name: str = "issue"
     rate_per_1000_residents_per_year: float = num(100.0, lo=0.0)
+    month_factors: tuple[float, ...] = ()
     visibility: float = num(1.0, lo=0.0, hi=1.0)
     min_close_level: str = choice("grid", LEVELS)
     handling: DistParams = field(default_factory=lambda: DistParams("exponential", 2.0, 1.0))
@@ -106,32 +132,38 @@ class IssueTypeParams:
     dur_on_spot_h: float = num(0.25, lo=0.0)
     p_rework: float = num(0.0, lo=0.0, hi=1.0)
     needs_consultation: bool = False
-    trade: str = "general"
+    trade: str = choice("general", TRADES)
+    joint_trade: str | None = choice(None, TRADES)
+    p_fail_attempt: float | None = num(None, lo=0.0, hi=1.0)
+    extendable: bool = False
     source: str = ""
 
 
 @dataclass(frozen=True)
 class ChannelParams:
-    """A discovery channel.
+    """A discovery channel: a process that finds issues and reports them.
 
-    ``kind``: ``instant`` (discovered when it occurs), ``rounds`` (periodic rounds every
-    ``period_h`` starting at ``first_round_h`` of day 0, each finding a given issue with
-    probability ``p_detect_per_round`` × visibility) or ``poisson`` (found after an
-    exponential delay at ``rate_per_day`` × visibility). ``report_delay`` runs from
-    discovery to registration; ``on_calendar`` channels only register during the
-    service-point calendar. ``enters_at`` is the level where the report is registered
-    (12345 enters at district). ``can_fix_on_spot``: finders may fix minor issues at once.
+    ``kind``: ``instant`` (discovered when it occurs), ``rounds`` (rounds that find an
+    issue they pass with probability ``p_detect_per_round`` × visibility) or ``poisson``
+    (found after an exponential delay at ``rate_per_day`` × visibility).
 
-    ``driver`` ties the channel to the world: team-driven rounds find an issue with
-    probability × coverage, coverage = min(1, members × ``coverage_km2_per_member`` / grid
-    area), or with ``coverage_basis: road`` min(1, members × ``coverage_road_km_per_member``
-    / the grid's road length), where ``grid_leader`` is the one leader every grid has (so the number of grids
-    matters, not only staff per km²) (household heads: min(1, visits / assigned households)); ``party_members``,
-    ``app_users``, ``service_point`` (walking distance) and ``propensity`` scale a
-    continuous rate by the grid's value relative to the district mean, and every
-    resident-driven channel by the village's reporting propensity.
-    ``round_duration_h``: staff time per round (workload). ``service_day_boost``
-    multiplies a continuous rate on the 10th and 20th of each month (service days).
+    Rounds with a team ``driver`` (:data:`STAFF_DRIVERS`) are walked by team members on
+    their schedules: each member covers its patch's roads during its ``activity`` block
+    (``patrol`` or ``routine``, at ``staff.patrol_speed_kmh`` / ``staff.routine_speed_kmh``)
+    and passes the issues within ``staff.detection_distance_km`` of the stretch it covers;
+    a member who is off or busy covers less or nothing that day. ``household_heads``
+    rounds: each head visits ``teams.head_visits_per_round`` of its households per round,
+    every ``period_h`` from ``first_round_h``. Rounds without a driver happen every
+    ``period_h`` from ``first_round_h`` everywhere.
+
+    Continuous drivers scale ``rate_per_day`` by the grid: ``party_members`` (party
+    members per resident, relative to ``world.p_party_member``), ``app_users`` (app users
+    per resident), ``service_point`` (walking access), ``propensity`` (the village's
+    reporting propensity). ``report_delay`` runs from discovery to report; ``on_calendar``
+    reports wait for the service points' opening hours; ``service_day_boost`` multiplies
+    a continuous rate on the 10th and 20th (service days). ``enters_at``: where the report
+    is registered (12345 enters at the district platform). ``can_fix_on_spot``: finders
+    may fix minor issues at once.
     """
 
     name: str = "channel"
@@ -146,25 +178,25 @@ class ChannelParams:
     enters_at: str = choice("grid", LEVELS)
     can_fix_on_spot: bool = False
     driver: str = choice("none", CHANNEL_DRIVERS)
-    coverage_km2_per_member: float = num(1.0, lo=0.0)
-    coverage_basis: str = choice("area", ("area", "road"))
-    coverage_road_km_per_member: float = num(1.0, lo=0.0)
-    round_duration_h: float = num(1.0, lo=0.0)
+    activity: str = choice("patrol", ACTIVITIES)
     service_day_boost: float = num(1.0, lo=0.0)
 
 
 @dataclass(frozen=True)
 class LevelParams:
-    """Handling units at one level of the ladder (one unit per grid / village / town,
-    one for the district).
+    """Handling at one level of the ladder.
 
-    ``crews`` per unit work in parallel; ``discipline`` orders the queue;
-    ``dur_multiplier`` scales the issue type's handling time at this level;
-    ``p_fail_attempt`` is the chance an attempt here ends without closing the issue
-    (it is then escalated); ``calendar`` the unit's working time.
+    ``crews``: abstract parallel servers per unit (one unit per grid / village / town,
+    one for the district) for worlds without team members or departments at this level;
+    where the world has them (``teams.*_total`` for grid and village, ``departments.*``
+    for town and district) capacity comes from those people and ``crews`` must be left
+    unset. ``discipline`` orders queues; ``dur_multiplier`` scales the issue type's
+    handling time at this level; ``p_fail_attempt`` is the chance an attempt here ends
+    without closing the issue (it is then escalated); ``calendar`` the unit's working time
+    (its office stages run on it too).
     """
 
-    crews: int = num(1, lo=1)
+    crews: int | None = num(None, lo=1)
     discipline: str = choice("fifo", DISCIPLINES)
     dur_multiplier: float = num(1.0, lo=0.0, lo_open=True)
     p_fail_attempt: float = num(0.0, lo=0.0, hi=1.0)
@@ -176,7 +208,7 @@ class LevelsParams:
     grid: LevelParams = field(default_factory=LevelParams)
     village: LevelParams = field(default_factory=LevelParams)
     town: LevelParams = field(default_factory=LevelParams)
-    district: LevelParams = field(default_factory=lambda: LevelParams(crews=4))
+    district: LevelParams = field(default_factory=LevelParams)
 
     def by_index(self, i: int) -> LevelParams:
         return getattr(self, LEVELS[i])
@@ -184,35 +216,51 @@ class LevelsParams:
 
 @dataclass(frozen=True)
 class EscalationParams:
-    """How issues move up the ladder.
+    """How issues move up the ladder, and what happens when one is overdue.
 
-    ``rule``: ``step`` (grid → village → town → district, one hand-over per step) or
-    ``direct`` (fused nets: anything the grid or village cannot close goes straight to
-    the town linkage centre, which passes it to the capable level). ``breach_fraction``:
-    an issue still waiting in a queue when this fraction of its time limit has passed
-    is escalated once (null disables). ``handover`` is the delay of each hand-over.
+    ``rule``: ``step`` (grid → village → town → district, one hand-over per step, each
+    received on the receiving unit's calendar) or ``direct`` (fused nets: anything the grid
+    or village cannot close goes straight to the town linkage centre, which passes it on
+    to the capable level). ``handover``: working time of each hand-over.
+    ``on_overdue`` when an issue is not handled by its deadline: ``escalate`` (moved one
+    level up if it has not started, checked at ``breach_fraction`` of its limit; null
+    disables the check), ``supervise`` (督办: it stays with its unit, jumps the queue and is
+    counted; yellow warning at the limit, red at ``red_warning_fraction`` of it) or
+    ``extend`` (延期: for ``extendable`` types the unit asks the level above; granted with
+    ``p_extension_granted``, adding ``extension_wh`` working hours; refused, or not
+    extendable: supervised).
     """
 
     rule: str = choice("step", ESCALATION_RULES)
-    breach_fraction: float | None = num(None, lo=0.0, lo_open=True)
+    breach_fraction: float | None = num(1.0, lo=0.0, lo_open=True)
     handover: DistParams = field(default_factory=lambda: DistParams("deterministic", 1.0, 0.0))
+    on_overdue: str = choice("escalate", OVERDUE_POLICIES)
+    red_warning_fraction: float = num(1.5, lo=1.0)
+    p_extension_granted: float = num(0.8, lo=0.0, hi=1.0)
+    extension_wh: float = num(80.0, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)
 class LifecycleParams:
-    """Delays of the bookkeeping stages of the closed loop (hours).
+    """Working times of the office stages of the closed loop (hours, each on the calendar
+    of the unit doing it).
 
-    ``register``: report → case registered and classified; ``consultation``: the
-    management team's 会商 for types that need it; ``hotline_dispatch``: the
-    district platform passing a 12345 ticket down; ``feedback``: handled → fed back;
-    ``verify``: fed back → verified (then closed, or sent back as rework).
+    ``register``: report → registered and classified, by the registering centre (town
+    linkage centre, or the village committee when nets are not fused, or the district
+    platform for 12345); ``consultation``: the management's 会商 where the world has no
+    team members (with members it is the grid leader's work, ``staff.consultation_h``);
+    ``hotline_dispatch``: the district platform passing a 12345 ticket down;
+    ``feedback``: handled → fed back, by the handler; ``verify``: fed back → verified by
+    the registering centre (then closed, or sent back as rework). ``max_reworks``: after
+    that many failed verifications the issue is escalated instead of reworked again.
     """
 
     register: DistParams = field(default_factory=DistParams)
-    consultation: DistParams = field(default_factory=lambda: DistParams("lognormal", 24.0, 0.5))
+    consultation: DistParams = field(default_factory=lambda: DistParams("lognormal", 8.0, 0.5))
     hotline_dispatch: DistParams = field(default_factory=lambda: DistParams("exponential", 4.0, 1.0))
     feedback: DistParams = field(default_factory=DistParams)
     verify: DistParams = field(default_factory=DistParams)
+    max_reworks: int = num(3, lo=0)
 
 
 @dataclass(frozen=True)
@@ -221,13 +269,26 @@ class WorldParams:
 
     ``map: regular``: ``towns`` × ``villages_per_town`` villages, each of
     ``grids_per_village`` grids of ``households_per_grid`` households (validation and
-    small cases; no geometry). ``map: synthetic``: a generated island of ``towns`` towns
-    and ``villages`` villages, ``residents`` people, ``settled_area_km2``, partitioned into
-    grids by ``partition``. ``map: geojson``: village polygons and household points from
-    ``geojson_path`` (see :func:`sim.geo.load_geojson`). Household size is
-    1 + Poisson(``persons_per_household`` − 1). ``propensity_sigma``: lognormal spread of
-    villages' reporting propensity (places differ up to 3×, Liu et al. 2023).
-    Travel: straight distance × ``detour_factor`` at the mode's speed.
+    small cases; no geometry, so no team members). ``map: synthetic``: a generated island
+    of ``towns`` towns and ``villages`` villages, ``residents`` people,
+    ``settled_area_km2``, partitioned into grids by ``partition``. ``map: geojson``:
+    village polygons and household points from ``geojson_path`` (see
+    :func:`sim.world.geo.load_geojson`). Household size is 1 + Poisson
+    (``persons_per_household`` − 1). ``propensity_sigma``: lognormal spread of villages'
+    reporting propensity (places differ up to 3×, Liu et al. 2023). Travel: straight
+    distance × ``detour_factor`` at the mode's speed.
+
+    ``map: chongming``: the real district (:mod:`sim.world.chongming`, data and sources in
+    ``sim/world/data/README.md``): three islands, 18 towns, 269 villages; ``residents``
+    is the district total, shared between towns by the town table, so
+    ``towns_included`` (town names, zh or pinyin; empty = all; other maps ignore it)
+    runs a few real towns with their own share. Village geometry, roads and household counts depend on ``map_seed``
+    only (not on the run's seed); ``village_density_sigma`` [A] spreads residents between a
+    town's villages (area × lognormal factor); households sit along village roads, a
+    normal ``road_offset_km`` [A] to the side. Islands are joined by the bridge (crossed
+    at ``bridge_speed_kmh`` [A] whatever the mode) and the Changxing–Hengsha ferry,
+    departing every ``ferry_interval_min`` from ``ferry_first_h`` to ``ferry_last_h``
+    (clock hours), crossing in ``ferry_crossing_min`` [A] (see :mod:`sim.world.links`).
     """
 
     towns: int = num(1, lo=1)
@@ -253,15 +314,26 @@ class WorldParams:
     speed_ebike_kmh: float = num(15.0, lo=0.0, lo_open=True)
     speed_car_kmh: float = num(30.0, lo=0.0, lo_open=True)
     service_walk_decay_min: float = num(15.0, lo=0.0, lo_open=True)
+    towns_included: tuple[str, ...] = ()
+    map_seed: int = num(1, lo=0)
+    village_density_sigma: float = num(0.3, lo=0.0)
+    road_offset_km: float = num(0.05, lo=0.0)
+    bridge_speed_kmh: float = num(80.0, lo=0.0, lo_open=True)
+    ferry_first_h: float = num(5.5, lo=0.0, hi=24.0)
+    ferry_last_h: float = num(21.0, lo=0.0, hi=24.0)
+    ferry_interval_min: float = num(20.0, lo=0.0, lo_open=True)
+    ferry_crossing_min: float = num(15.0, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)
 class PartitionParams:
-    """Micro-grids per village (see :mod:`sim.partition`): from ``by`` = ``area``
+    """Micro-grids per village (see :mod:`sim.world.partition`): from ``by`` = ``area``
     (``target_area_km2`` per grid) or ``households`` (``target_households`` per grid),
     clamped to [``k_min``, ``k_max``]; with ``total_grids`` the district total is fixed;
     ``grids_per_village`` (a policy lever for sweeps) overrides all of these: every
-    village gets exactly that many grids (1 = the pre-reform village grid)."""
+    village gets exactly that many grids (1 = the pre-reform village grid). On the
+    ``regular`` map, grids come from ``world.grids_per_village`` and these keys are
+    rejected."""
 
     by: str = choice("area", ("area", "households"))
     target_area_km2: float = num(1.0, lo=0.0, lo_open=True)
@@ -277,13 +349,12 @@ class TeamParams:
     """The three teams (一格多员) and household heads (户长制).
 
     District totals (times ``scale_<team>``, for team-ratio sweeps) are allocated to grids
-    in proportion to households (largest remainder). Grid handling units get one crew per work-team member; village units
-    ``management_case_share`` × the village's management members (at least one).
-    ``skills_per_member`` trades each work-team member can fix on the spot (一员多能, of
-    5 trades); ``training_level`` in [0, 1] scales on-the-spot fixes by (0.5 + level) and
-    rework by (1.5 − level). The consultation delay scales with
-    ``consultation_ref_management_per_km2`` over the grid's management members per km² (clamped to [0.25, 4]). Household heads:
-    one per ``households_per_head`` households, each visiting ``head_visits_per_round``
+    in proportion to households (largest remainder). Work-team members hold
+    ``skills_per_member`` of the five eco trades (一员多能), management members the service,
+    mediation and general trades, volunteers service (and mediation for
+    ``staff.mediator_share_of_volunteers`` of them). ``training_level`` in [0, 1] scales
+    on-the-spot fixes by (0.5 + level) and rework by (1.5 − level). Household heads: one
+    per ``households_per_head`` households, each visiting ``head_visits_per_round``
     households per round.
     """
 
@@ -293,24 +364,159 @@ class TeamParams:
     scale_management: float = num(1.0, lo=0.0)
     scale_work: float = num(1.0, lo=0.0)
     scale_volunteer: float = num(1.0, lo=0.0)
-    skills_per_member: int = num(2, lo=1, hi=5)
+    skills_per_member: int = num(2, lo=1, hi=len(ECO_TRADES))
     training_level: float = num(0.5, lo=0.0, hi=1.0)
-    management_case_share: float = num(0.2, lo=0.0, hi=1.0)
-    consultation_ref_management_per_km2: float = num(6.7, lo=0.0, lo_open=True)
     household_heads: bool = False
     households_per_head: float = num(12.0, lo=1.0)
     head_visits_per_round: float = num(12.0, lo=0.0)
 
 
 @dataclass(frozen=True)
+class ScheduleParams:
+    """One team's contracted working week, per member.
+
+    ``days_per_week`` working days (days off rotate between members, so the team covers
+    every day), each from ``start_h`` for ``hours_per_day`` hours, divided into blocks in
+    ``block_order``: ``patrol_share`` of the day patrolling the patch, ``routine_share`` on
+    routine duty (the work team's eco-jobs: cleaning, river, forestry, road upkeep, safety
+    rounds; other teams' regular duties) and the rest slack. Issue work (handling, travel,
+    consultation, mediation) is done in the slack and in the block that
+    ``staff.gives_way``; the other block is protected. ``observes_holidays``: statutory days
+    off are off. ``always_on``: on duty 24/7 with no routine or patrol (the dedicated crews
+    of the validation cases).
+    """
+
+    days_per_week: int = num(5, lo=1, hi=7)
+    start_h: float = num(8.5, lo=0.0, hi=24.0)
+    hours_per_day: float = num(8.0, lo=0.0, hi=24.0, lo_open=True)
+    patrol_share: float = num(0.0, lo=0.0, hi=1.0)
+    routine_share: float = num(0.0, lo=0.0, hi=1.0)
+    block_order: tuple[str, ...] = BLOCKS
+    observes_holidays: bool = False
+    always_on: bool = False
+
+
+def _schedule(**kw) -> Any:
+    return field(default_factory=lambda: ScheduleParams(**kw))
+
+
+@dataclass(frozen=True)
+class StaffParams:
+    """Who the team members are and how their working week is spent (see
+    :mod:`sim.agents.staff`). Schedules per role: ``work`` (eco-job crews: 7 h a day,
+    6 days, 70 % routine / 20 % patrol / 10 % slack [A, calibration 9.1]), ``grid_leader``
+    (8 h a week on grid duties [A, calibration 9.2], of which the daily round),
+    ``management`` (the other management members: 4 h a week [A, 9.2]), ``volunteer``
+    [A] and ``cadre`` (the village committee's cadres, ``cadres_per_village`` each [A]).
+
+    ``gives_way``: which block issue work may take besides the slack (``routine`` or
+    ``patrol``; the other is protected). Patrols and routine duty move along the patch's
+    roads at ``patrol_speed_kmh`` and ``routine_speed_kmh`` and notice issues within
+    ``detection_distance_km``. Familiarity (分片包干): a member handling an issue in its
+    own patch takes ``own_patch_duration_factor`` of the time and fails with
+    ``own_patch_fail_factor`` of the chance; a member from another grid of the village
+    ``other_grid_duration_factor`` and ``other_grid_fail_factor``. ``consultation_h``: the
+    grid leader's working time per consultation (会商). ``mediator_share_of_volunteers``:
+    volunteers trained as mediators (矛盾调解).
+    """
+
+    work: ScheduleParams = _schedule(days_per_week=6, start_h=6.0, hours_per_day=7.0, patrol_share=0.2,
+                                     routine_share=0.7)
+    grid_leader: ScheduleParams = _schedule(days_per_week=5, start_h=14.0, hours_per_day=1.6, patrol_share=0.3,
+                                            routine_share=0.3, observes_holidays=True)
+    management: ScheduleParams = _schedule(days_per_week=2, start_h=9.0, hours_per_day=2.0, patrol_share=0.25,
+                                           routine_share=0.25, observes_holidays=True)
+    volunteer: ScheduleParams = _schedule(days_per_week=1, start_h=9.0, hours_per_day=3.0, patrol_share=0.5,
+                                          routine_share=0.3)
+    cadre: ScheduleParams = _schedule(days_per_week=5, start_h=8.5, hours_per_day=8.0, patrol_share=0.0,
+                                      routine_share=0.6, observes_holidays=True)
+    cadres_per_village: int = num(5, lo=0)
+    gives_way: str = choice("routine", ("routine", "patrol"))
+    patrol_speed_kmh: float = num(4.0, lo=0.0, lo_open=True)
+    routine_speed_kmh: float = num(1.5, lo=0.0, lo_open=True)
+    detection_distance_km: float = num(0.15, lo=0.0)
+    own_patch_duration_factor: float = num(0.85, lo=0.0, lo_open=True)
+    own_patch_fail_factor: float = num(0.7, lo=0.0)
+    other_grid_duration_factor: float = num(1.15, lo=0.0, lo_open=True)
+    other_grid_fail_factor: float = num(1.2, lo=0.0)
+    consultation_h: float = num(1.0, lo=0.0)
+    mediator_share_of_volunteers: float = num(0.2, lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
+class DispatchParams:
+    """Who takes an issue at grid level. ``rule``: ``patch_owner`` (包干: the member whose
+    patch holds the issue takes it; when its own queue already holds
+    ``help_queue_threshold`` issues, the grid's nearest free qualified member helps),
+    ``grid_pool`` (the grid member who can be there first) or ``village_pool`` (any
+    qualified member of the village: the pre-reform pattern)."""
+
+    rule: str = choice("grid_pool", DISPATCH_RULES)
+    help_queue_threshold: int = num(2, lo=0)
+
+
+@dataclass(frozen=True)
+class DepartmentParams:
+    """A town department (or district bureau) that handles the cases of its ``trades``.
+
+    Staff = max(``min_staff``, round(``staff_per_10k_residents`` × residents / 10,000)) of
+    its town (district); ``case_share`` of them work on grid cases in parallel
+    (at least one), on the level's calendar.
+    """
+
+    name: str = "department"
+    name_zh: str = ""
+    trades: tuple[str, ...] = ()
+    staff_per_10k_residents: float = num(1.0, lo=0.0)
+    min_staff: int = num(1, lo=1)
+    case_share: float = num(0.5, lo=0.0, hi=1.0, lo_open=True)
+
+
+@dataclass(frozen=True)
+class DepartmentsParams:
+    """Town departments and district bureaus by trade (empty: the level's abstract crews)."""
+
+    town: tuple[DepartmentParams, ...] = ()
+    district: tuple[DepartmentParams, ...] = ()
+
+
+@dataclass(frozen=True)
+class OccurrenceParams:
+    """When issues occur within the day: ``hour_factors`` (24 relative intensities,
+    midnight first; empty = flat)."""
+
+    hour_factors: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class SurgeParams:
+    """A surge event (typhoon, flood): ``extra_issues`` issues of ``types`` (with
+    ``shares``, empty = equal) from ``start_date`` + ``start_h`` over ``duration_h``
+    hours, ``uniform`` in time or decaying with ``decay_h``, at households of ``towns``
+    (names or numbers as the map shows them; empty = every town), in proportion to
+    residents."""
+
+    name: str = "surge"
+    start_date: str = "2025-08-01"
+    start_h: float = num(0.0, lo=0.0, hi=24.0)
+    duration_h: float = num(72.0, lo=0.0, lo_open=True)
+    extra_issues: int = num(0, lo=0)
+    types: tuple[str, ...] = ()
+    shares: tuple[float, ...] = ()
+    towns: tuple[str, ...] = ()
+    shape: str = choice("uniform", SURGE_SHAPES)
+    decay_h: float = num(24.0, lo=0.0, lo_open=True)
+
+
+@dataclass(frozen=True)
 class FusionParams:
-    """多网融合. ``enabled``: grid staff dispatch straight to the handling unit through the
-    linkage system. Off: grid reports go through the village committee, adding ``relay``
-    and losing a report with probability ``p_loss`` (it is then re-reported after
+    """多网融合. ``enabled``: grid staff report straight into the town linkage system.
+    Off: grid reports go through the village committee (``relay`` working hours on its
+    calendar) and a report is lost with probability ``p_loss`` (re-reported after
     ``rereport``)."""
 
     enabled: bool = True
-    relay: DistParams = field(default_factory=lambda: DistParams("lognormal", 24.0, 0.8))
+    relay: DistParams = field(default_factory=lambda: DistParams("lognormal", 8.0, 0.8))
     p_loss: float = num(0.05, lo=0.0, hi=1.0)
     rereport: DistParams = field(default_factory=lambda: DistParams("exponential", 72.0, 1.0))
 
@@ -318,11 +524,14 @@ class FusionParams:
 @dataclass(frozen=True)
 class RunParams:
     """Simulated span. ``horizon_days`` simulated; KPIs cover issues reported after
-    ``warmup_days``. Day 0 starts at midnight of ``start_date`` (ISO date)."""
+    ``warmup_days``. Day 0 starts at midnight of ``start_date`` (ISO date).
+    ``holidays``: ``china`` (statutory days off and make-up working days from the
+    chinese-calendar package) or ``none``."""
 
     horizon_days: float = num(365.0, lo=0.0, lo_open=True)
     warmup_days: float = num(0.0, lo=0.0)
     start_date: str = "2025-01-06"
+    holidays: str = choice("none", HOLIDAY_SOURCES)
 
 
 @dataclass(frozen=True)
@@ -335,7 +544,12 @@ class ModelParams:
     world: WorldParams = field(default_factory=WorldParams)
     partition: PartitionParams = field(default_factory=PartitionParams)
     teams: TeamParams = field(default_factory=TeamParams)
+    staff: StaffParams = field(default_factory=StaffParams)
+    dispatch: DispatchParams = field(default_factory=DispatchParams)
+    departments: DepartmentsParams = field(default_factory=DepartmentsParams)
     fusion: FusionParams = field(default_factory=FusionParams)
+    occurrence: OccurrenceParams = field(default_factory=OccurrenceParams)
+    events: tuple[SurgeParams, ...] = ()
     issue_types: tuple[IssueTypeParams, ...] = (IssueTypeParams(),)
     channels: tuple[ChannelParams, ...] = (ChannelParams(name="instant", kind="instant"),)
     levels: LevelsParams = field(default_factory=LevelsParams)
@@ -353,6 +567,13 @@ class ModelParams:
     @property
     def warmup_h(self) -> float:
         return self.run.warmup_days * 24.0
+
+    @property
+    def has_members(self) -> bool:
+        """Grid and village capacity comes from team members (and village cadres): a map
+        with households on roads and some team. Otherwise from ``levels.*.crews``."""
+        t = self.teams
+        return self.world.map != "regular" and t.management_total + t.work_total + t.volunteer_total > 0
 
 
 # --------------------------------------------------------------------------- builder
@@ -442,6 +663,7 @@ def _build(cls: type, data: dict, prefix: str) -> Any:
 def _validate(obj: Any, prefix: str) -> None:
     """Cross-field checks that a single field's bounds cannot express."""
     p = (prefix + ".") if prefix else ""
+    _validate_people_and_time(obj, p)
     if isinstance(obj, CalendarParams) and not obj.always_on:
         _check(obj.day_end_h > obj.day_start_h, p + "day_end_h", "must be later than day_start_h")
         _check(len(obj.weekdays) > 0 and all(0 <= d <= 6 for d in obj.weekdays),
@@ -469,9 +691,77 @@ def _validate(obj: Any, prefix: str) -> None:
                f"must be <= partition.k_max ({obj.partition.k_max})")
         if obj.world.map == "geojson":
             _check(bool(obj.world.geojson_path), "world.geojson_path", "must name a GeoJSON file when world.map=geojson")
+        if obj.world.towns_included:  # names checked whatever the map; used by world.map=chongming
+            from sim.world.chongming import resolve_towns
+
+            resolve_towns(obj.world.towns_included)
+        _check(obj.world.ferry_last_h >= obj.world.ferry_first_h, "world.ferry_last_h",
+               f"must be >= world.ferry_first_h ({obj.world.ferry_first_h:g})")
         if obj.world.map == "synthetic":
             _check(obj.world.villages >= obj.world.towns, "world.villages",
                    f"must be >= world.towns ({obj.world.towns})")
+
+
+def _positive_profile(values: tuple, n: int, key: str) -> None:
+    _check(len(values) in (0, n), key, f"must list {n} values (or none for a flat profile), got {len(values)}")
+    _check(all(math.isfinite(v) and v >= 0 for v in values), key, "values must be finite and >= 0")
+    _check(len(values) == 0 or sum(values) > 0, key, "must not be all zero")
+
+
+def _validate_people_and_time(obj: Any, p: str) -> None:
+    """Checks of the schedules, departments, catalogue extensions and surges."""
+    if isinstance(obj, ScheduleParams) and not obj.always_on:
+        _check(obj.start_h + obj.hours_per_day <= 24.0, p + "hours_per_day",
+               f"must end by midnight: start_h ({obj.start_h:g}) + hours_per_day <= 24")
+        _check(obj.patrol_share + obj.routine_share <= 1.0 + 1e-12, p + "routine_share",
+               "patrol_share + routine_share must be <= 1 (the rest is slack)")
+        _check(sorted(obj.block_order) == sorted(BLOCKS), p + "block_order",
+               f"must list each of {', '.join(BLOCKS)} once, got {list(obj.block_order)}")
+    if isinstance(obj, IssueTypeParams):
+        _positive_profile(obj.month_factors, 12, p + "month_factors")
+        _check(obj.joint_trade != obj.trade, p + "joint_trade", f"must differ from trade ({obj.trade})")
+    if isinstance(obj, OccurrenceParams):
+        _positive_profile(obj.hour_factors, 24, p + "hour_factors")
+    if isinstance(obj, DepartmentParams):
+        _check(len(obj.trades) > 0, p + "trades", "must list at least one trade")
+        bad = [t for t in obj.trades if t not in TRADES]
+        _check(not bad, p + "trades", f"unknown trade {bad[:1]}; allowed: {', '.join(TRADES)}")
+    if isinstance(obj, SurgeParams):
+        try:
+            _dt.date.fromisoformat(obj.start_date)
+        except ValueError:
+            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {obj.start_date!r}") from None
+        _check(len(obj.types) > 0 or obj.extra_issues == 0, p + "types", "must list the issue types of the surge")
+        _check(len(obj.shares) in (0, len(obj.types)), p + "shares", "must give one share per type (or none)")
+        _check(all(math.isfinite(s) and s >= 0 for s in obj.shares) and (not obj.shares or sum(obj.shares) > 0),
+               p + "shares", "must be finite, >= 0 and not all zero")
+    if isinstance(obj, ModelParams):
+        _validate_model(obj)
+
+
+def _validate_model(m: ModelParams) -> None:
+    """Whole-model checks: capacity comes from people or from crews, never both; every
+    trade has a department; surges name catalogue types."""
+    types = [t.name for t in m.issue_types]
+    for k, ev in enumerate(m.events):
+        for t in ev.types:
+            _check(t in types, f"events.{ev.name}.types", f"unknown issue type {t!r}; allowed: {', '.join(types)}")
+    if m.has_members:
+        for lvl in ("grid", "village"):
+            _check(m.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
+                   "must not be set in a world with team members (teams.*_total): grid and village capacity comes "
+                   "from the members' working weeks; size it with teams.* and staff.*")
+    for lvl in ("town", "district"):
+        depts = getattr(m.departments, lvl)
+        if not depts:
+            continue
+        _check(m.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
+               f"must not be set when departments.{lvl} lists departments: their staff are the capacity")
+        covered = [t for d in depts for t in d.trades]
+        missing = [t for t in TRADES if t not in covered]
+        _check(not missing, f"departments.{lvl}", f"no department handles trade(s) {', '.join(missing)}")
+        twice = sorted({t for t in covered if covered.count(t) > 1})
+        _check(not twice, f"departments.{lvl}", f"trade(s) {', '.join(twice)} belong to more than one department")
 
 
 def params_from_dict(data: dict) -> ModelParams:

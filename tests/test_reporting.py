@@ -79,7 +79,10 @@ def test_zh_report_figures_use_a_font_that_covers_every_character(town_run, tmp_
     # place names, not numbers, in the ranking; no raw floats or scientific noise
     w = town_run.world
     assert any(str(n) in md for n in w.names("grid", "zh"))
-    assert not re.search(r"\d\.\d{5,}|\de-1\d", md)
+    body = md.split("\n```\n")[0]  # before the reproduce section (versions, command)
+    for number in re.findall(r"\d[\d,]*\.\d+", body):  # every decimal rounded to at most 4 significant digits
+        assert len(number.replace(",", "").replace(".", "").lstrip("0")) <= 4, number
+    assert not re.search(r"\de-\d", body)
     # town labels on the district map do not overlap
     with fonts.context("zh"):
         info = fig_district(town_run, tmp_path / "d.png", Tr("zh"))
@@ -106,6 +109,11 @@ def test_parquet_files_carry_place_names(town_run, tmp_path):
     assert (iss["village_name_en"].astype(str).to_numpy() == w.names("village", "en")[iss["village"]]).all()
     assert (iss["town_name_zh"].astype(str).to_numpy() == w.names("town", "zh")[iss["town"]]).all()
     assert (iss["grid_name_en"].astype(str).to_numpy() == w.names("grid", "en")[iss["grid"]]).all()
+    if (tmp_path / "staff.parquet").is_file():  # staff at a place carry its names; district staff (-1) none
+        st = pq.read_table(tmp_path / "staff.parquet", columns=["village", "village_name_zh"]).to_pandas()
+        at = st["village"].to_numpy() >= 0
+        assert (st["village_name_zh"][at].astype(str).to_numpy() == w.names("village", "zh")[st["village"][at]]).all()
+        assert st["village_name_zh"][~at].isna().all()
 
 
 def test_en_report_needs_no_cjk_font_and_zh_without_one_fails_clearly(town_run, tmp_path, monkeypatch):

@@ -1,42 +1,59 @@
-"""The three teams and household heads as Mesa agents, and what their sizes do.
+"""Building the people who find and handle issues, and the units they work in.
 
-Team sizes are district totals allocated to grids in proportion to households; each
-member is a :class:`TeamMember` agent (team, grid, trade skills, training), each
-household head a :class:`HouseholdHead` agent. :func:`channel_modifiers` turns sizes,
-population and geography into per-grid multipliers of the discovery channels.
+- Grid teams (一格多员): district totals of management, work and volunteer members (times
+  ``teams.scale_<team>``) are allocated to grids in proportion to households (largest
+  remainder). Each team splits its grid's route into patches, one per member (分片包干);
+  a member's base is the middle household of its patch. The first management member of a
+  grid is its grid leader (its patch is the whole grid, its base the service point).
+- Village cadres: ``staff.cadres_per_village`` per village, based at the village centre.
+- Town departments and district bureaus (``departments.*``): staff per 10,000 residents,
+  of whom ``case_share`` handle grid cases, based at the town (district) centre.
+- Abstract crews (``levels.<level>.crews``) where a level has no people.
+- Household heads (户长制): one per ``teams.households_per_head`` households of a grid, each
+  with a contiguous block of neighbouring households.
+
+Units: one per grid and per village (members worlds: the grid's members; the village's
+cadres and its grids' work crews), one per town department / district bureau, or one per
+grid, village, town and the district holding abstract crews.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
 
-from sim.params import TRADES, ModelParams
+from sim.agents.schedule import Schedule, build_schedule
+from sim.agents.staff import ALL_TRADES, StaffMember, trade_mask
+from sim.agents.units import HandlingUnit, LinkageCentre
+from sim.lifecycle.calendar import CalendarBook
+from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
+from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
 
-TEAMS = ("management", "work", "volunteer")
-
-
-class TeamMember(mesa.Agent):
-    """A member of a grid's management, work or volunteer team (一员多能: several skills)."""
-
-    def __init__(self, model: mesa.Model, team: str, grid: int, skills: frozenset, training: float):
-        super().__init__(model)
-        self.team = team
-        self.grid = grid
-        self.skills = skills
-        self.training = training
+GRID_TEAMS = ("management", "work", "volunteer")
+DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
+                "volunteer_team": ("volunteer",), "grid_leader": ("grid_leader",)}
+"""Which roles walk the rounds of each staff channel driver (on their own patches)."""
+DRIVER_TEAM = {"work_team": "work", "management_team": "management", "volunteer_team": "volunteer"}
+MANAGEMENT_TRADES = ("service", "mediation", "general")
+CADRE_TRADES = ("service", "mediation", "general")
 
 
 class HouseholdHead(mesa.Agent):
-    """A household head (户长) responsible for a group of households in a grid."""
+    """A household head (户长) with a block of neighbouring households of one grid, visited
+    in turn on the head's daily round."""
 
-    def __init__(self, model: mesa.Model, grid: int, households: int):
+    def __init__(self, model: mesa.Model, hid: int, grid: int, households: int):
         super().__init__(model)
+        self.hid = hid
         self.grid = grid
         self.households = households
+        self.issues_found = 0
+
+    def found(self) -> None:
+        self.issues_found += 1
 
 
 def allocate(total: int, weights: np.ndarray) -> np.ndarray:
@@ -51,125 +68,277 @@ def allocate(total: int, weights: np.ndarray) -> np.ndarray:
     return k
 
 
+def unit_schedule(role: str, cal) -> Schedule:
+    """A schedule whose issue work follows a unit's calendar (departments, crews)."""
+    return Schedule(role, ScheduleParams(), 1, [cal], {"patrol": [None], "routine": [None], "slack": [cal]},
+                    [cal], {}, np.ones((1, 1), dtype=bool))
+
+
 @dataclass
-class Teams:
-    """Per-grid team sizes, trade-skill shares of the work team (n_grids × 5) and the
-    number of household heads per grid."""
+class TeamPatches:
+    """One driver's patches: ``owner_sid[h]`` the staff id of the member whose patch holds
+    household h (−1: none), ``u_km[h]`` its position along that patch, ``length_km[sid]``."""
 
-    management: np.ndarray
-    work: np.ndarray
-    volunteer: np.ndarray
-    skill_share: np.ndarray
-    heads: np.ndarray
+    owner_sid: np.ndarray
+    u_km: np.ndarray
 
-    def management_per_village(self, world: World) -> np.ndarray:
-        """Management-team members of each village (the village unit draws its crews from them)."""
-        return np.bincount(world.grid_village, weights=self.management, minlength=world.n_villages)
+
+@dataclass
+class People:
+    """Everyone who acts in handling, and the units (see module doc)."""
+
+    members: list[StaffMember]
+    units: list[HandlingUnit]
+    grid_unit: np.ndarray  # unit index per grid
+    village_unit: np.ndarray  # per village
+    town_unit: np.ndarray  # (towns, trades): unit index per town and trade
+    district_unit: np.ndarray  # (trades,)
+    centres: list[LinkageCentre]
+    schedules: dict[str, Schedule]
+    team_size: dict[str, np.ndarray]  # per grid
+    leader_sid: np.ndarray  # per grid (−1: none)
+    patches: dict[str, TeamPatches] = field(default_factory=dict)  # by channel driver
+    patch_length_km: np.ndarray | None = None  # per staff member
+    heads: list = field(default_factory=list)
+    head_of: np.ndarray | None = None  # per household (−1: none)
+    head_pos: np.ndarray | None = None  # position in its head's block
+    head_block: np.ndarray | None = None  # size of its head's block
+    departments: dict = field(default_factory=dict)  # (level, name) -> staff, handlers per geo
+
+    def unit_for(self, level: int, geo: int, trade: int) -> int:
+        if level == 0:
+            return int(self.grid_unit[geo])
+        if level == 1:
+            return int(self.village_unit[geo])
+        if level == 2:
+            return int(self.town_unit[geo, trade])
+        return int(self.district_unit[trade])
 
     def totals(self) -> dict:
-        return {"management_team": int(self.management.sum()), "work_team": int(self.work.sum()),
-                "volunteer_team": int(self.volunteer.sum()), "household_heads": int(self.heads.sum())}
+        return {"management_team": int(self.team_size["management"].sum()),
+                "work_team": int(self.team_size["work"].sum()),
+                "volunteer_team": int(self.team_size["volunteer"].sum()),
+                "household_heads": len(self.heads),
+                "village_cadres": sum(1 for m in self.members if m.team == "cadre"),
+                "department_case_handlers": sum(1 for m in self.members if m.team == "department")}
 
 
-def build_teams(model: mesa.Model, p: ModelParams, world: World, rng: np.random.Generator) -> Teams:
-    """Allocate the teams, create their agents and return per-grid sizes."""
-    tp = p.teams
+def _patch_mid_households(world: World, patches: Patches, n_members: np.ndarray) -> np.ndarray:
+    """The middle household (in route order) of each patch, grid-major."""
+    r = world.routes
+    n_hh = np.diff(r.grid_first)
+    g = np.repeat(np.arange(len(n_members)), n_members)
+    local = np.arange(len(g)) - patches.grid_first_patch[g]
+    k_mid = ((local + 0.5) * n_hh[g] / np.maximum(n_members[g], 1)).astype(np.int64)
+    k_mid = np.minimum(k_mid, np.maximum(n_hh[g] - 1, 0))
+    return r.order[np.minimum(r.grid_first[g] + k_mid, len(r.order) - 1)]
+
+
+def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random.Generator,
+                 book: CalendarBook) -> People:
+    """Create every staff member, household head and unit of the run (see module doc)."""
+    wp, sp = p.world, p.staff
+    members: list[StaffMember] = []
+    units: list[HandlingUnit] = []
+    level_cals = [book.unit(p.levels.by_index(L).calendar) for L in range(4)]
+    schedules: dict[str, Schedule] = {}
+    n_g, n_v, n_t = world.n_grids, world.n_villages, world.n_towns
     hh = world.grid_households().astype(float)
-    sizes = {t: allocate(int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}"))), hh) for t in TEAMS}
-    n_g = world.n_grids
-    skill_count = np.zeros((n_g, len(TRADES)))
-    for team in TEAMS:
-        for g in np.flatnonzero(sizes[team]):
-            for j in range(int(sizes[team][g])):
-                skills: frozenset = frozenset()
-                if team == "work":
-                    primary = (g + j) % len(TRADES)  # crews by trade, round robin within the grid
-                    others = rng.permutation([x for x in range(len(TRADES)) if x != primary])
-                    chosen = [primary, *others[: tp.skills_per_member - 1]]
-                    skill_count[g, chosen] += 1
-                    skills = frozenset(TRADES[c] for c in chosen)
-                TeamMember(model, team, int(g), skills, tp.training_level)
-    work = sizes["work"]
-    share = np.divide(skill_count, work[:, None], out=np.zeros_like(skill_count), where=work[:, None] > 0)
-    heads = np.zeros(n_g, dtype=np.int64)
-    if tp.household_heads:
-        heads = np.ceil(hh / tp.households_per_head).astype(np.int64)
-        for g in np.flatnonzero(heads):
-            for _ in range(int(heads[g])):
-                HouseholdHead(model, int(g), int(round(hh[g] / heads[g])))
-    return Teams(sizes["management"], work, sizes["volunteer"], share, heads)
-
-
-def walk_minutes_to_service_point(p: ModelParams, world: World) -> np.ndarray:
-    """Walking time (minutes) from each household to its grid's service point."""
-    sp = world.service_point_xy[world.household_grid]
-    d = np.hypot(*(world.household_xy - sp).T) * p.world.detour_factor
-    return 60.0 * d / p.world.speed_walk_kmh
-
-
-def channel_modifiers(p: ModelParams, world: World, teams: Teams | None) -> dict:
-    """Per-grid multipliers of each channel's parameters, by the channel's ``driver``."""
-    n_g = world.n_grids
-    area = world.grid_area_km2
-    hh = world.grid_households().astype(float)
-    prop_v = world.village_propensity if world.village_propensity is not None else np.ones(world.n_villages)
-    prop = prop_v[world.grid_village]
-    res = world.grid_residents().astype(float)
-
-    def relative(x: np.ndarray) -> np.ndarray:
-        m = np.sum(x * res) / max(res.sum(), 1.0)
-        return x / m if m > 0 else np.zeros_like(x)
-
-    out = {}
-    for ch in p.channels:
-        d = ch.driver
-        if d == "none":
-            continue
-        if d in ("grid_leader", "work_team", "management_team", "volunteer_team"):
-            if d == "grid_leader":  # one leader per grid does the daily round (calibration 7)
-                members = np.ones(n_g)
-            else:
-                members = getattr(teams, d.split("_")[0]) if teams else np.zeros(n_g)
-            if ch.coverage_basis == "road" and world.grid_road_km is not None:
-                road = np.maximum(world.grid_road_km, 1e-9)
-                cover = members * ch.coverage_road_km_per_member / road
-            else:
-                cover = members * ch.coverage_km2_per_member / area
-            out[ch.name] = {"p_round": np.minimum(1.0, cover)}
-        elif d == "household_heads":
-            heads = teams.heads if teams else np.zeros(n_g)
-            cover = np.divide(heads * p.teams.head_visits_per_round, hh, out=np.zeros(n_g), where=hh > 0)
-            out[ch.name] = {"p_round": np.minimum(1.0, cover)}
-        elif d == "party_members":
-            out[ch.name] = {"rate": relative(world.grid_share(world.resident_party)) * prop}
-        elif d == "app_users":
-            out[ch.name] = {"rate": relative(world.grid_share(world.resident_app_user)) * prop}
-        elif d == "service_point":
-            if world.has_geometry:
-                walk = walk_minutes_to_service_point(p, world)
-                access = np.bincount(world.household_grid, weights=np.exp(-walk / p.world.service_walk_decay_min),
-                                     minlength=n_g) / np.maximum(hh, 1)
-                out[ch.name] = {"rate": relative(access) * prop}
-            else:
-                out[ch.name] = {"rate": prop}
-        elif d == "propensity":
-            out[ch.name] = {"rate": prop}
-    return out
-
-
-def coverage_15min(p: ModelParams, world: World) -> float | None:
-    """Share of households within a 15-minute walk of their grid's service point."""
-    if not world.has_geometry:
-        return None
-    return float(np.mean(walk_minutes_to_service_point(p, world) <= 15.0))
-
-
-def unit_bases(world: World) -> list[np.ndarray] | None:
-    """Where each level's crews start from: grid service points, village, town and
-    district household centroids (km)."""
-    if not world.has_geometry:
-        return None
+    has_map = world.has_geometry
     xy = world.household_xy
-    hv = world.household_village
-    return [world.service_point_xy, centroids(xy, hv, world.n_villages),
-            centroids(xy, world.village_town[hv], world.n_towns), xy.mean(axis=0)[None, :]]
+
+    def new_unit(level: int, geo: int, name: str, kind: str) -> HandlingUnit:
+        lp = p.levels.by_index(level)
+        u = HandlingUnit(model, len(units), level, geo, name, lp.discipline, lp.dur_multiplier, lp.p_fail_attempt,
+                         level_cals[level], kind)
+        units.append(u)
+        return u
+
+    def new_member(team: str, role: str, grid: int, village: int, town: int, trades: int, base, sched: Schedule,
+                   variant: int, mode: str) -> StaffMember:
+        m = StaffMember(model, len(members), team, role, grid, village, town, trades, base, sched, variant, mode)
+        members.append(m)
+        return m
+
+    def crews_units(level: int, n_geo: int, names: np.ndarray) -> np.ndarray:
+        lp = p.levels.by_index(level)
+        c = lp.crews if lp.crews is not None else 1
+        sched = schedules.setdefault(f"crew_{LEVELS[level]}", unit_schedule(f"crew_{LEVELS[level]}", level_cals[level]))
+        idx = np.empty(n_geo, dtype=np.int64)
+        for geo in range(n_geo):
+            u = new_unit(level, geo, str(names[geo]), "crews")
+            idx[geo] = u.uid
+            gv = geo if level == 1 else -1
+            for _ in range(c):
+                u.add_server(new_member("crew", "crew", geo if level == 0 else -1, gv, geo if level == 2 else -1,
+                                        ALL_TRADES, None, sched, 0, "car"))
+        return idx
+
+    team_size = {t: np.zeros(n_g, dtype=np.int64) for t in GRID_TEAMS}
+    leader_sid = np.full(n_g, -1, dtype=np.int64)
+    patches: dict[str, TeamPatches] = {}
+    grid_town = world.grid_town
+    members_world = p.has_members and has_map
+    if members_world:
+        tp = p.teams
+        for t in GRID_TEAMS:
+            total = int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}")))
+            team_size[t] = allocate(total, hh)
+        for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
+                              ("volunteer", sp.volunteer), ("cadre", sp.cadre)):
+            schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
+        for ch in p.channels:  # which blocks are walked as rounds (their lost hours matter)
+            if ch.enabled and ch.kind == "rounds" and ch.driver in DRIVER_ROLES:
+                for role in DRIVER_ROLES[ch.driver]:
+                    schedules[role].rounds_in[ch.activity] = True
+        grid_units = np.empty(n_g, dtype=np.int64)
+        gnames = world.names("grid")
+        for g in range(n_g):
+            grid_units[g] = new_unit(0, g, str(gnames[g]), "members").uid
+        eco_bits = [1 << TRADES.index(t) for t in ECO_TRADES]
+        mgmt_bits = trade_mask(MANAGEMENT_TRADES)
+        service_bit, mediation_bit = 1 << TRADES.index("service"), 1 << TRADES.index("mediation")
+        team_sids: dict[str, np.ndarray] = {}
+        n_trades = len(ECO_TRADES)
+        k_skills = min(p.teams.skills_per_member, n_trades)
+        for t in GRID_TEAMS:
+            sizes = team_size[t]
+            pt = split_patches(world.routes, world.household_grid, sizes)
+            mids = _patch_mid_households(world, pt, sizes)
+            sids = np.empty(int(sizes.sum()), dtype=np.int64)
+            grid_of = np.repeat(np.arange(n_g), sizes)
+            local = np.arange(len(grid_of)) - pt.grid_first_patch[grid_of]
+            for i in range(len(grid_of)):
+                g, j = int(grid_of[i]), int(local[i])
+                v = int(world.grid_village[g])
+                base = (float(xy[mids[i], 0]), float(xy[mids[i], 1]))
+                if t == "work":
+                    primary = (g + j) % n_trades  # crews by trade, in turn within the grid
+                    others = rng.permutation([x for x in range(n_trades) if x != primary])[: k_skills - 1]
+                    bits = eco_bits[primary]
+                    for o in others:
+                        bits |= eco_bits[int(o)]
+                    role, sched = "work", schedules["work"]
+                elif t == "management":
+                    bits = mgmt_bits
+                    role = "grid_leader" if j == 0 else "management"
+                    sched = schedules[role]
+                    if j == 0:
+                        base = (float(world.service_point_xy[g, 0]), float(world.service_point_xy[g, 1]))
+                else:
+                    bits = service_bit | (mediation_bit if rng.random() < sp.mediator_share_of_volunteers else 0)
+                    role, sched = "volunteer", schedules["volunteer"]
+                m = new_member(t, role, g, v, int(grid_town[g]), bits, base, sched, sched.variant_of(j),
+                               "ebike")
+                sids[i] = m.sid
+                units[grid_units[g]].add_server(m)
+                if role == "grid_leader":
+                    leader_sid[g] = m.sid
+            team_sids[t] = sids
+            hg = world.household_grid
+            owner = np.full(len(hg), -1, dtype=np.int64)
+            has = pt.owner >= 0
+            owner[has] = sids[pt.grid_first_patch[hg[has]] + pt.owner[has]]
+            patches[f"{t}_team"] = TeamPatches(owner, pt.u_km)
+            team_sids[t + "_len"] = pt.patch_length_km
+        # the grid leader's patch is the whole grid
+        lead = leader_sid[world.household_grid]
+        patches["grid_leader"] = TeamPatches(lead, world.routes.route_km.copy())
+        # village units: cadres and every member of the village's grids
+        village_units = np.empty(n_v, dtype=np.int64)
+        vnames = world.names("village")
+        v_centre = centroids(xy, world.household_village, n_v)
+        cadre_sched = schedules["cadre"]
+        for v in range(n_v):
+            u = new_unit(1, v, str(vnames[v]), "members")
+            village_units[v] = u.uid
+            for j in range(sp.cadres_per_village):
+                m = new_member("cadre", "cadre", -1, v, int(world.village_town[v]), trade_mask(CADRE_TRADES),
+                               (float(v_centre[v, 0]), float(v_centre[v, 1])), cadre_sched, cadre_sched.variant_of(j),
+                               "ebike")
+                u.add_server(m)
+        for m in list(members):  # the village dispatches its work crews (eco trades) and its cadres
+            if m.team == "work":
+                units[village_units[m.village]].add_server(m)
+        patch_len = np.zeros(len(members))
+        for t in GRID_TEAMS:
+            patch_len[team_sids[t]] = team_sids[t + "_len"]
+        lead_ok = leader_sid >= 0
+        patch_len[leader_sid[lead_ok]] = world.routes.grid_length_km[lead_ok]
+    else:
+        grid_units = crews_units(0, n_g, world.names("grid"))
+        village_units = crews_units(1, n_v, world.names("village"))
+        patch_len = None
+
+    # town and district: departments or crews
+    town_res = np.bincount(world.village_town, weights=world.village_residents(), minlength=n_t)
+    n_tr = len(TRADES)
+    seats, district_seat = None, None
+    if has_map:  # town departments sit at the town seat; the district's bureaus in Chengqiao
+        extras = world.map_extras or {}
+        seats = extras.get("town_seat_xy")
+        if seats is None:
+            seats = centroids(xy, world.village_town[world.household_village], n_t)
+        names = list(world.names("town", "en"))
+        district_seat = tuple(seats[names.index("Chengqiao")]) if "Chengqiao" in names else tuple(xy.mean(axis=0))
+    departments: dict = {}
+
+    def department_units(level: int, geo_list, residents: np.ndarray, bases) -> np.ndarray:
+        depts = getattr(p.departments, LEVELS[level])
+        out = np.empty((len(geo_list), n_tr), dtype=np.int64)
+        sched = schedules.setdefault(f"department_{LEVELS[level]}",
+                                     unit_schedule(f"department_{LEVELS[level]}", level_cals[level]))
+        tnames = world.names("town")
+        for gi, geo in enumerate(geo_list):
+            for d in depts:
+                staff = max(d.min_staff, int(round(d.staff_per_10k_residents * residents[gi] / 1e4)))
+                handlers = max(1, int(round(staff * d.case_share)))
+                where = tnames[geo] if level == 2 else "district"
+                u = new_unit(level, geo, f"{where} {d.name}", "department")
+                departments[(LEVELS[level], d.name, geo)] = {"staff": staff, "case_handlers": handlers}
+                base = bases[gi] if bases is not None else None
+                for _ in range(handlers):
+                    u.add_server(new_member("department", d.name, -1, -1, geo if level == 2 else -1, trade_mask(d.trades),
+                                            base, sched, 0, "car"))
+                for tr in d.trades:
+                    out[gi, TRADES.index(tr)] = u.uid
+        return out
+
+    if p.departments.town:
+        town_unit = department_units(2, range(n_t), town_res,
+                                     [tuple(s) for s in seats] if seats is not None else None)
+    else:
+        town_unit = np.repeat(crews_units(2, n_t, world.names("town"))[:, None], n_tr, axis=1)
+    if p.departments.district:
+        district_unit = department_units(3, [0], np.array([town_res.sum()]), [district_seat] if has_map else None)[0]
+    else:
+        district_unit = np.repeat(crews_units(3, 1, np.array(["district"])), n_tr)
+
+    if patch_len is not None:
+        patch_len = np.concatenate((patch_len, np.ones(len(members) - len(patch_len))))
+    centres = [LinkageCentre(model, 2, t, level_cals[2]) for t in range(n_t)] + [LinkageCentre(model, 3, 0, level_cals[3])]
+    people = People(members, units, grid_units, village_units, town_unit, district_unit, centres, schedules,
+                    team_size, leader_sid, patches, patch_len, departments=departments)
+    if members_world and p.teams.household_heads:
+        _build_heads(model, p, world, people)
+    return people
+
+
+def _build_heads(model: mesa.Model, p: ModelParams, world: World, people: People) -> None:
+    """Household heads: ceil(households / households_per_head) per grid, each with a
+    contiguous block of the grid's route."""
+    hh = world.grid_households()
+    n_heads = np.ceil(hh / p.teams.households_per_head).astype(np.int64)
+    pt = split_patches(world.routes, world.household_grid, n_heads)
+    hg = world.household_grid
+    head = pt.grid_first_patch[hg] + pt.owner
+    size = np.bincount(head, minlength=int(n_heads.sum()))
+    # position of each household within its head's block, in route order
+    order = world.routes.order
+    first = np.concatenate(([0], np.cumsum(size)))
+    pos = np.empty(len(hg), dtype=np.int64)
+    ho = head[order]
+    pos[order] = np.arange(len(order)) - first[ho]
+    grid_of_head = np.repeat(np.arange(world.n_grids), n_heads)
+    people.heads = [HouseholdHead(model, k, int(grid_of_head[k]), int(size[k])) for k in range(len(size))]
+    people.head_of, people.head_pos, people.head_block = head, pos, size[head]

@@ -1,90 +1,155 @@
 """Handling units and linkage centres as Mesa agents.
 
-A :class:`HandlingUnit` is one unit on the ladder (a grid's work team, a village
-committee, a town's departments behind its 大联动 sub-centre, the district behind
-一网统管): crews working in parallel on its calendar, a queue with a discipline, and
-counters for workload and utilisation. A :class:`LinkageCentre` is the town or district
-platform that registers, classifies and passes cases on; it keeps its own counts.
+A :class:`HandlingUnit` is where a job waits for a qualified person: a grid's team (its
+members), a village (its cadres and the village's members), a town department or district
+bureau (its case handlers), or a level's abstract crews in worlds without people at that
+level. It keeps one queue per trade (so a freed member looks only at work it can do),
+ordered by the level's discipline, with supervised (督办) jobs first. A
+:class:`LinkageCentre` is the town 大联动 sub-centre or the district 一网统管 platform that
+registers cases and passes them on; it keeps its own counts.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections import deque
 
 import mesa
 
-from sim.lifecycle.calendar import WorkCalendar
-from sim.params import DISCIPLINES, LEVELS, LevelParams
+from sim.params import DISCIPLINES, LEVELS, TRADES
 
 
 class HandlingUnit(mesa.Agent):
-    """One handling unit. ``crews`` work in parallel; ``queue`` holds
-    ``(key, seq, issue, token)`` (a deque of ``(issue, token)`` under FIFO)."""
+    """A unit: ``servers`` (staff members) and per-trade queues of
+    ``(key, seq, job, token)``. ``calendar``: the unit's office calendar (hand-overs it
+    receives and its office stages run on it)."""
 
-    def __init__(self, model: mesa.Model, level: int, geo: int, lp: LevelParams, weekday0: int):
+    def __init__(self, model: mesa.Model, uid: int, level: int, geo: int, name: str, discipline: str,
+                 dur_multiplier: float, p_fail: float, calendar, kind: str):
         super().__init__(model)
+        self.uid = uid
         self.level = level
         self.level_name = LEVELS[level]
         self.geo = geo
-        self.name = f"{LEVELS[level]}:{geo}"
-        self.crews = lp.crews
-        self.free = lp.crews
-        self.discipline = DISCIPLINES.index(lp.discipline)
-        self.fifo = self.discipline == 0
-        self.queue: deque | list = deque() if self.fifo else []
+        self.name = name
+        self.kind = kind  # "members", "department" or "crews"
+        self.discipline = DISCIPLINES.index(discipline)
+        self.dur_multiplier = dur_multiplier
+        self.p_fail = p_fail
+        self.calendar = calendar
+        self.servers: list = []
+        self.by_trade: list[list] = [[] for _ in TRADES]
+        self.trades = 0
+        self.queues: list[list] = [[] for _ in TRADES]
         self.qlen = 0
         self.max_qlen = 0
-        self.calendar = WorkCalendar(lp.calendar, weekday0)
-        self.always_on = self.calendar.always_on
-        self.dur_multiplier = lp.dur_multiplier
-        self.p_fail = lp.p_fail_attempt
         self.attempts = 0
         self.closed = 0
-        self.busy_crew_h = 0.0  # crew working hours spent handling
-        self.set_crews(lp.crews)
+        self.busy_h = 0.0
+        self.free: list = []  # crews and departments: free servers (a stack)
+        self.pooled = kind in ("crews", "department")
 
-    def set_crews(self, crews: int) -> None:
-        """Size the unit: ``crews`` parallel servers, each a slot with its own busy hours."""
-        self.crews = self.free = int(crews)
-        self.slots = list(range(self.crews))
-        self.slot_busy_h = [0.0] * self.crews
+    def add_server(self, s) -> None:
+        """Make staff member ``s`` one of this unit's servers."""
+        self.servers.append(s)
+        if self.pooled:
+            self.free.append(s)
+        if s.cal is None:
+            return
+        self.trades |= s.trades
+        for k in range(len(TRADES)):
+            if s.trades >> k & 1:
+                self.by_trade[k].append(s)
 
-    def push(self, key: float, seq: int, issue: int, token: int) -> None:
-        if self.fifo:
-            self.queue.append((issue, token))
-        else:
-            heapq.heappush(self.queue, (key, seq, issue, token))
+    def can_serve(self, trade: int) -> bool:
+        return bool(self.by_trade[trade])
+
+    def push(self, trade: int, key: tuple, seq: int, job: int, token: int) -> None:
+        heapq.heappush(self.queues[trade], (key, seq, job, token))
         self.qlen += 1
         if self.qlen > self.max_qlen:
             self.max_qlen = self.qlen
 
-    def pop_valid(self, tokens: list, waiting: list) -> int:
-        """Remove and return the next issue still waiting here, or -1."""
-        q = self.queue
-        if self.fifo:
-            while q:
-                issue, tok = q.popleft()
-                if waiting[issue] and tokens[issue] == tok:
-                    self.qlen -= 1
-                    return issue
-        else:
-            while q:
-                _, _, issue, tok = heapq.heappop(q)
-                if waiting[issue] and tokens[issue] == tok:
-                    self.qlen -= 1
-                    return issue
+    def left_queue(self) -> None:
+        """A queued job was taken away (dispatched elsewhere, escalated): one fewer waiting."""
+        self.qlen -= 1
+
+    def pop_for(self, server, valid) -> int:
+        """The best waiting job ``server`` is qualified for (lowest key over its trades'
+        queues), or −1. Stale entries (``valid(job, token)`` false) are dropped."""
+        best_k = -1
+        best = None
+        m = server.trades & self.trades
+        k = 0
+        queues = self.queues
+        while m:
+            if m & 1:
+                q = queues[k]
+                while q and not valid(q[0][2], q[0][3]):
+                    heapq.heappop(q)
+                if q and (best is None or q[0] < best):
+                    best, best_k = q[0], k
+            m >>= 1
+            k += 1
+        if best_k < 0:
+            return -1
+        heapq.heappop(queues[best_k])
+        self.qlen -= 1
+        return best[2]
+
+    def take_free(self, trade: int = -1):
+        """Crews and departments: a free server (qualified for ``trade``), or None. A
+        department sends whichever of its case handlers is free."""
+        free = self.free
+        if not free:
+            return None
+        if trade < 0 or self.kind == "crews":
+            return free.pop()
+        bit = 1 << trade
+        for k in range(len(free) - 1, -1, -1):
+            if free[k].trades & bit:
+                return free.pop(k)
+        return None
+
+    def release(self, s) -> None:
+        """Crews and departments: server ``s`` is free again."""
+        self.free.append(s)
+
+    def pop_single(self, valid) -> int:
+        """Crews units (one queue): the next waiting job, or −1."""
+        q = self.queues[0]
+        while q:
+            _, _, job, tok = heapq.heappop(q)
+            if valid(job, tok):
+                self.qlen -= 1
+                return job
         return -1
+
+    def attempt_started(self, work_h: float) -> None:
+        self.attempts += 1
+        self.busy_h += work_h
+
+    def attempt_cancelled(self, work_h: float) -> None:
+        """A taken job was withdrawn before it started."""
+        self.attempts -= 1
+        self.busy_h -= work_h
+
+    def closed_one(self) -> None:
+        self.closed += 1
 
 
 class LinkageCentre(mesa.Agent):
     """A town 大联动 sub-centre or the district 一网统管 platform: counts the cases it
-    registers (12345 tickets) and passes on (escalations through it)."""
+    registers and passes on up the ladder."""
 
-    def __init__(self, model: mesa.Model, level: int, geo: int):
+    def __init__(self, model: mesa.Model, level: int, geo: int, calendar):
         super().__init__(model)
         self.level = level
         self.geo = geo
         self.name = f"{LEVELS[level]}_centre:{geo}"
+        self.calendar = calendar
         self.registered = 0
         self.passed_on = 0
+
+    def count(self, registered: int, passed_on: int) -> None:
+        self.registered += registered
+        self.passed_on += passed_on

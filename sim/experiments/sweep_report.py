@@ -24,9 +24,8 @@ from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
 from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
 from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 
-WORKLOAD_COLS = ("kpi.staff.work.total_h", "kpi.staff.management.total_h", "kpi.staff.volunteer.total_h",
-                 "kpi.staff.household_heads.total_h", "kpi.workload.grid.busy_crew_h", "kpi.workload.village.busy_crew_h",
-                 "kpi.workload.town.busy_crew_h", "kpi.workload.district.busy_crew_h")
+WORKLOAD_COLS = ("kpi.workload.grid.busy_h", "kpi.workload.village.busy_h", "kpi.workload.town.busy_h",
+                 "kpi.workload.district.busy_h")
 SIG_COLOR, NS_COLOR = "#1f4e9c", "#9a9a9a"
 
 

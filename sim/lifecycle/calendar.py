@@ -1,85 +1,134 @@
-"""Working time: when a unit is on duty and how long work takes in wall-clock hours.
+"""Working time: when a unit or a person is on duty, and how long work takes on the clock.
 
-A weekly calendar is a set of working intervals within the 168-hour week. Working time
-elapsed since t = 0, W(t), is piecewise linear; adding ``d`` working hours to ``t`` is
-W⁻¹(W(t) + d). Both directions use ``searchsorted`` on the interval table, vectorised
-for arrays and with :mod:`bisect` for scalars in the event loop. Holidays are not modelled.
+A :class:`WorkCalendar` is a list of working intervals on the absolute clock (hours since
+t = 0, midnight of the run's start date), built from a daily pattern per weekday and a
+:class:`~sim.lifecycle.holidays.HolidayTable`: statutory days off are skipped and make-up
+working days (调休) are worked with the workday pattern, when the calendar observes
+holidays. Working time elapsed since t = 0, W(t), is piecewise linear; adding ``d``
+working hours to ``t`` is W⁻¹(W(t) + d). Scalar methods use :mod:`bisect` (the event
+loop calls them per event; a numpy call per scalar would cost ~10x more), vectorised
+ones ``searchsorted``.
 
-Time 0 is midnight of the run's start date; ``weekday0`` is that date's weekday.
+The intervals cover ``n_days`` days (the run plus a margin). Beyond them working time
+continues at the weekly pattern's average rate, so that far-future deadlines stay finite;
+nothing inside a run's horizon depends on that tail.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
+import datetime as _dt
+from collections.abc import Sequence
 
 import numpy as np
 
+from sim.lifecycle.holidays import HolidayTable
 from sim.params import CalendarParams
 
-WEEK_H = 168.0
+DayPattern = Sequence[Sequence[tuple[float, float]]]
+"""Seven lists (Monday first) of working intervals ``(start_h, end_h)`` within a day."""
+
+
+def pattern_from_params(p: CalendarParams) -> list[list[tuple[float, float]]]:
+    """The daily pattern of a unit calendar: one window on each listed weekday."""
+    return [[(p.day_start_h, p.day_end_h)] if wd in p.weekdays else [] for wd in range(7)]
 
 
 class WorkCalendar:
-    """Working hours of one unit or service (see module doc)."""
+    """Working time of one unit, team member or service (see module doc)."""
 
-    def __init__(self, p: CalendarParams, weekday0: int = 0):
-        self.always_on = bool(p.always_on)
+    def __init__(self, pattern: DayPattern | None, start_date: _dt.date | None = None, n_days: int = 0,
+                 holidays: HolidayTable | None = None, observes_holidays: bool = True):
+        self.always_on = pattern is None
         if self.always_on:
             return
-        starts, ends = [], []
-        for k in range(7):
-            wd = (weekday0 + k) % 7
-            if wd in p.weekdays:
-                starts.append(24.0 * k + p.day_start_h)
-                ends.append(24.0 * k + p.day_end_h)
-        self._s = starts
-        self._e = ends
-        lengths = [e - s for s, e in zip(starts, ends)]
-        self._c0 = [0.0]  # working hours before interval i (within the week)
-        for L in lengths[:-1]:
-            self._c0.append(self._c0[-1] + L)
-        self._c1 = [c + L for c, L in zip(self._c0, lengths)]  # ... up to its end
-        self.week_work_h = sum(lengths)
-        self._sa, self._ea = np.array(starts), np.array(ends)
-        self._c0a, self._c1a = np.array(self._c0), np.array(self._c1)
+        holidays = holidays or HolidayTable.none()
+        pattern = [sorted((float(a), float(b)) for a, b in day if b > a) for day in pattern]
+        workday = next((pattern[wd] for wd in range(5) if pattern[wd]), next((d for d in pattern if d), []))
+        week_h = sum(b - a for day in pattern for a, b in day)
+        if week_h <= 0:
+            raise ValueError("a calendar needs some working time in the week")
+        self.tail_rate = week_h / 168.0
+        s, e = [], []
+        self.day_work_h = np.zeros(n_days)
+        for d in range(n_days):
+            date = start_date + _dt.timedelta(days=d)
+            day = pattern[date.weekday()]
+            if observes_holidays:
+                if holidays.is_day_off(date):
+                    day = []
+                elif holidays.is_makeup_workday(date) and not day:
+                    day = workday
+            for a, b in day:
+                s.append(24.0 * d + a)
+                e.append(24.0 * d + b)
+                self.day_work_h[d] += b - a
+        self.n_days = n_days
+        self.t_end = 24.0 * n_days
+        lengths = np.subtract(e, s)
+        c1 = np.cumsum(lengths) if len(lengths) else np.zeros(0)
+        self._sa, self._ea = np.array(s), np.array(e)
+        self._c1a = c1
+        self._c0a = c1 - lengths
+        self.c_total = float(c1[-1]) if len(c1) else 0.0
+        self._s, self._e = s, e
+        self._c0, self._c1 = self._c0a.tolist(), c1.tolist()
+        self._n = len(s)
+        self._hint = 0  # the interval of the last query: event times mostly move forward
+
+    @staticmethod
+    def always() -> "WorkCalendar":
+        """On duty 24/7 (validation scenarios)."""
+        return WorkCalendar(None)
+
+    @staticmethod
+    def from_params(p: CalendarParams, start_date: _dt.date, n_days: int, holidays: HolidayTable | None) -> "WorkCalendar":
+        if p.always_on:
+            return WorkCalendar.always()
+        return WorkCalendar(pattern_from_params(p), start_date, n_days, holidays, p.observes_holidays)
 
     # -- scalar (event loop) -------------------------------------------------------
     def work_before(self, t: float) -> float:
         """W(t): working hours in [0, t)."""
         if self.always_on:
             return t
-        w = math.floor(t / WEEK_H)
-        x = t - w * WEEK_H
-        i = bisect.bisect_right(self._s, x) - 1
-        inside = 0.0 if i < 0 else self._c0[i] + min(x, self._e[i]) - self._s[i]
-        return w * self.week_work_h + inside
+        if t >= self.t_end:
+            return self.c_total + (t - self.t_end) * self.tail_rate
+        s = self._s
+        i = self._hint
+        if not (s[i] <= t and (i + 1 == self._n or t < s[i + 1])):
+            i = bisect.bisect_right(s, t) - 1
+            if i < 0:
+                return 0.0
+            self._hint = i
+        e = self._e[i]
+        return self._c0[i] + (e if t > e else t) - s[i]
 
-    def at_work(self, w_total: float, finish: bool) -> float:
-        """W⁻¹: the time working hours reach ``w_total``. ``finish`` picks the end of
-        a working interval when it lands exactly on one (work completes then); otherwise
-        the start of the next (work can begin then)."""
+    def at_work(self, w: float, finish: bool) -> float:
+        """W⁻¹: the time working hours reach ``w``. ``finish`` picks the end of a working
+        interval when ``w`` lands exactly on one (work completes then); otherwise the
+        start of the next (work can begin then)."""
         if self.always_on:
-            return w_total
-        wk = math.floor(w_total / self.week_work_h)
-        x = w_total - wk * self.week_work_h
-        if finish:
-            if x <= 0.0 and w_total > 0.0:  # exactly a week's work: ends in the previous week
-                wk -= 1
-                x += self.week_work_h
-            i = bisect.bisect_left(self._c1, x)
-        else:
-            i = bisect.bisect_right(self._c1, x)
-            if i == len(self._c1):
-                wk, i = wk + 1, 0
-                x -= self.week_work_h
-        return wk * WEEK_H + self._s[i] + (x - self._c0[i])
+            return w
+        i = bisect.bisect_left(self._c1, w) if finish else bisect.bisect_right(self._c1, w)
+        if i >= self._n:
+            return self.t_end + (w - self.c_total) / self.tail_rate
+        return self._s[i] + (w - self._c0[i])
 
     def next_open(self, t: float) -> float:
-        """The earliest time >= t at which the unit is on duty."""
-        if self.always_on:
+        """The earliest time >= t at which the calendar is on duty."""
+        if self.always_on or t >= self.t_end:
             return t
-        return self.at_work(self.work_before(t), finish=False)
+        s, e = self._s, self._e
+        i = self._hint
+        if not (s[i] <= t and (i + 1 == self._n or t < s[i + 1])):
+            i = bisect.bisect_right(s, t) - 1
+            if i < 0:
+                return s[0]
+            self._hint = i
+        if t < e[i]:
+            return t
+        return s[i + 1] if i + 1 < self._n else self.t_end
 
     def add(self, t: float, dur_h: float) -> float:
         """Clock time at which ``dur_h`` working hours started at ``t`` are done."""
@@ -89,44 +138,69 @@ class WorkCalendar:
             return t
         return self.at_work(self.work_before(t) + dur_h, finish=True)
 
-    # -- vectorised (pre-computation) ---------------------------------------------
+    def works_on_day(self, d: int) -> bool:
+        """True when day ``d`` (0 = the start date) has working time."""
+        return self.always_on or (0 <= d < self.n_days and self.day_work_h[d] > 0)
+
+    # -- vectorised (batches) --------------------------------------------------------
     def work_before_v(self, t: np.ndarray) -> np.ndarray:
         t = np.asarray(t, dtype=float)
         if self.always_on:
             return t.copy()
-        w = np.floor(t / WEEK_H)
-        x = t - w * WEEK_H
-        i = np.searchsorted(self._sa, x, side="right") - 1
+        i = np.searchsorted(self._sa, t, side="right") - 1
         ic = np.clip(i, 0, None)
-        inside = np.where(i < 0, 0.0, self._c0a[ic] + np.minimum(x, self._ea[ic]) - self._sa[ic])
-        return w * self.week_work_h + inside
+        inside = np.where(i < 0, 0.0, self._c0a[ic] + np.minimum(t, self._ea[ic]) - self._sa[ic])
+        return np.where(t >= self.t_end, self.c_total + (t - self.t_end) * self.tail_rate, inside)
 
-    def at_work_v(self, w_total: np.ndarray, finish: bool) -> np.ndarray:
-        w_total = np.asarray(w_total, dtype=float)
+    def at_work_v(self, w: np.ndarray, finish: bool) -> np.ndarray:
+        w = np.asarray(w, dtype=float)
         if self.always_on:
-            return w_total.copy()
-        wk = np.floor(w_total / self.week_work_h)
-        x = w_total - wk * self.week_work_h
-        if finish:  # exactly a week's work ends in the previous week
-            back = (x <= 0.0) & (w_total > 0.0)
-            wk = wk - back
-            x = np.where(back, x + self.week_work_h, x)
-        i = np.searchsorted(self._c1a, x, side="left" if finish else "right")
-        wrap = i == len(self._c1a)
-        wk = wk + wrap
-        x = np.where(wrap, x - self.week_work_h, x)
-        i = np.where(wrap, 0, i)
-        return wk * WEEK_H + self._sa[i] + (x - self._c0a[i])
+            return w.copy()
+        i = np.searchsorted(self._c1a, w, side="left" if finish else "right")
+        beyond = i >= self._n
+        ic = np.minimum(i, self._n - 1)
+        inside = self._sa[ic] + (w - self._c0a[ic])
+        return np.where(beyond, self.t_end + (w - self.c_total) / self.tail_rate, inside)
 
     def next_open_v(self, t: np.ndarray) -> np.ndarray:
         if self.always_on:
             return np.asarray(t, dtype=float).copy()
         return self.at_work_v(self.work_before_v(t), finish=False)
 
-    def add_v(self, t: np.ndarray, dur_h: np.ndarray) -> np.ndarray:
+    def add_v(self, t: np.ndarray, dur_h: np.ndarray | float) -> np.ndarray:
         t = np.asarray(t, dtype=float)
         dur_h = np.broadcast_to(np.asarray(dur_h, dtype=float), t.shape)
         if self.always_on:
             return t + dur_h
         out = self.at_work_v(self.work_before_v(t) + dur_h, finish=True)
         return np.where(dur_h <= 0.0, t, out)
+
+    def work_between_v(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Working hours in [a, b) (0 where b <= a)."""
+        return np.maximum(self.work_before_v(b) - self.work_before_v(a), 0.0)
+
+
+class CalendarBook:
+    """Builds and shares calendars of one run: the same pattern gives the same object
+    (team members share a handful of patterns), all over the same span and holidays."""
+
+    def __init__(self, start_date: _dt.date, n_days: int, holidays: HolidayTable):
+        self.start_date = start_date
+        self.n_days = n_days
+        self.holidays = holidays
+        self._cache: dict = {}
+        self.always = WorkCalendar.always()
+
+    def get(self, pattern: DayPattern | None, observes_holidays: bool) -> WorkCalendar:
+        if pattern is None:
+            return self.always
+        key = (tuple(tuple(tuple(iv) for iv in day) for day in pattern), bool(observes_holidays))
+        cal = self._cache.get(key)
+        if cal is None:
+            cal = self._cache[key] = WorkCalendar(pattern, self.start_date, self.n_days, self.holidays,
+                                                  observes_holidays)
+        return cal
+
+    def unit(self, p: CalendarParams) -> WorkCalendar:
+        """The calendar of a unit's ``CalendarParams``."""
+        return self.always if p.always_on else self.get(pattern_from_params(p), p.observes_holidays)

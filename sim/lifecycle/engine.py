@@ -1,13 +1,14 @@
-"""The event loop: a binary heap of ``(time_h, seq, kind, issue, token)`` tuples merged
-with a pre-sorted stream of first arrivals.
+"""The event loop: a binary heap of ``(time_h, seq, kind, job, token)`` tuples merged with
+a pre-sorted stream of arrivals known in advance.
 
-Why not Mesa's own event list: measured here (Mesa 3.5.1, 2 cores, trivial callback
-re-scheduling itself, ``benchmarks/bench_engine.py``) ``Model.schedule_event`` +
-``run_until`` processes about 94,000 events/s, while the performance issue needs more
-than SimPy's ~100,000 customers/s (two events each) on M/M/12. This loop does
-~1 M bare events/s; the model remains a Mesa ``Model`` with Mesa ``Agent``s, only
-the scheduling of issue events is lean. Events of arrivals that are known in advance
-never enter the heap, which stays as small as the number of issues in service.
+Why not Mesa's own event list: measured here (Mesa 3.5.1, 2 cores, a trivial callback
+re-scheduling itself) ``Model.schedule_event`` + ``run_until`` processes about 94,000
+events/s, while the engine must beat SimPy's ~100,000 customers/s (two events each) on
+M/M/12. This loop does ~1 M bare events/s; the model stays a Mesa ``Model`` with Mesa
+``Agent``s, only the scheduling of issue events is lean. Arrivals known in advance (issues
+an instant channel finds) never enter the heap, which stays as small as the work in
+progress. The loop is resumable: :meth:`EventLoop.run` stops at ``until`` and continues
+from there on the next call (``GovernanceModel.step`` advances a day at a time).
 """
 
 from __future__ import annotations
@@ -26,44 +27,49 @@ class EventLoop:
         self._seq = 0
         self.now = 0.0
         self.events_processed = 0
+        self._at: list[float] = []
+        self._aj: list[int] = []
+        self._ai = 0
 
-    def schedule(self, t: float, kind: int, issue: int, token: int = 0) -> None:
-        """Schedule event ``kind`` for ``issue`` at time ``t`` (hours)."""
+    def schedule(self, t: float, kind: int, job: int, token: int = 0) -> None:
+        """Schedule event ``kind`` for ``job`` at time ``t`` (hours)."""
         self._seq += 1
-        heapq.heappush(self.heap, (t, self._seq, kind, issue, token))
+        heapq.heappush(self.heap, (t, self._seq, kind, job, token))
 
-    def run(self, until: float, handlers: Sequence[Callable], arrival_t: np.ndarray,
-            arrival_id: np.ndarray, on_arrival: Callable) -> None:
-        """Process events in time order up to ``until``.
+    def set_arrivals(self, t: np.ndarray, job: np.ndarray) -> None:
+        """Arrivals known in advance: times (sorted) and jobs, handed to ``on_arrival``."""
+        self._at = np.asarray(t, dtype=float).tolist()
+        self._aj = np.asarray(job).tolist()
+        self._ai = 0
 
-        ``arrival_t`` (sorted) and ``arrival_id`` are first arrivals, handed to
-        ``on_arrival(t, issue)`` without passing through the heap. Ties between a heap
-        event and an arrival go to the heap event (a crew freed at t serves the queue
-        before a newcomer at t, as in FIFO theory either order gives the same means).
-        """
+    def run(self, until: float, handlers: Sequence[Callable], on_arrival: Callable) -> None:
+        """Process events in time order up to ``until`` (inclusive).
+
+        Ties between a heap event and an arrival go to the heap event (a crew freed at t
+        serves the queue before a newcomer at t; under FIFO either order gives the same
+        means)."""
         heap = self.heap
         pop = heapq.heappop
-        at = arrival_t.tolist()
-        ai_ = arrival_id.tolist()
+        at, aj = self._at, self._aj
         n_arr = len(at)
-        i = 0
-        next_arr = at[0] if n_arr else float("inf")
+        i = self._ai
+        next_arr = at[i] if i < n_arr else float("inf")
         count = 0
         while True:
             if heap and heap[0][0] <= next_arr:
-                t, _, kind, issue, tok = pop(heap)
-                if t > until:
-                    heapq.heappush(heap, (t, 0, kind, issue, tok))
+                if heap[0][0] > until:
                     break
+                t, _, kind, job, tok = pop(heap)
                 self.now = t
-                handlers[kind](t, issue, tok)
+                handlers[kind](t, job, tok)
             else:
                 if next_arr > until:
                     break
                 self.now = next_arr
-                on_arrival(next_arr, ai_[i])
+                on_arrival(next_arr, aj[i])
                 i += 1
                 next_arr = at[i] if i < n_arr else float("inf")
             count += 1
+        self._ai = i
         self.events_processed += count
         self.now = until

@@ -1,10 +1,12 @@
-"""The dynamic part of the closed loop: queues, handling, escalation, feedback,
-verification, rework and closure.
+"""The dynamic part of the closed loop: dispatch to people, handling, escalation,
+supervision and extensions, feedback, verification, rework and closure.
 
-Per-issue state lives in Python lists (scalar access is several times faster than numpy
-element access in the event loop) and becomes numpy columns at the end. Stages that
-take no time cost no event: an instant hand-over, feedback or verification is done
-inline.
+Per-issue and per-job state lives in Python lists (scalar access is several times faster
+than numpy element access in the event loop) and becomes numpy columns at the end. A
+*job* is one piece of work on an issue: the issue itself (job id = issue id), the second
+department's part of a joint case (联合处置, id + n) or the grid leader's consultation (会商,
+id + 2n). People act through their own methods (``begin``, ``end``, ``cancel``); units
+keep their own queues. Stages that take no time cost no event.
 """
 
 from __future__ import annotations
@@ -12,245 +14,658 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
-from sim.lifecycle.dists import quantile
+from sim.agents.staff import AttemptLog, BlockLog
+from sim.agents.teams import GRID_TEAMS
+from sim.lifecycle.dispatch import Dispatcher, household_xy, queue_key
+from sim.lifecycle.dists import quantile, scalar_quantile
 from sim.lifecycle.engine import EventLoop
-from sim.lifecycle.occurrence import Arrivals
-from sim.params import DistParams, ModelParams
-from sim.rng import Streams
-from sim.agents.units import HandlingUnit
+from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE, VILLAGE_COMMITTEE, Batch, Intake
+from sim.lifecycle.routing import capability_hops, escalation_target
+from sim.params import LEVELS, TRADES
 
-ARRIVE, END, CLOSE, BREACH = 0, 1, 2, 3
+ARRIVE, END, CLOSE, OVERDUE, TICK = range(5)
+MAIN, JOINT, CONSULT = range(3)
+HANDLING, CONSULTATION, MEDIATION = range(3)
+BREACH, YELLOW, RED = range(3)
 NAN = float("nan")
+INF = float("inf")
 TOP = 3
-
-
-def _scalar_quantile(d: DistParams, u: float, scale: float) -> float:
-    """Scalar version of :func:`sim.dists.quantile` for the event loop."""
-    m = d.mean_h * scale
-    if m == 0.0 or d.dist == "deterministic":
-        return m
-    if d.dist == "exponential":
-        return -m * math.log1p(-u)
-    s2 = math.log1p(d.cv * d.cv)
-    return m * math.exp(math.sqrt(s2) * float(special.ndtri(u)) - 0.5 * s2)
+MEDIATION_TRADE = TRADES.index("mediation")
+GENERAL_TRADE = TRADES.index("general")
+REASONS = ("capability", "failed", "overdue", "rework_cap")
 
 
 class Handling:
-    """Runs the issues of ``arr`` through ``units`` (indexed ``unit_offset[level] + geo``)."""
+    """Runs every issue of a model through its units (see module doc)."""
 
-    def __init__(self, params: ModelParams, arr: Arrivals, units: list[HandlingUnit],
-                 unit_offset: list[int], streams: Streams, breach_t: np.ndarray | None,
-                 travel_h: np.ndarray | None = None, rework_scale: float = 1.0):
-        """``travel_h[i, L]``: crew travel time (round trip, hours) added to the first
-        attempt at level L; ``rework_scale`` multiplies every type's ``p_rework``."""
-        self.p = params
-        self.arr = arr
-        self.units = units
+    def __init__(self, model):
+        p = model.params
+        self.model = model
+        self.p = p
+        occ = model.occ
+        ppl = model.people
+        self.occ = occ
+        self.people = ppl
+        self.units = ppl.units
+        self.members = ppl.members
+        self.intake: Intake = model.intake
+        self.discovery = model.discovery
+        self.dispatcher = Dispatcher(p, ppl)
         self.loop = EventLoop()
-        n = arr.n
+        self.log = AttemptLog()
+        self.gives_way = p.staff.gives_way
+        self.blocks = BlockLog() if model.has_members else None
+        self.discovery.blocks = self.blocks
+        n = occ.n
         self.n = n
-        types = params.issue_types
-        self.type = arr.type.tolist()
-        self.geo = [arr.grid.tolist(), arr.village.tolist(), arr.town.tolist(), [0] * n]
-        self.offset = unit_offset
-        self.deadline = arr.deadline.tolist()
+        types = p.issue_types
+        streams = model.streams
+        self.type = occ.type.tolist()
+        self.household = occ.household.tolist()
+        self.geo = [occ.grid.tolist(), occ.village.tolist(), occ.town.tolist(), [0] * n]
+        self.xy = household_xy(model.world)
+        self.trade = [TRADES.index(types[k].trade) for k in self.type]
+        jt = [TRADES.index(t.joint_trade) if t.joint_trade else -1 for t in types]
+        self.joint_trade = [jt[k] for k in self.type]
         self.severity = [t.severity for t in types]
+        self.extendable = [t.extendable for t in types]
+        self.limit_wh = [t.time_limit_wh for t in types]
+        self.p_fail_type = [t.p_fail_attempt for t in types]
+        rework_scale = 1.5 - p.teams.training_level if model.has_members else 1.0
         self.p_rework = [min(1.0, t.p_rework * rework_scale) for t in types]
         self.handling_dist = [t.handling for t in types]
-        # first-attempt handling time at each level, from per-issue uniforms (CRN)
-        mults = np.array([params.levels.by_index(L).dur_multiplier for L in range(4)])
+        mults = np.array([p.levels.by_index(L).dur_multiplier for L in range(4)])
+        u_handle = streams["handling"].random((n, 4))
         dur0 = np.zeros((n, 4))
         for k, t in enumerate(types):
-            sel = arr.type == k
+            sel = occ.type == k
             if sel.any():
-                dur0[sel] = quantile(t.handling, arr.u_handle[sel], mults[None, :])
-        if travel_h is not None:
-            dur0 += travel_h
+                dur0[sel] = quantile(t.handling, u_handle[sel], mults[None, :])
         self.dur0 = dur0.tolist()
-        self.u_fail = arr.u_fail.tolist()
-        self.u_rework = arr.u_rework.tolist()
-        self.rng_rework = streams["rework"]
-        self.rng_fail = streams["failure"]
-        self.rng_verify = streams["verification"]
-        self.rng_handover = streams["escalation"]
-        lc = params.lifecycle
+        self.u_fail = streams["failure"].random((n, 4)).tolist()
+        rw = streams["rework"]
+        self.u_rework = rw.random(n).tolist()
+        self.u_extension = streams["extension"].random(n).tolist()
+        self.rng_rework, self.rng_fail = rw, streams["failure"]
+        self.rng_handling, self.rng_feedback = streams["handling"], streams["feedback"]
+        self.rng_verify, self.rng_handover = streams["verification"], streams["handover"]
+        lc = p.lifecycle
         self.fb, self.ver = lc.feedback, lc.verify
-        self.verify_instant = lc.feedback.mean_h == 0.0 and lc.verify.mean_h == 0.0
-        self.handover = params.escalation.handover
-        self.direct = params.escalation.rule == "direct"
-        self.breach_t = breach_t.tolist() if breach_t is not None else None
-        # dynamic per-issue state
-        self.level = arr.first_level.astype(int).tolist()
-        self.level_reached = list(self.level)
-        self.escalations = arr.pre_escalations.astype(int).tolist()
+        self.instant_close = lc.feedback.mean_h == 0.0 and lc.verify.mean_h == 0.0
+        self.max_reworks = lc.max_reworks
+        esc = p.escalation
+        self.rule = esc.rule
+        self.handover = esc.handover
+        self.policy = esc.on_overdue
+        self.level_cals = model.level_cals
+        self.office = model.office_cal
+        sp = p.staff
+        self.fam = (sp.own_patch_duration_factor, sp.own_patch_fail_factor, sp.other_grid_duration_factor,
+                    sp.other_grid_fail_factor)
+        self.consult_h = sp.consultation_h
+        # member -> units it serves, in the order it looks at their queues
+        self.member_units: list[list] = [[] for _ in self.members]
+        for u in self.units:
+            for s in u.servers:
+                self.member_units[s.sid].append(u)
+        # issue state
+        self.level = [0] * n
+        self.level_reached = [0] * n
+        self.escalations = [0] * n
+        self.routed_up = [0] * n
         self.reworks = [0] * n
         self.tried = [0] * n  # bitmask of levels attempted
-        self.fail_drawn = [0] * n  # bitmask of levels whose pre-drawn failure uniform is used
-        self.t_enq = [NAN] * n
-        self.t_first = [NAN] * n  # first arrival at a unit (enters the live backlog)
-        self.wait = [0.0] * n
+        self.fail_drawn = [0] * n
+        self.epoch = [0] * n  # bumped when the issue moves: jobs of an older epoch are void
+        self.parts = [0] * n
+        self.t_first = [NAN] * n
+        self.t_reported = [NAN] * n
+        self.t_discovered = [NAN] * n
+        self.channel = [-1] * n
+        self.finder = [-1] * n
+        self.on_spot = [False] * n
+        self.t_registered = [NAN] * n
+        self.t_consulted = [NAN] * n
+        self.t_dispatched = [NAN] * n
         self.t_started = [NAN] * n
         self.t_handled = [NAN] * n
         self.t_fed_back = [NAN] * n
         self.t_verified = [NAN] * n
         self.t_closed = [NAN] * n
+        self.deadline = [INF] * n
+        self.wait = [0.0] * n
+        self.centre = [TOWN_CENTRE] * n
+        self.lost = [False] * n
         self.unit_of = [-1] * n
-        self.crew_of = [-1] * n  # crew slot of the current attempt
-        self.pending = [-1] * n
-        self.waiting = [False] * n
-        self.token = [0] * n
+        self.server_of = [-1] * n
+        self.supervised = [False] * n
+        self.yellow = [False] * n
+        self.red = [False] * n
+        self.extended = [False] * n  # an extension was asked for
+        self.granted = [False] * n
         self.breached = [False] * n
+        self.dl_version = [0] * n
+        # job state (3n)
+        nj = 3 * n
+        self.job_unit = [-1] * nj
+        self.job_level = [0] * nj
+        self.job_server = [-1] * nj
+        self.job_token = [0] * nj
+        self.job_waiting = [False] * nj
+        self.job_owner_q = [-1] * nj  # staff id whose own queue holds it
+        self.job_enq = [0.0] * nj
+        self.job_start = [INF] * nj
+        self.job_finish = [INF] * nj
+        self.job_fail_factor = [1.0] * nj
+        self.job_work = [0.0] * nj
+        self.job_epoch = [0] * nj
         self.seq = 0
-        # live backlog: issues dispatched and not yet closed
+        # live backlog: issues at a unit and not yet closed
         self.open = 0
         self.bl_t: list[float] = [0.0]
         self.bl_n: list[int] = [0]
+        self.close_hook = None  # hook(t, issue): households rate closures (sim.agents.households)
 
     # ------------------------------------------------------------------ helpers
-    def _unit_for(self, i: int, level: int) -> int:
-        return self.offset[level] + self.geo[level][i]
+    def valid(self, job: int, tok: int) -> bool:
+        return self.job_waiting[job] and self.job_token[job] == tok
 
     def _record_backlog(self, t: float) -> None:
         self.bl_t.append(t)
         self.bl_n.append(self.open)
 
-    # ------------------------------------------------------------------ stages
-    def first_arrival(self, t: float, i: int) -> None:
-        self.t_first[i] = t
-        self.open += 1
-        self._record_backlog(t)
-        self.arrive(t, i, self._unit_for(i, self.level[i]))
+    def _key(self, job: int, unit) -> tuple:
+        i = job % self.n
+        return queue_key(unit.discipline, self.supervised[i], self.severity[self.type[i]], self.deadline[i])
 
-    def arrive(self, t: float, i: int, u: int) -> None:
-        unit = self.units[u]
-        self.unit_of[i] = u
-        self.t_enq[i] = t
-        if unit.free > 0:
-            unit.free -= 1
-            self._start(t, i, unit)
+    # ------------------------------------------------------------------ intake
+    def admit(self, b: Batch) -> list[tuple[float, int]]:
+        """Record a batch from intake; close on-the-spot fixes; return the arrivals
+        ``(t, job)`` it creates (consultations and first dispatches)."""
+        f = b.found
+        n = self.n
+        ids = f.ids.tolist()
+        spot = f.on_spot
+        dur_spot = np.array([t.dur_on_spot_h for t in self.p.issue_types])[self.occ.type[f.ids]]
+        done = np.where(spot, f.t + dur_spot, np.nan)
+        disp = ~spot & ~b.consult_job
+        t_disp = np.where(spot, f.t, b.t_dispatched)
+        everyone = ((self.t_discovered, f.t), (self.channel, f.channel), (self.finder, f.finder),
+                    (self.t_reported, b.t_reported), (self.t_registered, b.t_registered), (self.centre, b.centre),
+                    (self.lost, b.lost), (self.on_spot, spot))
+        fixed = ((self.t_dispatched, f.t, NAN), (self.t_started, f.t, NAN), (self.t_handled, done, NAN),
+                 (self.t_fed_back, done, NAN), (self.t_verified, done, NAN), (self.t_closed, done, NAN))
+        sent = ((self.t_dispatched, b.t_dispatched, NAN), (self.deadline, b.deadline, INF),
+                (self.level, b.first_level, 0), (self.level_reached, b.first_level, 0),
+                (self.routed_up, b.routed_up, 0),
+                (self.t_consulted, np.where(np.isfinite(b.t_consulted), b.t_consulted, np.nan), NAN))
+        if len(ids) == n and ids == list(range(n)):  # the whole run at once (instant discovery)
+            for lst, arr in everyone:
+                lst[:] = arr.tolist()
+            for cols, sel in ((fixed, spot), (sent, disp)):
+                for lst, arr, fill in cols:
+                    if sel.any():
+                        lst[:] = np.where(sel, arr, fill).tolist()
+        else:
+            for lst, arr in everyone:
+                for i, v in zip(ids, arr.tolist()):
+                    lst[i] = v
+            for cols, sel in ((fixed, spot), (sent, disp)):
+                if sel.any():
+                    sub = f.ids[sel].tolist()
+                    for lst, arr, _ in cols:
+                        for i, v in zip(sub, arr[sel].tolist()):
+                            lst[i] = v
+        if self.policy != "escalate" or self.p.escalation.breach_fraction is not None:
+            for i, t in zip(f.ids[disp].tolist(), b.t_dispatched[disp].tolist()):
+                self._schedule_overdue(i, t)
+        out = list(zip(b.t_arrive[disp].tolist(), f.ids[disp].tolist()))
+        out += list(zip(b.t_registered[b.consult_job].tolist(), (2 * n + f.ids[b.consult_job]).tolist()))
+        return out
+
+    def _dispatched(self, i: int, t_disp: float, deadline: float, level: int, hops: int) -> None:
+        self.t_dispatched[i] = t_disp
+        self.deadline[i] = deadline
+        self.level[i] = level
+        self.level_reached[i] = level
+        self.routed_up[i] = hops
+        self._schedule_overdue(i, t_disp)
+
+    def _schedule_overdue(self, i: int, t_disp: float) -> None:
+        esc = self.p.escalation
+        limit = self.limit_wh[self.type[i]]
+        v = self.dl_version[i] * 4
+        if self.policy == "escalate":
+            if esc.breach_fraction is not None:
+                self.loop.schedule(self.office.add(t_disp, esc.breach_fraction * limit), OVERDUE, i, v + BREACH)
             return
-        self.token[i] += 1  # every queue entry has its own token: older entries go stale
-        bt = self.breach_t
-        if bt is not None and not self.breached[i] and unit.level < TOP:
-            b = bt[i]
-            if b <= t:
-                self.breached[i] = True
-                self._escalate(t, i, unit.level)
-                return
-            self.loop.schedule(b, BREACH, i, self.token[i])
-        self.waiting[i] = True
-        self.seq += 1
-        d = unit.discipline
-        key = 0.0 if d == 0 else (-self.severity[self.type[i]] if d == 1 else self.deadline[i])
-        unit.push(key, self.seq, i, self.token[i])
+        self.loop.schedule(self.deadline[i], OVERDUE, i, v + YELLOW)
 
-    def _start(self, t: float, i: int, unit: HandlingUnit) -> None:
-        s = t if unit.always_on else unit.calendar.next_open(t)
-        if self.t_started[i] != self.t_started[i]:  # NaN: first start
-            self.t_started[i] = s
-        self.wait[i] += s - self.t_enq[i]
-        L = unit.level
+    # ------------------------------------------------------------------ arrival and dispatch
+    def first_arrival(self, t: float, job: int) -> None:
+        """A job arriving from intake (or after consultation)."""
+        i = job % self.n
+        kind = job // self.n
+        if kind == CONSULT:
+            self._consult_arrive(t, job)
+            return
+        if self.t_first[i] != self.t_first[i]:
+            self.t_first[i] = t
+            self.open += 1
+            self._record_backlog(t)
+        lvl = self.level[i]
+        self.arrive_at(t, job, self.people.unit_for(lvl, self.geo[lvl][i], self.trade[i]), lvl)
+
+    def on_arrive(self, t: float, job: int, tok: int) -> None:
+        if job >= 2 * self.n or self.t_first[job % self.n] != self.t_first[job % self.n]:
+            self.first_arrival(t, job)
+            return
+        i = job % self.n
+        if tok != self.epoch[i]:
+            return
+        lvl = self.level[i]
+        trade = self.trade[i] if job < self.n else self.joint_trade[i]
+        self.arrive_at(t, job, self.people.unit_for(lvl, self.geo[lvl][i], trade), lvl)
+
+    def arrive_at(self, t: float, job: int, uid: int, level: int) -> None:
+        """``job`` reaches unit ``uid`` at ``t`` for handling at ``level``."""
+        n = self.n
+        i = job % n
+        unit = self.units[uid]
+        if unit.kind == "crews":
+            self._crew_arrive(t, job, unit, level)
+            return
+        trade = self.trade[i] if job < n else self.joint_trade[i]
+        disp = self.dispatcher
+        if level == 0 and disp.rule == "village_pool" and unit.kind == "members":
+            unit = self.units[self.people.village_unit[self.geo[1][i]]]
+        if not unit.can_serve(trade):  # nobody here may do it: up the ladder
+            if job < n:
+                self._escalate(t, i, level, 0)
+            return
+        if job < n and level >= 2 and self.joint_trade[i] >= 0 and unit.kind == "department":
+            self.parts[i] = 2
+            self.job_epoch[n + i] = self.epoch[i]
+            self.arrive_at(t, n + i, self.people.unit_for(level, self.geo[level][i], self.joint_trade[i]), level)
+        elif job < n:
+            self.parts[i] = 1
+        self.job_unit[job] = unit.uid
+        self.job_level[job] = level
+        self.job_enq[job] = t
+        self.job_epoch[job] = self.epoch[i]
+        self.unit_of[i] = unit.uid
+        if unit.pooled:  # a department: whichever qualified case handler is free
+            s = unit.take_free(trade)
+            if s is None:
+                self._enqueue_unit(job, unit, trade)
+            else:
+                self._begin(t, job, s)
+            return
+        xy = self.xy[self.household[i]] if self.xy is not None else None
+        if level == 0 and disp.rule == "patch_owner":
+            o = disp.owner_of(trade, self.household[i])
+            if o >= 0:
+                om = self.members[o]
+                if om.trades >> trade & 1 and om.cal is not None and self.units[self.people.grid_unit[om.grid]] is unit:
+                    if om.job < 0:
+                        self._begin(t, job, om)
+                        return
+                    if om.own_queue_length(self.valid) >= disp.threshold:
+                        helper = disp.best_free(unit.by_trade[trade], t, xy, exclude=om)
+                        if helper is not None:
+                            self._begin(t, job, helper)
+                            return
+                    self._enqueue_own(job, om)
+                    return
+        s = disp.best_free(unit.by_trade[trade], t, xy)
+        if s is not None:
+            self._begin(t, job, s)
+            return
+        self._enqueue_unit(job, unit, trade)
+
+    def _crew_arrive(self, t: float, job: int, unit, level: int) -> None:
+        """Abstract crews (one queue, all trades, no map): the lean path of the validation
+        queues."""
+        i = job
+        self.parts[i] = 1
+        self.job_unit[job] = unit.uid
+        self.job_level[job] = level
+        self.job_enq[job] = t
+        self.job_epoch[job] = self.epoch[i]
+        self.unit_of[i] = unit.uid
+        s = unit.take_free()
+        if s is None:
+            self._enqueue_unit(job, unit, 0)
+        else:
+            self._crew_begin(t, job, s, unit)
+
+    def _crew_begin(self, t: float, job: int, s, unit) -> None:
+        i = job
+        L = self.job_level[job]
         bit = 1 << L
-        if self.tried[i] & bit:  # a repeated attempt at this level (rework)
-            dur = _scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(), unit.dur_multiplier)
-        else:
+        if not self.tried[i] & bit:
             self.tried[i] |= bit
-            dur = self.dur0[i][L]
-        unit.attempts += 1
-        unit.busy_crew_h += dur
-        slot = unit.slots.pop()
-        self.crew_of[i] = slot
-        unit.slot_busy_h[slot] += dur
-        fin = s + dur if unit.always_on else unit.calendar.add(s, dur)
-        self.loop.schedule(fin, END, i)
-
-    def on_end(self, t: float, i: int, _tok: int) -> None:
-        u = self.unit_of[i]
-        unit = self.units[u]
-        unit.slots.append(self.crew_of[i])
-        j = unit.pop_valid(self.token, self.waiting) if unit.qlen else -1
-        if j >= 0:
-            self.waiting[j] = False
-            self._start(t, j, unit)
+            work = self.dur0[i][L]
         else:
-            unit.free += 1
-        L = unit.level
-        if L < TOP and unit.p_fail > 0.0:
+            work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(), unit.dur_multiplier)
+        cal = s.cal
+        if cal.always_on:
+            start, finish = t, t + work
+        else:
+            start = cal.next_open(t)
+            finish = cal.add(start, work)
+        s.take(job, start, finish, work, self.log)
+        unit.attempt_started(work)
+        self.job_server[job] = s.sid
+        self.job_start[job] = start
+        self.job_finish[job] = finish
+        self.job_fail_factor[job] = 1.0
+        self.job_work[job] = work
+        self.job_waiting[job] = False
+        tok = self.job_token[job] = self.job_token[job] + 1
+        if self.t_started[i] != self.t_started[i]:
+            self.t_started[i] = start
+        self.wait[i] += start - self.job_enq[job]
+        self.server_of[i] = s.sid
+        self.loop.schedule(finish, END, job, tok)
+
+    def _enqueue_unit(self, job: int, unit, trade: int) -> None:
+        self.job_token[job] += 1
+        self.job_waiting[job] = True
+        self.job_owner_q[job] = -1
+        self.seq += 1
+        unit.push(0 if unit.kind == "crews" else trade, self._key(job, unit), self.seq, job, self.job_token[job])
+
+    def _enqueue_own(self, job: int, member) -> None:
+        self.job_token[job] += 1
+        self.job_waiting[job] = True
+        self.job_owner_q[job] = member.sid
+        self.seq += 1
+        member.enqueue(self._key(job, self.units[self.job_unit[job]]), self.seq, job, self.job_token[job])
+
+    # ------------------------------------------------------------------ consultation (会商)
+    def _consult_arrive(self, t: float, job: int) -> None:
+        i = job % self.n
+        g = self.geo[0][i]
+        lead = int(self.people.leader_sid[g])
+        self.job_level[job] = 0
+        self.job_enq[job] = t
+        if lead >= 0 and self.members[lead].cal is not None:
+            m = self.members[lead]
+            self.job_unit[job] = int(self.people.grid_unit[g])
+            if m.job < 0:
+                self._begin(t, job, m)
+            else:
+                self._enqueue_own(job, m)
+            return
+        unit = self.units[self.people.village_unit[self.geo[1][i]]]  # no leader: the village cadres consult
+        self.job_unit[job] = unit.uid
+        s = self.dispatcher.best_free(unit.by_trade[GENERAL_TRADE], t, None)
+        if s is not None:
+            self._begin(t, job, s)
+        else:
+            self._enqueue_unit(job, unit, GENERAL_TRADE)
+
+    def _consult_done(self, t: float, i: int) -> None:
+        self.t_consulted[i] = t
+        it = self.intake
+        ids = np.array([i])
+        lvl, hops, t_arr = it.route(np.array([t]), ids, np.array([False]))
+        self._dispatched(i, t, float(it.deadline(np.array([t]), ids)[0]), int(lvl[0]), int(hops[0]))
+        self.loop.schedule(float(t_arr[0]), ARRIVE, i, self.epoch[i])
+
+    # ------------------------------------------------------------------ attempts
+    def _begin(self, t: float, job: int, s) -> None:
+        n = self.n
+        i = job % n
+        kind = job // n
+        unit = self.units[self.job_unit[job]]
+        L = self.job_level[job]
+        fail_factor = 1.0
+        if kind == CONSULT:
+            work = self.consult_h
+            akind = CONSULTATION
+        else:
+            trade = self.trade[i] if kind == MAIN else self.joint_trade[i]
+            bit = 1 << L
+            if kind == MAIN and not self.tried[i] & bit:
+                self.tried[i] |= bit
+                work = self.dur0[i][L]
+            else:
+                work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(),
+                                       self.p.levels.by_index(L).dur_multiplier)
+            if s.team in GRID_TEAMS:
+                own, fo, other, fx = self.fam
+                if self.dispatcher.owner_of(trade, self.household[i]) == s.sid:
+                    work *= own
+                    fail_factor = fo
+                elif s.grid != self.geo[0][i]:
+                    work *= other
+                    fail_factor = fx
+            akind = MEDIATION if trade == MEDIATION_TRADE else HANDLING
+        xy = self.xy[self.household[i]] if (self.xy is not None and s.xy is not None) else None
+        start, finish = s.begin(job, t, work, xy, akind, self.log, self.blocks, self.gives_way)
+        unit.attempt_started(work)
+        self.job_server[job] = s.sid
+        self.job_start[job] = start
+        self.job_finish[job] = finish
+        self.job_fail_factor[job] = fail_factor
+        self.job_work[job] = work
+        self.job_waiting[job] = False
+        self.job_token[job] += 1
+        if kind == MAIN:
+            if self.t_started[i] != self.t_started[i]:
+                self.t_started[i] = start
+            self.wait[i] += start - self.job_enq[job]
+            self.server_of[i] = s.sid
+        self.loop.schedule(finish, END, job, self.job_token[job])
+
+    def _next_for(self, t: float, s) -> None:
+        """A freed server takes its next job: its own queue, then its units' queues."""
+        if s.team == "crew":
+            unit = self.member_units[s.sid][0]
+            j = unit.pop_single(self.valid)
+            if j >= 0:
+                self._crew_begin(t, j, s, unit)
+            else:
+                unit.release(s)
+            return
+        if s.team == "department":
+            unit = self.member_units[s.sid][0]
+            j = unit.pop_for(s, self.valid)
+            if j >= 0:
+                self.job_waiting[j] = False
+                self._begin(t, j, s)
+            else:
+                unit.release(s)
+            return
+        j = s.next_own(self.valid)
+        if j < 0:
+            for u in self.member_units[s.sid]:
+                j = u.pop_for(s, self.valid)
+                if j >= 0:
+                    break
+        if j >= 0:
+            self.job_waiting[j] = False
+            self._begin(t, j, s)
+
+    def on_end(self, t: float, job: int, tok: int) -> None:
+        if tok != self.job_token[job]:
+            return  # cancelled
+        n = self.n
+        i = job % n
+        kind = job // n
+        s = self.members[self.job_server[job]]
+        s.end()
+        self._next_for(t, s)
+        if kind == CONSULT:
+            self._consult_done(t, i)
+            return
+        if self.job_epoch[job] != self.epoch[i]:
+            return  # the issue moved on while this part was in progress
+        if kind == JOINT:
+            self._part_done(t, i, s)
+            return
+        L = self.job_level[job]
+        unit = self.units[self.job_unit[job]]
+        p_type = self.p_fail_type[self.type[i]]
+        pf = (p_type if (p_type is not None and L < 2) else unit.p_fail) * self.job_fail_factor[job]
+        if pf > 0.0:
             bit = 1 << L
             if self.fail_drawn[i] & bit:
                 uf = self.rng_fail.random()
             else:
                 self.fail_drawn[i] |= bit
                 uf = self.u_fail[i][L]
-            if uf < unit.p_fail:
-                self._escalate(t, i, L)
+            if uf < pf:
+                self._escalate(t, i, L, 1)
                 return
-        self.t_handled[i] = t
         self.level_reached[i] = max(self.level_reached[i], L)
-        if self.verify_instant:
+        self._part_done(t, i, s)
+
+    def _part_done(self, t: float, i: int, s) -> None:
+        self.parts[i] -= 1
+        if self.parts[i] > 0:
+            return
+        self.t_handled[i] = t
+        if self.instant_close:
             self.t_fed_back[i] = t
             self.t_verified[i] = t
             self._verify(t, i)
-        else:
-            r = self.rng_verify
-            tf = t + _scalar_quantile(self.fb, r.random(), 1.0)
-            tv = tf + _scalar_quantile(self.ver, r.random(), 1.0)
-            self.t_fed_back[i] = tf
-            self.t_verified[i] = tv
-            self.loop.schedule(tv, CLOSE, i)
+            return
+        cal = s.cal if s.cal is not None else self.level_cals[self.job_level[i]]
+        tf = cal.add(t, scalar_quantile(self.fb, self.rng_feedback.random(), 1.0))
+        vc = self.level_cals[3 if self.centre[i] == DISTRICT_PLATFORM else (2 if self.centre[i] == TOWN_CENTRE else 1)]
+        tv = vc.add(tf, scalar_quantile(self.ver, self.rng_verify.random(), 1.0))
+        self.t_fed_back[i] = tf
+        self.t_verified[i] = tv
+        self.loop.schedule(tv, CLOSE, i, self.epoch[i])
 
-    def on_close(self, t: float, i: int, _tok: int) -> None:
-        self._verify(t, i)
+    def on_close(self, t: float, i: int, tok: int) -> None:
+        if tok == self.epoch[i]:
+            self._verify(t, i)
 
     def _verify(self, t: float, i: int) -> None:
         p = self.p_rework[self.type[i]]
         if p > 0.0:
             u = self.u_rework[i] if self.reworks[i] == 0 else self.rng_rework.random()
             if u < p:
+                if self.reworks[i] >= self.max_reworks:
+                    self._escalate(t, i, self.job_level[i], 3)
+                    return
                 self.reworks[i] += 1
-                self.arrive(t, i, self.unit_of[i])
+                self.t_handled[i] = NAN
+                self._rework(t, i)
                 return
         self.t_closed[i] = t
-        self.units[self.unit_of[i]].closed += 1
+        self.units[self.job_unit[i]].closed_one()
         self.open -= 1
         self._record_backlog(t)
+        if self.close_hook is not None:
+            self.close_hook(t, i)
 
-    def _escalate(self, t: float, i: int, L: int) -> None:
-        if self.direct and L < 2:
-            target = 2
+    def _rework(self, t: float, i: int) -> None:
+        """Verification failed: back to the person who handled it (accountability), or its unit."""
+        s = self.members[self.server_of[i]] if self.server_of[i] >= 0 else None
+        self.parts[i] = 1
+        self.job_enq[i] = t
+        if s is not None and s.team in GRID_TEAMS:
+            if s.job < 0:
+                self._begin(t, i, s)
+            else:
+                self._enqueue_own(i, s)
+            return
+        self.arrive_at(t, i, self.job_unit[i], self.job_level[i])
+
+    # ------------------------------------------------------------------ escalation
+    def _escalate(self, t: float, i: int, L: int, reason: int) -> None:
+        """Move issue ``i`` up from level ``L`` (reason: 0 capability, 1 failed,
+        2 overdue, 3 rework cap) by the escalation rule."""
+        target = escalation_target(L, self.rule)
+        if reason == 0:
+            self.routed_up[i] += 1
         else:
-            target = min(L + 1, TOP)
-        self.escalations[i] += 1
+            self.escalations[i] += 1
+        self.epoch[i] += 1
         self.level[i] = target
         if target > self.level_reached[i]:
             self.level_reached[i] = target
-        u = self._unit_for(i, target)
-        if self.handover.mean_h == 0.0:
-            self.arrive(t, i, u)
-        else:
-            self.pending[i] = u
-            self.loop.schedule(t + _scalar_quantile(self.handover, self.rng_handover.random(), 1.0), ARRIVE, i)
+        d = scalar_quantile(self.handover, self.rng_handover.random(), 1.0)
+        ta = self.level_cals[target].add(t, d) if d > 0.0 else t
+        self.loop.schedule(ta, ARRIVE, i, self.epoch[i])
 
-    def on_arrive(self, t: float, i: int, _tok: int) -> None:
-        self.arrive(t, i, self.pending[i])
-
-    def on_breach(self, t: float, i: int, tok: int) -> None:
-        if not self.waiting[i] or self.token[i] != tok:
+    # ------------------------------------------------------------------ overdue (督办, 延期)
+    def on_overdue(self, t: float, i: int, tok: int) -> None:
+        if tok // 4 != self.dl_version[i] or self.t_handled[i] == self.t_handled[i] or \
+                self.t_closed[i] == self.t_closed[i]:
             return
-        self.waiting[i] = False
-        unit = self.units[self.unit_of[i]]
-        unit.qlen -= 1  # its queue entry is now stale and skipped when popped
-        self.wait[i] += t - self.t_enq[i]
-        self.breached[i] = True
-        self._escalate(t, i, unit.level)
+        stage = tok % 4
+        if stage == BREACH:
+            self._breach(t, i)
+            return
+        if stage == RED:
+            self.red[i] = True
+            return
+        esc = self.p.escalation
+        if self.policy == "extend" and self.extendable[self.type[i]] and not self.extended[i]:
+            self.extended[i] = True
+            if self.u_extension[i] < esc.p_extension_granted:  # 延期 granted: not late
+                self.granted[i] = True
+                self.deadline[i] = self.office.add(self.deadline[i], esc.extension_wh)
+                self.dl_version[i] += 1
+                self.loop.schedule(self.deadline[i], OVERDUE, i, self.dl_version[i] * 4 + YELLOW)
+                return
+        self._supervise(i)
+        red = self.office.add(self.deadline[i], (esc.red_warning_fraction - 1.0) * self.limit_wh[self.type[i]])
+        self.loop.schedule(max(red, t), OVERDUE, i, self.dl_version[i] * 4 + RED)
 
-    # ------------------------------------------------------------------ run
-    def run(self, until: float) -> None:
-        a = self.arr
-        sel = np.flatnonzero(np.isfinite(a.t_arrive) & (a.t_arrive <= until))
-        order = sel[np.argsort(a.t_arrive[sel], kind="stable")]
-        handlers = [self.on_arrive, self.on_end, self.on_close, self.on_breach]
-        self.loop.run(until, handlers, a.t_arrive[order], order, self.first_arrival)
-        self._record_backlog(until)
+    def _supervise(self, i: int) -> None:
+        """督办: the issue stays with its unit and moves to the front of its queue."""
+        self.yellow[i] = True
+        if self.supervised[i]:
+            return
+        self.supervised[i] = True
+        if self.job_waiting[i]:
+            o = self.job_owner_q[i]
+            if o >= 0:
+                self._enqueue_own(i, self.members[o])
+            else:
+                unit = self.units[self.job_unit[i]]
+                unit.left_queue()
+                self._enqueue_unit(i, unit, self.trade[i])
+
+    def _breach(self, t: float, i: int) -> None:
+        """``escalate`` policy: an issue not yet being worked on at its breach time moves up."""
+        L = self.level[i]
+        if L >= TOP or self.t_first[i] != self.t_first[i]:
+            return
+        if self.job_waiting[i]:
+            self.job_waiting[i] = False
+            self.job_token[i] += 1
+            if self.job_owner_q[i] < 0:
+                self.units[self.job_unit[i]].left_queue()
+            self.wait[i] += t - self.job_enq[i]
+        elif self.job_server[i] >= 0 and self.job_start[i] > t and self.job_finish[i] > t and \
+                self.members[self.job_server[i]].job == i:
+            s = self.members[self.job_server[i]]
+            s.cancel(self.log, self.blocks, self.gives_way, self.job_start[i], self.job_finish[i])
+            self.job_token[i] += 1
+            self.units[self.job_unit[i]].attempt_cancelled(self.job_work[i])
+            self.wait[i] -= self.job_start[i] - self.job_enq[i]
+            self.wait[i] += t - self.job_enq[i]
+            if self.t_started[i] == self.job_start[i]:
+                self.t_started[i] = NAN  # it never started
+            self.tried[i] &= ~(1 << self.job_level[i])
+            self._next_for(t, s)
+        else:
+            return  # in progress (or between stages): it stays
+        self.breached[i] = True
+        self._escalate(t, i, L, 2)
+
+    # ------------------------------------------------------------------ discovery ticks
+    def on_tick(self, t: float, channel: int, role: int) -> None:
+        found = self.discovery.tick(t, channel, role)
+        if len(found.ids):
+            for ta, job in self.admit(self.intake.process(found)):
+                self.loop.schedule(ta, ARRIVE, job, 0)

@@ -1,19 +1,34 @@
 """Key performance indicators of one run (the ``summary.json`` payload).
 
 Times in hours. Distribution KPIs cover issues *reported* after the warm-up; ``counts``
-cover the whole run. ``on_time_rate`` is on-time closures over issues whose outcome is
-known by the end (closed, or still open past their deadline).
+cover the whole run. Official definitions (as China's city-management and 12345 centres
+report them):
+
+- *dispatched*: reported after the warm-up and sent to a handling unit (on-the-spot fixes
+  are counted apart, ``on_spot``, and excluded from every handling-time KPI; the
+  ``*_incl_on_spot_h`` variants put them back);
+- *due* (应结案): dispatched and either closed or past its handling deadline by the
+  horizon;
+- ``closure_rate`` (结案率) = closed / due; ``on_time_rate`` (按期结案率) = closed and
+  handled by the (possibly extended) deadline / due;
+- ``escalation_rate``: dispatched issues moved up after a failed attempt, an overdue or
+  the rework cap; ``routed_up_rate``: dispatched issues passed up by capability (上报 by
+  type); ``extension_rate`` (延期率): granted extensions; ``supervision_rate`` (督办):
+  supervised issues; each over dispatched issues;
+- ``rework_rate`` (返工率): closed issues reworked at least once / closed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.model import RunResult
+from sim.metrics.records import RunResult
+
+TEAM_ORDER = ("work", "management", "volunteer", "cadre", "department", "crew")
 
 
 def dist_stats(x: np.ndarray) -> dict:
-    """``{mean, p50, p90, p95, max, n}`` of the finite values of ``x`` (NaN when empty)."""
+    """``{mean, p50, p90, p95, max, n}`` of the finite values of ``x`` (None when empty)."""
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     if x.size == 0:
@@ -37,7 +52,7 @@ def backlog_average(t: np.ndarray, n: np.ndarray, a: float, b: float) -> float:
 
 
 def little(res: RunResult) -> dict:
-    """Little's law on the live backlog (issues dispatched and not yet closed).
+    """Little's law on the live backlog (issues at a unit and not yet closed).
 
     ``L`` is the time-average of the model's own backlog series over [warm-up, horizon];
     ``lambda_per_h`` the rate of first arrivals in that window; ``W_h`` their mean time
@@ -72,31 +87,50 @@ def gini(x: np.ndarray) -> float | None:
 
 
 def staff_kpis(res: RunResult) -> dict:
-    """Workload per staff member by team: mean and sd of hours, Gini, total staff-hours."""
-    out = {}
-    for team, h in res.extra.get("staff_hours", {}).items():
-        if h.size:
-            out[team] = {"members": int(h.size), "mean_h": float(h.mean()), "sd_h": float(h.std()),
-                         "gini": gini(h), "total_h": float(h.sum())}
-    return out
+    """Per team: utilisation ((contract − idle) / contract: mean, p90), hours by activity
+    (totals), issue work per member (mean, sd, Gini), routine and patrol coverage."""
+    st = res.staff
+    if st is None:
+        return {"utilisation": {}, "teams": {}, "routine_coverage": None, "patrol_coverage": None}
+    util, teams = {}, {}
+    contract = st["contract_h"]
+    issue_h = st["handling_h"] + st["travel_h"] + st["consultation_h"] + st["mediation_h"]
+    for team in [t for t in TEAM_ORDER if t in set(st["team"].tolist())]:
+        sel = (st["team"] == team) & (contract > 0)
+        if not sel.any():
+            continue
+        u = (contract[sel] - st["idle_h"][sel]) / contract[sel]
+        util[team] = {"mean": float(u.mean()), "p90": float(np.percentile(u, 90)), "members": int(sel.sum())}
+        x = issue_h[sel]
+        teams[team] = {"members": int(sel.sum()), "contract_h": float(contract[sel].sum()),
+                       **{k: float(st[k][sel].sum()) for k in ("routine_h", "patrol_h", "handling_h", "travel_h",
+                                                               "consultation_h", "mediation_h", "idle_h")},
+                       "issue_h_per_member_mean": float(x.mean()), "issue_h_per_member_sd": float(x.std()),
+                       "issue_h_gini": gini(x),
+                       "routine_coverage": _rate(st["routine_h"][sel].sum(), st["planned_routine_h"][sel].sum()),
+                       "patrol_coverage": _rate(st["patrol_h"][sel].sum(), st["planned_patrol_h"][sel].sum())}
+    return {"utilisation": util, "teams": teams,
+            "routine_coverage": _rate(st["routine_h"].sum(), st["planned_routine_h"].sum()),
+            "patrol_coverage": _rate(st["patrol_h"].sum(), st["planned_patrol_h"].sum())}
 
 
 def grid_table(res: RunResult) -> dict[str, np.ndarray]:
-    """Per-grid KPIs (issues reported after warm-up) and the district's ranking of grids
-    by on-time rate, then mean resolution time (rank 1 = best)."""
+    """Per-grid KPIs (dispatched issues reported after warm-up) and the district's ranking
+    of grids by on-time rate, then mean resolution time (rank 1 = best)."""
     iss = res.issues
     p = res.params
     n_g = res.structure["grids"]
     rep = iss["t_reported_h"]
     after = np.isfinite(rep) & (rep >= p.warmup_h)
-    closed = after & np.isfinite(iss["t_closed_h"])
+    disp = after & ~iss["on_spot"]
+    closed = disp & np.isfinite(iss["t_closed_h"])
     g = iss["grid"]
     n_rep = np.bincount(g[after], minlength=n_g)
     n_closed = np.bincount(g[closed], minlength=n_g)
     rt = np.bincount(g[closed], weights=(iss["t_closed_h"] - rep)[closed], minlength=n_g)
     mean_rt = np.divide(rt, n_closed, out=np.full(n_g, np.nan), where=n_closed > 0)
     ot = iss["on_time"]
-    known = after & ~np.isnan(ot)
+    known = disp & ~np.isnan(ot)
     n_known = np.bincount(g[known], minlength=n_g)
     on_time = np.divide(np.bincount(g[known], weights=ot[known], minlength=n_g), n_known,
                         out=np.full(n_g, np.nan), where=n_known > 0)
@@ -125,29 +159,36 @@ def _group(iss: dict, mask: np.ndarray, col: str, res_time: np.ndarray) -> dict:
 
 
 def summarize(res: RunResult) -> dict:
-    """The ``summary.json`` KPIs of one run (see the output contract)."""
+    """The ``summary.json`` KPIs of one run (see the output contract and module doc)."""
     p = res.params
     iss = res.issues
-    w = p.warmup_h
+    w, T = p.warmup_h, p.horizon_h
     rep = iss["t_reported_h"]
     closed = ~np.isnan(iss["t_closed_h"])
+    spot = iss["on_spot"]
     after = np.isfinite(rep) & (rep >= w)
+    disp = after & ~spot & np.isfinite(iss["t_dispatched_h"])
+    deadline = iss["deadline_h"]
+    due = disp & (closed | (np.nan_to_num(deadline, nan=np.inf) <= T))
     res_time = iss["t_closed_h"] - rep
     wait = iss["t_started_h"] - iss["t_dispatched_h"]
+    handling = iss["t_handled_h"] - iss["t_dispatched_h"]
     disc = rep - iss["t_occurred_h"]
     total = iss["t_closed_h"] - iss["t_occurred_h"]
-    known = after & ~np.isnan(iss["on_time"].astype(float))
-    by_channel = _group(iss, after, "channel", res_time)
+    on_time = np.nan_to_num(iss["on_time"].astype(float), nan=0.0) > 0
+    by_channel = _group(iss, after & ~spot, "channel", res_time)
+    reports = _group(iss, after, "channel", res_time)
     units = res.units
     busy = {}
     for L in ("grid", "village", "town", "district"):
         sel = units["level"] == L
-        cap = units["crews"][sel].sum()
-        busy_h = float(units["busy_crew_h"][sel].sum())
-        cap_h = float(units["capacity_crew_h"][sel].sum())
-        busy[L] = {"units": int(sel.sum()), "crews": int(cap),
-                   "busy_crew_h": busy_h, "utilisation": _rate(busy_h, cap_h),
-                   "attempts": int(units["attempts"][sel].sum())}
+        busy_h = float(units["busy_h"][sel].sum())
+        cap_h = float(units["capacity_h"][sel].sum())
+        busy[L] = {"units": int(sel.sum()), "servers": int(units["servers"][sel].sum()),
+                   "busy_h": busy_h, "utilisation": _rate(busy_h, cap_h),
+                   "attempts": int(units["attempts"][sel].sum()), "max_queue": int(units["max_queue"][sel].max())
+                   if sel.any() else 0}
+    sk = staff_kpis(res)
     return {
         "scenario": p.scenario,
         "seed": p.seed,
@@ -160,25 +201,41 @@ def summarize(res: RunResult) -> dict:
             "closed": int(closed.sum()),
             "open_at_end": int((np.isfinite(rep) & ~closed).sum()),
             "escalated": int((iss["escalations"] > 0).sum()),
+            "routed_up": int((iss["routed_up"] > 0).sum()),
             "reworked": int((iss["reworks"] > 0).sum()),
-            "on_spot": int(iss["on_spot"].sum()),
+            "on_spot": int(spot.sum()),
             "breached": int(iss["breached"].sum()),
+            "supervised": int(iss["supervised"].sum()),
+            "extended": int(iss["extended"].sum()),
+            "yellow_warnings": int(iss["yellow_warning"].sum()),
+            "red_warnings": int(iss["red_warning"].sum()),
+            "dispatched": int(disp.sum()),
+            "due": int(due.sum()),
         },
-        "resolution_time_h": dist_stats(res_time[after & closed]),
-        "wait_time_h": dist_stats(wait[after]),
+        "resolution_time_h": dist_stats(res_time[disp & closed]),
+        "resolution_time_incl_on_spot_h": dist_stats(res_time[after & closed]),
+        "handling_time_h": dist_stats(handling[disp & np.isfinite(iss["t_handled_h"])]),
+        "wait_time_h": dist_stats(wait[disp]),
         "discovery_delay_h": dist_stats(disc[after]),
-        "total_time_h": dist_stats(total[after & closed]),
-        "on_time_rate": _rate(np.nansum(iss["on_time"][known]), known.sum()),
-        "escalation_rate": _rate((iss["escalations"][after] > 0).sum(), after.sum()),
-        "rework_rate": _rate((iss["reworks"][after & closed] > 0).sum(), (after & closed).sum()),
-        "closure_rate": _rate((after & closed).sum(), after.sum()),
+        "total_time_h": dist_stats(total[disp & closed]),
+        "total_time_incl_on_spot_h": dist_stats(total[after & closed]),
+        "closure_rate": _rate((due & closed).sum(), due.sum()),
+        "on_time_rate": _rate((due & on_time).sum(), due.sum()),
+        "escalation_rate": _rate((iss["escalations"][disp] > 0).sum(), disp.sum()),
+        "routed_up_rate": _rate((iss["routed_up"][disp] > 0).sum(), disp.sum()),
+        "extension_rate": _rate(iss["extension_granted"][disp].sum(), disp.sum()),
+        "supervision_rate": _rate(iss["supervised"][disp].sum(), disp.sum()),
+        "rework_rate": _rate((iss["reworks"][disp & closed] > 0).sum(), (disp & closed).sum()),
         "by_channel": by_channel,
-        "by_type": _group(iss, after, "type", res_time),
-        "by_level": _group(iss, after, "level_reached", res_time),
+        "by_type": _group(iss, disp, "type", res_time),
+        "by_level": _group(iss, disp, "level_reached", res_time),
         "workload": busy,
-        "staff": staff_kpis(res),
-        "on_spot_share": _rate(iss["on_spot"][after].sum(), after.sum()),
-        "discovery_share": {k: _rate(v["count"], after.sum()) for k, v in by_channel.items()},
+        "staff_utilisation": sk["utilisation"],
+        "routine_coverage": sk["routine_coverage"],
+        "patrol_coverage": sk["patrol_coverage"],
+        "staff": sk["teams"],
+        "on_spot_share": _rate(spot[after].sum(), after.sum()),
+        "discovery_share": {k: _rate(v["count"], after.sum()) for k, v in reports.items()},
         "lost_reports": int(iss["lost"].sum()),
         "little": little(res),
         "structure": res.structure,

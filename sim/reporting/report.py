@@ -130,11 +130,17 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
         [T("kpi.on_time_rate"), pct(summary["on_time_rate"])],
         [T("kpi.closure_rate"), pct(summary.get("closure_rate"))],
         [T("kpi.escalation_rate"), pct(summary["escalation_rate"])],
+        *[[T(f"kpi.{k}"), pct(summary[k])] for k in ("routed_up_rate", "extension_rate", "supervision_rate")
+          if k in summary],
         [T("kpi.rework_rate"), pct(summary["rework_rate"])],
     ])
     d.h(T("run.counts"))
     c = summary["counts"]
-    d.table([T(f"counts.{k}") if f"counts.{k}" in _CAT else k for k in c], [list(c.values())])
+    names = [T(f"counts.{k}") if f"counts.{k}" in _CAT else k for k in c]
+    if len(c) <= 10:
+        d.table(names, [list(c.values())])
+    else:  # many counts: one per row, so the table fits the page
+        d.table([T("run.item"), T("run.count")], [[n, v] for n, v in zip(names, c.values())])
     d.h(T("run.stage_times"))
     d.table(T.list("stage.cols"), _stat_rows(summary, T))
     d.img(figures["resolution"], T("fig.resolution.title_hist"), widths.get("resolution"))
@@ -170,9 +176,16 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
                                                                     key=lambda kv: (-(kv[1] or 0), kv[0]))])
     if summary.get("staff"):
         d.h(T("run.staff"))
+        util = summary.get("staff_utilisation") or {}
         d.table(T.list("run.staff_cols"),
-                [[T.term("team", k), v["members"], v["mean_h"], v["sd_h"], v["gini"], v["total_h"]]
+                [[T.term("team", k), v["members"], v["contract_h"], v["routine_h"], v["patrol_h"], v["handling_h"],
+                  v["travel_h"], v["consultation_h"], v["mediation_h"], v["idle_h"],
+                  pct((util.get(k) or {}).get("mean")), pct(v.get("routine_coverage")), pct(v.get("patrol_coverage"))]
                  for k, v in summary["staff"].items()])
+        d.h(T("run.staff_issue"), 3)
+        d.table(T.list("run.staff_issue_cols"),
+                [[T.term("team", k), v["members"], v.get("issue_h_per_member_mean"), v.get("issue_h_per_member_sd"),
+                  v.get("issue_h_gini")] for k, v in summary["staff"].items()])
     if grids is not None and len(grids["grid"]) > 1:
         d.h(T("run.grids"))
         d.table(T.list("run.grid_cols")[:2] + T.list("run.grid_cols")[3:], _grid_rows(grids, res.world, T))
@@ -185,7 +198,8 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     if summary.get("workload"):
         d.h(T("run.workload"))
         d.table(T.list("run.workload_cols"),
-                [[T.term("level", k), v["units"], v["crews"], v["attempts"], v["busy_crew_h"], pct(v.get("utilisation"))]
+                [[T.term("level", k), v["units"], v.get("servers", v.get("crews")), v["attempts"],
+                  v.get("busy_h", v.get("busy_crew_h")), pct(v.get("utilisation"))]
                  for k, v in summary["workload"].items()])
     st = summary["structure"]
     d.h(T("run.structure"))

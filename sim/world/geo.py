@@ -1,5 +1,7 @@
 """The district map: a synthetic generator of towns → villages → households, and a loader
-for real village boundaries and household points from GeoJSON. Coordinates in km.
+for real village boundaries and household points from GeoJSON. Coordinates in km. The
+real Chongming map is built by :mod:`sim.world.chongming` into the same
+:class:`VillageMap`.
 
 Synthetic map (the default): the district is a long island (Chongming is about 80 km ×
 18 km). It is cut into ``towns`` vertical strips and each strip into village rectangles;
@@ -99,7 +101,7 @@ def synthetic_map(towns: int, villages: int, residents: int, persons_per_househo
     dens = rng.lognormal(0.0, 0.3, n_v)
     share = areas * dens / np.sum(areas * dens)
     households = np.maximum(1, np.round(share * residents / persons_per_household)).astype(np.int64)
-    xy, hv = [], []
+    xy, hv, h_road, h_s, h_off, road_xy, road_v = [], [], [], [], [], [], []
     for v in range(n_v):
         (x0, y0), (x1, y1) = polys[v][0], polys[v][2]
         n_roads = int(rng.integers(1, 4))
@@ -110,8 +112,33 @@ def synthetic_map(towns: int, villages: int, residents: int, persons_per_househo
         hy = np.clip(road_y[which] + rng.normal(0.0, 0.06 * (y1 - y0) + 0.03, households[v]), y0, y1)
         xy.append(np.column_stack([hx, hy]))
         hv.append(np.full(households[v], v))
+        h_road.append(len(road_xy) + which)
+        h_s.append(hx - x0)
+        h_off.append(np.abs(hy - road_y[which]))
+        road_xy += [np.array([[x0, ry], [x1, ry]]) for ry in road_y]
+        road_v += [v] * n_roads
     return VillageMap(polys, np.array(vt), areas, np.concatenate(xy), np.concatenate(hv), None,
-                      np.array(roads), towns)
+                      np.array(roads), towns, road_xy=road_xy, road_village=np.array(road_v),
+                      household_road=np.concatenate(h_road), household_s_km=np.concatenate(h_s),
+                      household_offset_km=np.concatenate(h_off))
+
+
+def clip_grids(vm: VillageMap, grid_village: np.ndarray, grid_box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Area (km²) of each grid's cell clipped to its village polygon, and the length (km)
+    of its village's roads inside the cell (``vm.road_xy``). The cells of a village tile
+    its bounding box, so the clipped areas and road lengths add up to the village's."""
+    import shapely
+
+    polys = np.array([shapely.Polygon(r) for r in vm.village_poly], dtype=object)
+    boxes = shapely.box(grid_box[:, 0], grid_box[:, 1], grid_box[:, 2], grid_box[:, 3])
+    area = shapely.area(shapely.intersection(boxes, polys[grid_village]))
+    lines = shapely.linestrings(np.array(vm.road_xy))
+    g_of_v = [np.flatnonzero(grid_village == v) for v in range(len(polys))]
+    gi = np.concatenate([g_of_v[v] for v in vm.road_village])
+    ri = np.repeat(np.arange(len(lines)), [len(g_of_v[v]) for v in vm.road_village])
+    seg = shapely.length(shapely.intersection(lines[ri], boxes[gi]))
+    road = np.bincount(gi, weights=seg, minlength=len(grid_village))
+    return np.maximum(area, 1e-6), road
 
 
 def _ring_area(ring: np.ndarray) -> float:

@@ -1,8 +1,8 @@
 """The district as column arrays: towns → villages → micro-grids → households → residents.
 
-Residents and households are numpy columns, not agents (680,000 Mesa agents would cost
-seconds and hundreds of MB and they are passive between reports). :class:`Resident`
-gives an object view of one row where an object is handier.
+Residents are numpy columns inside their households (680,000 Mesa agents would cost
+seconds and hundreds of MB); the acting people (team members, household heads, party
+members, households) are Mesa agents built on top of these columns (sim.agents).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import ModelParams, WorldParams
+from sim.world.roads import Routes, fallback_roads, grid_routes
 
 
 @dataclass
@@ -40,6 +41,12 @@ class World:
     village_poly: list | None = None
     service_point_xy: np.ndarray | None = None
     grid_road_km: np.ndarray | None = None
+    # roads (see sim.world.roads): each household's road piece, arc position and offset (km),
+    # and its position along its grid's route
+    household_road: np.ndarray | None = None
+    household_s_km: np.ndarray | None = None
+    household_offset_km: np.ndarray | None = None
+    routes: Routes | None = None
     village_propensity: np.ndarray | None = None
     partition_quality: dict | None = None
     # names (see :meth:`names`); None: generated ("Town 1", "Town 1 village 3")
@@ -51,6 +58,11 @@ class World:
     land_area_km2: float | None = None
     islands: list | None = None
     map_extras: dict | None = None
+
+    @property
+    def travel(self):
+        """The :class:`sim.world.links.Travel` of this world (None for a regular world)."""
+        return (self.map_extras or {}).get("travel")
 
     @property
     def has_geometry(self) -> bool:
@@ -125,7 +137,11 @@ class World:
     def structure(self) -> dict:
         """The ``structure`` block of summary.json (team sizes are added by the model)."""
         gpv = np.bincount(self.grid_village, minlength=self.n_villages)
+        zh, en = self.names("town", "zh"), self.names("town", "en")
         return {
+            "land_area_km2": None if self.land_area_km2 is None else float(self.land_area_km2),
+            "islands": None if self.islands is None else [dict(i) for i in self.islands],
+            "town_names": [{"zh": str(a), "en": str(b)} for a, b in zip(zh, en)],
             "towns": int(self.n_towns),
             "villages": int(self.n_villages),
             "grids": int(self.n_grids),
@@ -164,14 +180,22 @@ def place_service_points(xy: np.ndarray, household_grid: np.ndarray, n_grids: in
 
 
 def build_world(p: ModelParams, rng: np.random.Generator) -> World:
-    """The world the parameters ask for (``world.map``: regular, synthetic or geojson)."""
-    from sim.world.geo import load_geojson, synthetic_map
+    """The world the parameters ask for (``world.map``: regular, synthetic, geojson or
+    chongming, the real district)."""
+    from sim.world.geo import clip_grids, load_geojson, synthetic_map
+    from sim.world.links import Travel
     from sim.world.partition import grids_per_village, partition, quality
 
     w = p.world
     if w.map == "regular":
-        return build_regular_world(w, rng)
-    if w.map == "synthetic":
+        world = build_regular_world(w, rng, p.partition.grids_per_village)
+        world.map_extras = {"travel": Travel.from_params(w)}
+        return world
+    if w.map == "chongming":
+        from sim.world.chongming import chongming_map, load_data
+
+        vm = chongming_map(w, rng)
+    elif w.map == "synthetic":
         vm = synthetic_map(w.towns, w.villages, w.residents, w.persons_per_household, w.settled_area_km2,
                            w.island_aspect, w.village_area_sigma, rng)
     else:
@@ -197,6 +221,26 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     v_cells = np.bincount(part.grid_village, weights=cell, minlength=n_v)
     area = vm.village_area_km2[part.grid_village] * cell / np.maximum(v_cells[part.grid_village], 1e-12)
     road = vm.road_km[part.grid_village] * cell / np.maximum(v_cells[part.grid_village], 1e-12)
+    if vm.household_road is not None:
+        h_road, h_s, h_off = vm.household_road, vm.household_s_km, vm.household_offset_km
+    else:
+        h_road, h_s, h_off, _ = fallback_roads(xy, vm.household_village, n_v)
+    extras, land, islands = {}, None, None
+    if w.map == "chongming":  # a real map: grid cells clipped to the village, roads to the cell
+        area, road = clip_grids(vm, part.grid_village, part.grid_box)
+        land = float(vm.village_area_km2.sum())
+        used = sorted(set(vm.village_island.tolist()))
+        islands = [{"zh": vm.island_name_zh[k], "en": vm.island_name_en[k]} for k in used]
+        extras = {k: getattr(vm, k) for k in ("town_poly", "town_seat_xy", "land_poly", "road_xy", "road_village",
+                                              "household_road", "household_s_km", "household_offset_km",
+                                              "village_island", "island_name_zh", "island_name_en", "crs")}
+        extras["travel"] = Travel.from_params(w, vm.land_poly, vm.island_name_en, load_data().links)
+    else:
+        extras["travel"] = Travel.from_params(w)
+
+    def _names(x):
+        return None if x is None else np.asarray(x)
+
     return World(
         n_towns=vm.n_towns, village_town=vm.village_town, grid_village=part.grid_village,
         grid_area_km2=area, household_grid=hg, household_size=size, resident_household=res_h,
@@ -205,39 +249,16 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
         service_point_xy=place_service_points(xy, hg, n_g), grid_road_km=road,
         village_propensity=rng.lognormal(-0.5 * w.propensity_sigma**2, w.propensity_sigma, n_v),
         partition_quality=quality(part),
+        household_road=h_road, household_s_km=h_s, household_offset_km=h_off,
+        routes=grid_routes(hg, h_road, h_s, xy, n_g),
+        town_name_zh=_names(vm.town_name_zh), town_name_en=_names(vm.town_name_en),
+        village_name_zh=_names(vm.village_name_zh), village_name_en=_names(vm.village_name_en),
+        land_area_km2=land, islands=islands, map_extras=extras,
     )
 
 
 def _stats(a: np.ndarray) -> dict:
     return {"mean": float(np.mean(a)), "min": float(np.min(a)), "max": float(np.max(a))}
-
-
-@dataclass(frozen=True)
-class Resident:
-    """Read-only object view of resident ``rid`` of ``world``."""
-
-    world: World
-    rid: int
-
-    @property
-    def household(self) -> int:
-        return int(self.world.resident_household[self.rid])
-
-    @property
-    def grid(self) -> int:
-        return int(self.world.household_grid[self.household])
-
-    @property
-    def aged_60plus(self) -> bool:
-        return bool(self.world.resident_age60plus[self.rid])
-
-    @property
-    def party_member(self) -> bool:
-        return bool(self.world.resident_party[self.rid])
-
-    @property
-    def app_user(self) -> bool:
-        return bool(self.world.resident_app_user[self.rid])
 
 
 def populate(p: WorldParams, household_grid: np.ndarray, rng: np.random.Generator,
@@ -255,14 +276,16 @@ def populate(p: WorldParams, household_grid: np.ndarray, rng: np.random.Generato
     return size, res_h, old, party, app
 
 
-def build_regular_world(p: WorldParams, rng: np.random.Generator) -> World:
+def build_regular_world(p: WorldParams, rng: np.random.Generator, grids_per_village: int | None = None) -> World:
     """A regular synthetic district: every village has the same number of grids and
     every grid the same number of households (the core's world, and the validation
-    scenarios' one-grid world)."""
+    scenarios' one-grid world). ``grids_per_village`` (``partition.grids_per_village``,
+    the lever every map honours) overrides ``world.grids_per_village``."""
+    k = grids_per_village or p.grids_per_village
     n_v = p.towns * p.villages_per_town
-    n_g = n_v * p.grids_per_village
+    n_g = n_v * k
     village_town = np.repeat(np.arange(p.towns), p.villages_per_town)
-    grid_village = np.repeat(np.arange(n_v), p.grids_per_village)
+    grid_village = np.repeat(np.arange(n_v), k)
     household_grid = np.repeat(np.arange(n_g), p.households_per_grid)
     size, res_h, old, party, app = populate(p, household_grid, rng)
     return World(

@@ -1,0 +1,85 @@
+"""Who takes a job: the ``dispatch.rule`` lever and the choice of a free person.
+
+- ``patch_owner`` (包干): a grid-level issue goes to the member whose patch holds it (the
+  work team's patch for eco trades, the management team's for service, mediation and
+  general). Busy, it queues with the owner, unless the owner's queue already holds
+  ``dispatch.help_queue_threshold`` issues: then the grid's nearest free qualified
+  member helps (if none is free, it queues with the owner anyway).
+- ``grid_pool``: the grid's nearest free qualified member; else the grid queue.
+- ``village_pool``: any qualified member of the village (the pre-reform pattern); else the
+  village queue.
+
+At village level the village's cadres (service, mediation, general) and its grids' work
+crews (eco trades) form one pool; at town and district level a department's case handlers. "Can be there first" is the earliest arrival: the
+member's next working moment plus travel from where it is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.agents.teams import People
+from sim.params import ECO_TRADES, TRADES, ModelParams
+
+OWNER_PATCHES = {t: "work_team" for t in ECO_TRADES} | {"service": "management_team", "mediation": "management_team",
+                                                        "general": "management_team"}
+
+
+class Dispatcher:
+    """Chooses servers (see module doc)."""
+
+    def __init__(self, p: ModelParams, people: People):
+        self.rule = p.dispatch.rule
+        self.threshold = p.dispatch.help_queue_threshold
+        self.members = people.members
+        self.owner = []
+        for tr in TRADES:
+            key = OWNER_PATCHES.get(tr)
+            tp = people.patches.get(key) if key else None
+            self.owner.append(tp.owner_sid if tp is not None else None)
+
+    def owner_of(self, trade: int, household: int) -> int:
+        """Staff id of the member whose patch holds ``household`` for ``trade`` (−1: none)."""
+        o = self.owner[trade]
+        return -1 if o is None else int(o[household])
+
+    @staticmethod
+    def best_free(candidates, t: float, xy, exclude=None):
+        """The free candidate who can start soonest (its next working moment), nearest to
+        ``xy`` among those (None if nobody is free). Travel (minutes within a village) does
+        not reorder people whose shifts start hours apart."""
+        best, best_st, best_d = None, math.inf, math.inf
+        starts: dict = {}
+        for s in candidates:
+            if s.job >= 0 or s is exclude:
+                continue
+            cal = s.cal
+            st = starts.get(cal)
+            if st is None:
+                st = starts[cal] = cal.next_open(t)
+            if st > best_st:
+                continue
+            if xy is None or s.xy is None:
+                d = 0.0
+            else:
+                here = s.xy if int(st // 24.0) == s.xy_day else s.base_xy
+                d = (here[0] - xy[0]) ** 2 + (here[1] - xy[1]) ** 2
+            if st < best_st or d < best_d:
+                best, best_st, best_d = s, st, d
+        return best
+
+
+def queue_key(discipline: int, supervised: bool, severity: int, deadline: float) -> tuple:
+    """Queue order: supervised (督办) jobs first, then by the unit's discipline (FIFO by
+    arrival, severity, or time left to the deadline); ties by arrival."""
+    k2 = 0.0 if discipline == 0 else (-float(severity) if discipline == 1 else deadline)
+    return (0 if supervised else 1, k2)
+
+
+def household_xy(world) -> list | None:
+    """Household positions as tuples (fast scalar access in the event loop)."""
+    if world.household_xy is None:
+        return None
+    return list(map(tuple, np.asarray(world.household_xy, dtype=float).tolist()))

@@ -1,0 +1,259 @@
+"""The records of one run: the issue table, the staff table (hours by activity), the unit
+table, the backlog series and the world's structure, assembled from the model's state at
+the end. KPI and report code read these records, never the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.agents.staff import AttemptLog
+from sim.lifecycle.handling import CONSULTATION, HANDLING, MEDIATION
+from sim.params import LEVELS, TRADES, ModelParams
+
+STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
+
+
+@dataclass
+class RunResult:
+    """What one run produced: the issue table, staff table and unit table (numpy columns),
+    the live backlog series, structure, counts of events and timings in seconds."""
+
+    params: ModelParams
+    issues: dict[str, np.ndarray]
+    backlog_t_h: np.ndarray
+    backlog_n: np.ndarray
+    units: dict[str, np.ndarray]
+    structure: dict
+    events_processed: int
+    staff: dict[str, np.ndarray] | None = None
+    timings_s: dict[str, float] = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    world: object | None = None
+
+
+def collect(model) -> RunResult:
+    """Assemble the records of a finished run."""
+    h = model.handling
+    p = model.params
+    return RunResult(
+        params=p, issues=issue_table(model), backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
+        units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
+        staff=staff_table(model), extra={"t_first_arrival_h": np.array(h.t_first), "on_close_ratings": None},
+        world=model.world)
+
+
+def issue_table(model) -> dict[str, np.ndarray]:
+    """One row per issue that occurred, every stage timestamp (NaN where the stage was not
+    reached within the horizon)."""
+    h, occ, p = model.handling, model.occ, model.params
+    T = p.horizon_h
+
+    def clip(a) -> np.ndarray:
+        a = np.asarray(a, dtype=float)
+        return np.where(a <= T, a, np.nan)
+
+    t_closed = clip(h.t_closed)
+    t_handled = clip(h.t_handled)
+    deadline = np.asarray(h.deadline, dtype=float)
+    spot = np.asarray(h.on_spot, dtype=bool)
+    closed = ~np.isnan(t_closed)
+    dispatched = ~np.isnan(clip(h.t_dispatched)) & ~spot
+    late_open = dispatched & ~closed & (deadline <= T)
+    in_time = closed & (np.nan_to_num(t_handled, nan=np.inf) <= deadline)
+    on_time = np.where(closed & dispatched, in_time, np.where(late_open, False, np.nan))
+    names_t = np.array([t.name for t in p.issue_types])
+    names_c = np.array([c.name for c in p.channels] + ["none"])
+    units = model.people.units
+    unit_names = np.array([u.name for u in units] + [""])
+    unit_of = np.where(spot, len(units), np.asarray(h.unit_of, dtype=np.int64))
+    reported = ~np.isnan(clip(h.t_reported))
+    status = np.where(closed, "closed", np.where(reported, "open", "unreported"))
+    ch = np.asarray(h.channel, dtype=np.int64)
+    return {
+        "issue_id": np.arange(occ.n),
+        "type": names_t[occ.type],
+        "grid": occ.grid, "village": occ.village, "town": occ.town, "household": occ.household,
+        "channel": names_c[ch],
+        "finder": np.asarray(h.finder, dtype=np.int64),
+        "surge": occ.surge,
+        "t_occurred_h": clip(occ.t_occurred),
+        "t_discovered_h": clip(h.t_discovered),
+        "t_reported_h": clip(h.t_reported),
+        "t_registered_h": clip(h.t_registered),
+        "t_consulted_h": clip(h.t_consulted),
+        "t_dispatched_h": clip(h.t_dispatched),
+        "t_started_h": clip(h.t_started),
+        "t_handled_h": t_handled,
+        "t_fed_back_h": clip(h.t_fed_back),
+        "t_verified_h": clip(h.t_verified),
+        "t_closed_h": t_closed,
+        "deadline_h": np.where(np.isfinite(deadline), deadline, np.nan),
+        "on_time": on_time,
+        "status": status,
+        "level_reached": np.array(LEVELS)[np.asarray(h.level_reached, dtype=np.int64)],
+        "handler": unit_names[np.where(unit_of >= 0, unit_of, len(units))],
+        "handler_member": np.where(spot, np.asarray(h.finder, dtype=np.int64), np.asarray(h.server_of, dtype=np.int64)),
+        "escalations": np.asarray(h.escalations, dtype=np.int16),
+        "routed_up": np.asarray(h.routed_up, dtype=np.int16),
+        "reworks": np.asarray(h.reworks, dtype=np.int16),
+        "breached": np.asarray(h.breached, dtype=bool),
+        "supervised": np.asarray(h.supervised, dtype=bool),
+        "yellow_warning": np.asarray(h.yellow, dtype=bool),
+        "red_warning": np.asarray(h.red, dtype=bool),
+        "extended": np.asarray(h.extended, dtype=bool),
+        "extension_granted": np.asarray(h.granted, dtype=bool),
+        "lost": np.asarray(h.lost, dtype=bool),
+        "on_spot": spot,
+        "queue_wait_h": np.where(spot, 0.0, np.asarray(h.wait, dtype=float)),
+        "registered_by": np.array(["town_centre", "village_committee", "district_platform"])[np.asarray(h.centre, dtype=np.int64)],
+    }
+
+
+def _window_hours(cal, a: float, b: float) -> float:
+    if cal is None:
+        return 0.0
+    return float(cal.work_before(b) - cal.work_before(a))
+
+
+def staff_table(model) -> dict[str, np.ndarray] | None:
+    """One row per staff member: hours by activity over the KPI window (they sum to
+    ``contract_h``), issues handled and found. See docs/ODD.md, Observation.
+
+    Issue work (travel first, then the work itself) is split between the blocks it fell
+    in with the member's block calendars; on-the-spot fixes come out of the round during
+    which the issue was found."""
+    members = model.people.members
+    if not members:
+        return None
+    p = model.params
+    a, b = p.warmup_h, p.horizon_h
+    n_s = len(members)
+    log: AttemptLog = model.handling.log
+    m_idx = np.asarray(log.member, dtype=np.int64)
+    keep = ~np.asarray(log.cancelled, dtype=bool)
+    s = np.clip(np.asarray(log.start_h, dtype=float), a, b)
+    e = np.clip(np.asarray(log.end_h, dtype=float), a, b)
+    travel, work = np.asarray(log.travel_h, dtype=float), np.asarray(log.work_h, dtype=float)
+    kind = np.asarray(log.kind, dtype=np.int64)
+    ended_in = keep & (np.asarray(log.end_h) >= a) & (np.asarray(log.end_h) <= b)
+    out = {k: np.zeros(n_s) for k in ("contract_h", "planned_routine_h", "planned_patrol_h", *STAFF_ACTIVITIES)}
+    issue_in = {blk: np.zeros(n_s) for blk in ("patrol", "routine", "slack")}
+    total_in = np.zeros(len(m_idx))
+    groups: dict = {}
+    for m in members:
+        groups.setdefault((id(m.schedule), m.variant), []).append(m.sid)
+    row_group = np.zeros(len(m_idx), dtype=np.int64)
+    keys = list(groups)
+    gid = np.zeros(n_s, dtype=np.int64)
+    for k, key in enumerate(keys):
+        gid[groups[key]] = k
+    row_group = gid[m_idx] if len(m_idx) else row_group
+    for k, key in enumerate(keys):
+        sids = np.array(groups[key])
+        m0 = members[sids[0]]
+        sch, v = m0.schedule, m0.variant
+        blocks = {blk: sch.block.get(blk, [None])[v] for blk in ("patrol", "routine", "slack")}
+        shift = sch.shift[v]
+        out["contract_h"][sids] = _window_hours(shift, a, b) if shift is not None else 0.0
+        out["planned_routine_h"][sids] = _window_hours(blocks["routine"], a, b)
+        out["planned_patrol_h"][sids] = _window_hours(blocks["patrol"], a, b)
+        planned_slack = _window_hours(blocks["slack"], a, b)
+        out["idle_h"][sids] = planned_slack
+        rows = np.flatnonzero(keep & (row_group == k))
+        if len(rows) == 0:
+            continue
+        if m0.cal is not None:
+            total_in[rows] = m0.cal.work_before_v(e[rows]) - m0.cal.work_before_v(s[rows])
+        for blk, cal in blocks.items():
+            if cal is None:
+                continue
+            hrs = cal.work_before_v(e[rows]) - cal.work_before_v(s[rows])
+            np.add.at(issue_in[blk], m_idx[rows], hrs)
+    share_travel = np.divide(travel, travel + work, out=np.zeros_like(travel), where=(travel + work) > 0)
+    tr = total_in * share_travel
+    wk = total_in - tr
+    rows = np.flatnonzero(keep)
+    np.add.at(out["travel_h"], m_idx[rows], tr[rows])
+    for col, kd in (("handling_h", HANDLING), ("consultation_h", CONSULTATION), ("mediation_h", MEDIATION)):
+        sel = rows[kind[rows] == kd]
+        np.add.at(out[col], m_idx[sel], wk[sel])
+    spot = {"patrol": np.zeros(n_s), "routine": np.zeros(n_s)}
+    found = np.zeros(n_s, dtype=np.int64)
+    fixed = np.zeros(n_s, dtype=np.int64)
+    for m in members:
+        for t, fixed_h, blk in m.finds:
+            if a <= t <= b:
+                found[m.sid] += 1
+                if fixed_h > 0:
+                    fixed[m.sid] += 1
+                    spot[blk][m.sid] += fixed_h
+    out["handling_h"] += spot["patrol"] + spot["routine"]
+    out["routine_h"] = out["planned_routine_h"] - issue_in["routine"] - spot["routine"]
+    out["patrol_h"] = out["planned_patrol_h"] - issue_in["patrol"] - spot["patrol"]
+    out["idle_h"] = out["idle_h"] - issue_in["slack"]
+    # people without blocks (department case handlers, crews): their contract is their
+    # calendar and issue work comes out of it
+    noblock = np.array([not m.schedule.window and m.cal is not None for m in members])
+    if noblock.any():
+        busy = out["handling_h"] + out["travel_h"] + out["consultation_h"] + out["mediation_h"]
+        for m in np.flatnonzero(noblock):
+            out["contract_h"][m] = _window_hours(members[m].cal, a, b) if not members[m].cal.always_on else b - a
+        out["idle_h"][noblock] = out["contract_h"][noblock] - busy[noblock]
+    handled = np.bincount(m_idx[ended_in & (kind != CONSULTATION)], minlength=n_s) + fixed
+    trades = ["+".join(t for k, t in enumerate(TRADES) if m.trades >> k & 1) for m in members]
+    return {
+        "member_id": np.arange(n_s), "team": np.array([m.team for m in members]),
+        "role": np.array([m.role for m in members]),
+        "town": np.array([m.town for m in members]), "village": np.array([m.village for m in members]),
+        "grid": np.array([m.grid for m in members]), "trades": np.array(trades),
+        "x_km": np.array([m.base_xy[0] if m.base_xy else np.nan for m in members]),
+        "y_km": np.array([m.base_xy[1] if m.base_xy else np.nan for m in members]),
+        **{k: out[k] for k in ("contract_h", *STAFF_ACTIVITIES, "planned_routine_h", "planned_patrol_h")},
+        "issues_handled": handled, "issues_found": found,
+    }
+
+
+def unit_table(model) -> dict[str, np.ndarray]:
+    us = model.people.units
+    T = model.params.horizon_h
+
+    def capacity(u) -> float:
+        return float(sum(_window_hours(s.cal, 0.0, T) if not s.cal.always_on else T for s in u.servers
+                         if s.cal is not None))
+
+    return {
+        "unit": np.array([u.name for u in us]),
+        "level": np.array([u.level_name for u in us]),
+        "kind": np.array([u.kind for u in us]),
+        "servers": np.array([len(u.servers) for u in us]),
+        "attempts": np.array([u.attempts for u in us]),
+        "closed": np.array([u.closed for u in us]),
+        "busy_h": np.array([u.busy_h for u in us]),
+        "capacity_h": np.array([capacity(u) for u in us]),
+        "max_queue": np.array([u.max_qlen for u in us]),
+        "queue_at_end": np.array([u.qlen for u in us]),
+    }
+
+
+def structure(model) -> dict:
+    from sim.agents.residents import coverage_15min
+
+    w, ppl = model.world, model.people
+    s = w.structure()
+    s.update(ppl.totals())
+    s["service_points"] = int(w.n_grids)  # one per grid (一网一点)
+    s["coverage_15min"] = coverage_15min(model.params, w)
+    s["partition_quality"] = w.partition_quality
+    s["units"] = {LEVELS[L]: int(sum(1 for u in ppl.units if u.level == L)) for L in range(4)}
+    s["servers"] = {LEVELS[L]: int(sum(len(u.servers) for u in ppl.units if u.level == L)) for L in range(4)}
+    if ppl.departments:
+        dep: dict = {}
+        for (lvl, name, _geo), v in ppl.departments.items():
+            d = dep.setdefault(lvl, {}).setdefault(name, {"staff": 0, "case_handlers": 0})
+            d["staff"] += v["staff"]
+            d["case_handlers"] += v["case_handlers"]
+        s["departments"] = dep
+    return s
