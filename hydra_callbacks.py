@@ -57,6 +57,8 @@ class SweepCallback(Callback):
         cfg.pop("hydra", None)
         cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
         from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
-        cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg))
+        report = config.get("report")
+        lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+        cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), lang=lang)
         print(f"sweep: {cmp['runs']['ok']}/{cmp['runs']['total']} runs ok; runs.parquet, comparison.json and "
               f"report.html written to {root}", file=sys.stderr)

@@ -47,6 +47,7 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from sim import ConfigError, ModelParams, params_from_dict, params_to_dict  # noqa: E402
+from sim.reporting.options import check_village, report_options  # noqa: E402
 
 
 def default_tree() -> dict:
@@ -87,6 +88,13 @@ def model_data(cfg: DictConfig) -> dict:
     return data
 
 
+def report_config(cfg: DictConfig):
+    """The ``report`` options of a composed config as plain data (validated by
+    :func:`sim.reporting.options.report_options`)."""
+    r = cfg.get("report")
+    return OmegaConf.to_container(r, resolve=True) if isinstance(r, DictConfig) else r
+
+
 def run_key(data: dict) -> str:
     """Identity of a run for resuming sweeps: hash of the resolved parameters and seed."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -104,7 +112,8 @@ def run_one(cfg: DictConfig, out: Path, key: str | None = None) -> dict:
     mode = ["-m"] if hc.mode == RunMode.MULTIRUN else []
     cmd = " ".join(["python", "run.py", *mode, *hc.overrides.task])
     return write_run(res, out, command=cmd, overrides=list(hc.overrides.task),
-                     report=bool(cfg.get("report")), t_start=t0, extra_manifest={"run_key": key})
+                     report=report_options(report_config(cfg), allow_bool=False), t_start=t0,
+                     extra_manifest={"run_key": key})
 
 
 def sweep_job(cfg: DictConfig) -> None:
@@ -154,7 +163,8 @@ def sensitivity(cfg: DictConfig) -> None:
 
     spec = OmegaConf.to_container(cfg.experiment, resolve=True)
     out = Path(HydraConfig.get().runtime.output_dir)
-    table = run_sensitivity(model_data(cfg), spec["sensitivity"], out, int(spec.get("n_jobs", 2)))
+    lang = report_options(report_config(cfg), allow_bool=False).lang
+    table = run_sensitivity(model_data(cfg), spec["sensitivity"], out, int(spec.get("n_jobs", 2)), lang=lang)
     print(table.to_string(index=False))
     print(f"sensitivity analysis written to {out}")
 
@@ -172,10 +182,10 @@ def main(cfg: DictConfig) -> None:
         s = run_one(cfg, Path(hc.runtime.output_dir))
     except ConfigError as e:
         fail(str(e))
-    r = s["resolution_time_h"]
+    r, ot = s["resolution_time_h"], s["on_time_rate"]
     print(f"{s['scenario']} seed {s['seed']}: {s['counts']['closed']:,} closed, "
           f"mean resolution {r['mean'] if r['mean'] is None else round(r['mean'], 2)} h, "
-          f"on-time {s['on_time_rate']}; written to {hc.runtime.output_dir}")
+          f"on-time {'—' if ot is None else f'{100 * ot:.1f} %'}; written to {hc.runtime.output_dir}")
 
 
 def precompose(argv: list[str]) -> None:
@@ -183,6 +193,13 @@ def precompose(argv: list[str]) -> None:
     that a misspelt key or a bad value is reported in one line with exit code 2 and no
     run directory is created. Sweeps (-m) are checked per job instead."""
     if any(a in ("-m", "--multirun") or a.startswith("--") for a in argv[1:]):
+        for a in argv[1:]:  # sweeps are composed per job; check the report language here
+            if a.startswith("report.lang="):
+                try:
+                    for lang in a.split("=", 1)[1].split(","):
+                        report_options({"lang": lang})
+                except ConfigError as e:
+                    fail(str(e))
         return
     from hydra import compose, initialize_config_dir
 
@@ -196,7 +213,10 @@ def precompose(argv: list[str]) -> None:
         fail(text + _allowed_hint(text, overrides))
     data = model_data(cfg)
     try:
-        params_from_dict(data)
+        params = params_from_dict(data)
+        opts = report_options(report_config(cfg), allow_bool=False)
+        if opts.enabled and opts.village is not None:
+            check_village(params, opts.village)
     except ConfigError as e:
         fail(str(e))
 

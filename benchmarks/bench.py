@@ -219,7 +219,7 @@ def main() -> None:
         loops.append(man["timings_s"]["simulate"])
     wall, peak, loop = statistics.median(walls), max(peaks), statistics.median(loops)
     with tempfile.TemporaryDirectory() as d:
-        subprocess.run([sys.executable, "run.py", "scenario=chongming", "report=false", f"hydra.run.dir={d}"], cwd=ROOT,
+        subprocess.run([sys.executable, "run.py", "scenario=chongming", "report.enabled=false", f"hydra.run.dir={d}"], cwd=ROOT,
                        capture_output=True, check=True)
         issues_n = json.loads((Path(d) / "summary.json").read_text())["counts"]["occurred"]
         ev = json.loads((Path(d) / "manifest.json").read_text())["events_processed"]

@@ -22,6 +22,8 @@ from sim.metrics.kpi import grid_table, summarize
 from sim.metrics.records import RunResult
 from sim.params import params_to_dict
 from sim.provenance import git_state, versions
+from sim.reporting.options import ReportOptions, report_options
+from sim.reporting.places import close_up_village, grid_places, name_columns
 from sim.rng import STREAMS
 from sim.metrics.theory_check import theory_table
 
@@ -43,16 +45,49 @@ def write_json(path: Path, obj) -> None:
 
 
 def issues_table(res: RunResult) -> pa.Table:
+    """The issue table, with town, village and grid names (en/zh) from the world's
+    ``town``/``village``/``grid`` index columns."""
     cols = dict(res.issues)
     on_time = cols.pop("on_time")
     t = pa.table(cols)
     mask = np.isnan(on_time)
-    return t.append_column("on_time", pa.array(np.where(mask, False, on_time == 1.0), mask=mask))
+    t = t.append_column("on_time", pa.array(np.where(mask, False, on_time == 1.0), mask=mask))
+    return with_place_names(t, res.world)
+
+
+def with_place_names(t: pa.Table, world) -> pa.Table:
+    """``t`` with ``<level>_name_en`` / ``<level>_name_zh`` columns for each of its
+    ``town``, ``village`` and ``grid`` index columns (null where the index is -1)."""
+    if world is None:
+        return t
+    index = {k: t.column(k).to_numpy() for k in ("town", "village", "grid") if k in t.column_names}
+    for name, arr in name_columns(world, **index).items():
+        t = t.append_column(name, arr)
+    return t
+
+
+def grids_table(res: RunResult, grids: dict) -> pa.Table:
+    """grids.parquet: per-grid KPIs and ranking, with village and town (index and names)."""
+    t = pa.table(grids)
+    if res.world is not None and len(grids["grid"]) == res.world.n_grids:
+        for k, v in grid_places(res.world).items():
+            t = t.append_column(k, pa.array(v))
+        g = np.asarray(grids["grid"])
+        for name, arr in name_columns(res.world, town=res.world.grid_town[g], village=res.world.grid_village[g],
+                                      grid=g).items():
+            t = t.append_column(name, arr)
+    return t
 
 
 def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[str] | None = None,
-              report: bool = True, t_start: float | None = None, extra_manifest: dict | None = None) -> dict:
-    """Write the contract's files for ``res`` into ``run_dir``; return the summary."""
+              report: bool | dict | ReportOptions = True, t_start: float | None = None,
+              extra_manifest: dict | None = None) -> dict:
+    """Write the contract's files for ``res`` into ``run_dir``; return the summary.
+    ``report``: the report options (see :mod:`sim.reporting.options`; a bool switches the
+    English report on or off)."""
+    opts = report_options(report)
+    if opts.enabled and res.world is not None and res.world.has_geometry:
+        close_up_village(res.world, opts.village)  # a bad report.village fails before anything is written
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     stage = run_dir / f".partial-{os.getpid()}"
@@ -69,10 +104,10 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         pq.write_table(pa.table({"t_h": res.backlog_t_h, "open": res.backlog_n}), stage / "backlog.parquet")
         pq.write_table(pa.table(res.units), stage / "units.parquet")
         grids = grid_table(res)
-        pq.write_table(pa.table(grids), stage / "grids.parquet")
+        pq.write_table(grids_table(res, grids), stage / "grids.parquet")
         files = ["issues.parquet", "backlog.parquet", "units.parquet", "grids.parquet"]
         if res.staff is not None:
-            pq.write_table(pa.table(res.staff), stage / "staff.parquet")
+            pq.write_table(with_place_names(pa.table(res.staff), res.world), stage / "staff.parquet")
             files.append("staff.parquet")
         t1 = time.perf_counter()
         timings = dict(res.timings_s)
@@ -90,10 +125,10 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
             "params": params_to_dict(res.params),
             **(extra_manifest or {}),
         }
-        if report:
+        if opts.enabled:
             from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
-            files += write_report(res, summary, manifest, stage, theory, grids)
+            files += write_report(res, summary, manifest, stage, theory, grids, opts)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")

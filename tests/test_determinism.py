@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow.parquet as pq
 
-ARGS = ["scenario=village", "run.horizon_days=60", "run.warmup_days=5", "report=false"]
+ARGS = ["scenario=village", "run.horizon_days=60", "run.warmup_days=5", "report.enabled=false"]
 
 
 def test_same_seed_identical_across_processes(cli, tmp_path):

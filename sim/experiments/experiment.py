@@ -97,7 +97,7 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
             ov = {}
             row.update({"status": "missing", "error": "no summary.json or failed.json (killed?)"})
         for k, v in ov.items():
-            if k not in ("seed", "experiment") and not k.startswith("hydra"):
+            if k not in ("seed", "experiment") and not k.startswith(("hydra", "report")):  # report.*: not a factor
                 row[f"factor.{k}"] = v
         rows.append(row)
     return pd.DataFrame(rows)

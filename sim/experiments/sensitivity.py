@@ -18,9 +18,11 @@ from SALib.analyze import sobol as sobol_analyze  # noqa: E402
 from SALib.sample import morris as morris_sample  # noqa: E402
 from SALib.sample import sobol as sobol_sample  # noqa: E402
 
-from sim.reporting.doc import Doc  # noqa: E402
 from sim.errors import ConfigError  # noqa: E402
-from sim.reporting.figures import save  # noqa: E402
+from sim.reporting import fonts  # noqa: E402
+from sim.reporting.doc import Doc  # noqa: E402
+from sim.reporting.figures import css_width, save  # noqa: E402
+from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 
 METHODS = ("morris", "sobol")
 
@@ -83,12 +85,13 @@ def _evaluate(base: dict, names: list[str], row: np.ndarray, kpi: str) -> float:
     return _kpi(simulate(d), kpi)
 
 
-def run_sensitivity(base: dict, spec: dict, out: Path, n_jobs: int = 2) -> pd.DataFrame:
+def run_sensitivity(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: str = "en") -> pd.DataFrame:
     """Sample, run the model at every point (in parallel with joblib, same seed: common
     random numbers), analyse, and write ``sensitivity.json``, ``sensitivity_runs.parquet``,
-    a bar figure and ``report.md``/``report.html`` into ``out``."""
+    a bar figure and ``report.md``/``report.html`` (in ``lang``, en or zh) into ``out``."""
     from joblib import Parallel, delayed
 
+    fonts.require(lang)
     method = spec.get("method", "morris")
     prob = problem(dict(spec["params"]))
     X = sample(prob, method, int(spec.get("n", 8)), int(base.get("seed", 0)))
@@ -101,20 +104,45 @@ def run_sensitivity(base: dict, spec: dict, out: Path, n_jobs: int = 2) -> pd.Da
     pd.DataFrame(X, columns=prob["names"]).assign(**{kpi: Y}).to_parquet(out / "sensitivity_runs.parquet", index=False)
     (out / "sensitivity.json").write_text(json.dumps({"method": method, "kpi": kpi, "runs": int(len(Y)),
                                                       "indices": table.to_dict(orient="records")}, indent=2))
+    write_sensitivity_report(table, method, kpi, len(Y), int(base.get("seed", 0)), out, lang)
+    return table
+
+
+def fig_sensitivity(table: pd.DataFrame, method: str, kpi: str, runs: int, path: Path, T: Tr) -> None:
+    """Bar chart of the indices with their 95 % CI: Morris mu* (in the KPI's unit), or
+    Sobol total and first-order indices (shares of the KPI's variance)."""
     col = "mu_star" if method == "morris" else "ST"
     t = table.sort_values(col)
-    fig, ax = plt.subplots(figsize=(8, 0.5 * len(t) + 1.5))
-    ax.barh(t["parameter"], t[col], xerr=t[f"{col}_conf"], color="tab:blue", label=col)
+    kname = T.term("kpi", kpi)
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.8), layout="constrained")
+    label = T("sens.mu_star") if method == "morris" else T("sens.total")
+    ax.barh(t["parameter"], t[col], xerr=t[f"{col}_conf"], color="#1f4e9c", label=label)
     if method == "sobol":
-        ax.barh(t["parameter"], t["S1"], color="tab:orange", alpha=0.8, label="S1")
-        ax.legend()
-    ax.set_xlabel(f"{col} of {kpi}")
-    ax.set_title(f"{method.capitalize()} sensitivity ({len(Y)} runs)")
-    save(fig, out / "sensitivity.png")
-    d = Doc(f"Sensitivity analysis ({method}) of {kpi}")
-    d.p(f"{len(Y)} model runs at seed {base.get('seed', 0)} (common random numbers across points).")
-    d.table(list(table.columns), table.values.tolist())
-    d.img("sensitivity.png", "sensitivity indices")
+        ax.barh(t["parameter"], t["S1"], color="#ff7f0e", alpha=0.8, label=T("sens.first"))
+        ax.set_xlabel(T("sens.x_sobol", kpi=kname))
+    else:
+        unit = {"h": "unit.h", "share": "unit.share", "count": "unit.count"}[kpi_unit(kpi)]
+        ax.set_xlabel(T("sens.x", index="μ*", kpi=kname, unit=T(unit)))
+    from matplotlib.lines import Line2D
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color="black", lw=1.5, label=T("sens.ci")))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(T("sens.fig_title", method=T(f"sens.method.{method}"), kpi=kname, runs=T.n("count.runs", runs)))
+    save(fig, path)
+
+
+def write_sensitivity_report(table: pd.DataFrame, method: str, kpi: str, runs: int, seed: int, out: Path,
+                             lang: str = "en") -> None:
+    """``sensitivity.png`` and ``report.md``/``report.html`` in ``lang``."""
+    T = Tr(lang)
+    with fonts.context(lang):
+        fig_sensitivity(table, method, kpi, runs, out / "sensitivity.png", T)
+    d = Doc(T("sens.title", method=T(f"sens.method.{method}"), kpi=T.term("kpi", kpi)), lang)
+    d.p(T("sens.intro", runs=T.n("count.runs", runs), seed=seed))
+    d.table(T.list(f"sens.cols.{method}"), table.values.tolist())
+    d.img("sensitivity.png", T("sens.fig_title", method=T(f"sens.method.{method}"), kpi=T.term("kpi", kpi),
+                                runs=T.n("count.runs", runs)), css_width(out / "sensitivity.png"))
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")
-    return table

@@ -1,10 +1,13 @@
-"""The sweep report at the sweep root: factors and levels, the comparison table with
-confidence intervals, resolution-time distributions per policy, a heat map for
-two-factor designs, the workload / resolution-time trade-off, and how to reproduce."""
+"""The sweep report at the sweep root, in English or Chinese: policies numbered once and
+used by every table and figure; per KPI the comparison table with paired differences
+and confidence intervals; a forest plot of each policy's paired difference from the
+baseline with its 95 % CI (from comparison.json); a heat map for two-factor designs; the
+workload / KPI trade-off with numbered points and a key; and how to reproduce."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import matplotlib
@@ -13,15 +16,17 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
 
-from sim.reporting.doc import Doc  # noqa: E402
 from sim.experiments.experiment import ExperimentSpec, collect_runs, compare, policy_label  # noqa: E402
 from sim.provenance import git_state, versions  # noqa: E402
-from sim.reporting.figures import save  # noqa: E402
+from sim.reporting import fonts  # noqa: E402
+from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
+from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
+from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 
 WORKLOAD_COLS = ("kpi.workload.grid.busy_h", "kpi.workload.village.busy_h", "kpi.workload.town.busy_h",
                  "kpi.workload.district.busy_h")
+SIG_COLOR, NS_COLOR = "#1f4e9c", "#9a9a9a"
 
 
 def _policies(runs: pd.DataFrame) -> pd.DataFrame:
@@ -31,81 +36,211 @@ def _policies(runs: pd.DataFrame) -> pd.DataFrame:
     return ok
 
 
-def fig_distributions(sweep: Path, ok: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for pol, grp in ok.groupby("policy", sort=True):
-        xs = []
-        for run in grp["run"]:
-            f = sweep / str(run) / "issues.parquet"
-            if f.is_file():
-                t = pq.read_table(f, columns=["t_reported_h", "t_closed_h"]).to_pandas()
-                wu = float(grp.loc[grp["run"] == run, "warmup_days"].iloc[0]) * 24
-                t = t[(t["t_reported_h"] >= wu) & t["t_closed_h"].notna()]
-                xs.append((t["t_closed_h"] - t["t_reported_h"]).to_numpy())
-        if xs:
-            q = np.linspace(0, 1, 401)  # the ECDF at 401 quantiles: exact shape, cheap to draw
-            ax.plot(np.quantile(np.concatenate(xs), q), q, label=pol, lw=1)
-    ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_xlabel("resolution time, report → closed (h), all replicates pooled")
-    ax.set_ylabel("share closed within")
-    ax.set_title("Resolution-time distribution by policy")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+def _level_key(v) -> tuple:
+    """Sort key for a factor level: numbers by value, then names, then null."""
+    s = str(v)
+    if s in ("null", "None"):
+        return (2, 0.0, s)
+    try:
+        return (0, float(s), s)
+    except ValueError:
+        return (1, 0.0, s)
+
+
+class Policies:
+    """The sweep's policies, numbered 1..n (baseline first, then by factor levels), with
+    short labels made of the levels of the factors that vary (fixed settings such as a
+    command-line ``run.horizon_days`` are named once, not in every label)."""
+
+    def __init__(self, cmp: dict, T: Tr):
+        pols = cmp.get("policies", {})
+        levels = {p: e.get("levels", {}) for p, e in pols.items()}
+        factors = list(cmp.get("factors", []))
+        self.varying = [f for f in factors if len({str(lv.get(f)) for lv in levels.values()}) > 1]
+        self.fixed = {f: next(iter(levels.values())).get(f) for f in factors if f not in self.varying} if levels else {}
+        base = cmp.get("baseline_policy")
+        rest = sorted((p for p in pols if p != base), key=lambda p: [_level_key(levels[p].get(f)) for f in self.varying])
+        self.order = ([base] if base in pols else []) + rest
+        self.base = base
+        self.levels = levels
+        self.T = T
+
+    def number(self, pol: str) -> int:
+        return self.order.index(pol) + 1
+
+    def tag(self, pol: str) -> str:
+        """The policy's tag in tables and figures: ``P1`` (the baseline), ``P2``, ..."""
+        return f"P{self.number(pol)}"
+
+    def short(self, pol: str) -> str:
+        """The levels of the varying factors, e.g. ``fused_step, 0.25``."""
+        return ", ".join(str(self.levels[pol].get(f)) for f in self.varying) or self.T("sweep.baseline")
+
+    def factors_label(self) -> str:
+        return ", ".join(self.varying)
+
+
+def _scale(kpi: str) -> tuple[float, str]:
+    """Multiplier and unit (catalogue key) for differences of ``kpi``: rates in percentage
+    points, hours in h, anything else as a count."""
+    u = kpi_unit(kpi)
+    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "count": (1.0, "unit.count")}[u]
+
+
+def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) -> bool:
+    """One panel per KPI: each policy's paired mean difference from the baseline (dot) and
+    its 95 % CI (whisker); dark where the CI excludes 0."""
+    entries = cmp.get("policies", {})
+    kpis = [k for k in kpis if any(k in e.get("kpis", {}) for e in entries.values())]
+    if not kpis or len(pols.order) < 2:
+        return False
+    n = len(pols.order)
+    ncol = min(2, len(kpis))
+    nrow = math.ceil(len(kpis) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol + 2.6, (0.3 * n + 1.3) * nrow), squeeze=False,
+                             sharey=True, layout="constrained")
+    ys = np.arange(n)[::-1]
+    ticks = [f"{pols.tag(p)}  {pols.short(p)}" for p in pols.order]
+    for i, k in enumerate(kpis):
+        ax = axes[i // ncol][i % ncol]
+        mult, unit = _scale(k)
+        for y, p in zip(ys, pols.order):
+            v = entries[p]["kpis"].get(k, {}).get("vs_baseline")
+            if p == pols.base:
+                ax.plot([0], [y], marker="D", color="black", ms=5, ls="")
+                continue
+            if not v or v.get("mean_diff") is None:
+                continue
+            m = v["mean_diff"] * mult
+            lo, hi = (c * mult if c is not None else None for c in v.get("ci95", [None, None]))
+            sig = lo is not None and hi is not None and (lo > 0 or hi < 0)
+            col = SIG_COLOR if sig else NS_COLOR
+            if lo is not None and hi is not None:
+                ax.plot([lo, hi], [y, y], color=col, lw=2, solid_capstyle="butt")
+            ax.plot([m], [y], marker="o", ms=6, color=col, mfc=col if sig else "white", ls="")
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_title(T.term("kpi", k), fontsize=10)
+        ax.set_xlabel(T("sweep.forest.x", unit=T(unit)), fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_yticks(ys, ticks)
+        ax.set_ylim(-0.7, n - 0.3)
+    for j in range(len(kpis), nrow * ncol):
+        axes[j // ncol][j % ncol].set_visible(False)
+    for r in range(nrow):
+        axes[r][0].set_ylabel(T("sweep.forest.y"))
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=SIG_COLOR, marker="o", lw=2, label=T("sweep.forest.significant")),
+               Line2D([], [], color=NS_COLOR, marker="o", mfc="white", lw=2, label=T("sweep.forest.not_significant")),
+               Line2D([], [], color="black", marker="D", ls="", label=T("sweep.forest.baseline"))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+    fig.suptitle(T("sweep.forest.title") + ("\n" + T("sweep.forest.levels", factors=pols.factors_label())
+                                            if pols.varying else ""))
     save(fig, path)
+    return True
 
 
-def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path) -> bool:
+def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path, T: Tr) -> bool:
+    """Mean of ``kpi`` over replicates for each cell of a two-factor design."""
     if len(factors) != 2 or f"kpi.{kpi}" not in ok:
         return False
     tab = ok.pivot_table(index=factors[0], columns=factors[1], values=f"kpi.{kpi}", aggfunc="mean")
-    fig, ax = plt.subplots(figsize=(7, 5))
-    im = ax.imshow(tab.to_numpy(dtype=float), cmap="viridis_r", aspect="auto")
+    tab = tab.loc[sorted(tab.index, key=_level_key), sorted(tab.columns, key=_level_key)]
+    share = kpi_unit(kpi) == "share"
+    vals = tab.to_numpy(dtype=float) * (100.0 if share else 1.0)
+    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
+    im = ax.imshow(vals, cmap="viridis_r", aspect="auto")
     ax.set_xticks(range(tab.shape[1]), [str(c) for c in tab.columns])
     ax.set_yticks(range(tab.shape[0]), [str(i) for i in tab.index])
     ax.set_xlabel(factors[1].removeprefix("factor."))
     ax.set_ylabel(factors[0].removeprefix("factor."))
     for i in range(tab.shape[0]):
         for j in range(tab.shape[1]):
-            v = tab.iat[i, j]
+            v = vals[i, j]
             if np.isfinite(v):
                 dark = im.norm(v) > 0.5  # viridis_r: high values are dark
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", color="white" if dark else "black", fontsize=9)
-    fig.colorbar(im, ax=ax, label=kpi)
-    ax.set_title(f"Mean {kpi} over replicates")
+                ax.text(j, i, fmt(v, T.lang), ha="center", va="center", color="white" if dark else "black", fontsize=9)
+    unit = T("unit.pct") if share else T({"h": "unit.h", "count": "unit.count"}[kpi_unit(kpi)])
+    fig.colorbar(im, ax=ax, label=T.with_unit(T.term("kpi", kpi), unit))
+    ax.set_title(T("sweep.heat.title", kpi=T.term("kpi", kpi)))
     save(fig, path)
     return True
 
 
-def fig_tradeoff(ok: pd.DataFrame, kpi: str, path: Path) -> bool:
+def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr) -> bool:
+    """Total staff and crew hours against the mean of ``kpi`` per policy: numbered points,
+    a key beside the axes, and the lower-left front."""
     cols = [c for c in WORKLOAD_COLS if c in ok]
     if not cols or f"kpi.{kpi}" not in ok:
         return False
     ok = ok.assign(workload=ok[cols].fillna(0).sum(axis=1))
     g = ok.groupby("policy")[["workload", f"kpi.{kpi}"]].mean()
-    fig, ax = plt.subplots(figsize=(8, 5))
-    ax.scatter(g["workload"] / 1e3, g[f"kpi.{kpi}"])
-    for name, r in g.iterrows():
-        ax.annotate(name, (r["workload"] / 1e3, r[f"kpi.{kpi}"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    pts = g.sort_values("workload")
+    g = g.loc[[p for p in pols.order if p in g.index]]
+    share = kpi_unit(kpi) == "share"
+    mult = 100.0 if share else 1.0
+    x = g["workload"].to_numpy() / 1e3
+    y = g[f"kpi.{kpi}"].to_numpy() * mult
+    fig, ax = plt.subplots(figsize=(11, 5.5), layout="constrained")
+    ax.scatter(x, y, s=36, color=SIG_COLOR, zorder=3)
+    if pols.base in g.index:
+        b = list(g.index).index(pols.base)
+        ax.scatter([x[b]], [y[b]], s=70, marker="D", facecolor="none", edgecolor="black", zorder=4)
+    order = np.argsort(x)
     front, best = [], np.inf
-    for _, r in pts.iterrows():
-        if r[f"kpi.{kpi}"] < best:
-            front.append(r)
-            best = r[f"kpi.{kpi}"]
-    if front:
-        f = pd.DataFrame(front)
-        ax.plot(f["workload"] / 1e3, f[f"kpi.{kpi}"], "r--", lw=1, label="trade-off front (lower is better on both)")
-        ax.legend(fontsize=8)
-    ax.set_xlabel("staff and crew hours over the run (thousands)")
-    ax.set_ylabel(kpi)
-    ax.set_title("Workload versus resolution time")
+    for i in order:
+        if y[i] < best:
+            front.append(i)
+            best = y[i]
+    if len(front) > 1:
+        ax.plot(x[front], y[front], "--", color="#d62728", lw=1, label=T("sweep.trade.front"), zorder=2)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 0.0), frameon=False, fontsize=9)
+    dx = (np.ptp(x) or max(abs(x[0]), 1.0)) * 0.012
+    dy = (np.ptp(y) or max(abs(y[0]), 1.0)) * 0.03
+    xpad, ypad = (np.ptp(x) or abs(x[0]) or 1.0) * 0.08, (np.ptp(y) or abs(y[0]) or 1.0) * 0.12
+    ax.set_xlim(x.min() - xpad, x.max() + xpad)
+    ax.set_ylim(y.min() - ypad, y.max() + ypad)
+    ax.set_xlabel(T("sweep.trade.x"))
+    unit = "unit.pct" if share else {"h": "unit.h", "count": "unit.count"}[kpi_unit(kpi)]
+    ax.set_ylabel(T.with_unit(T.term("kpi", kpi), T(unit)))
+    ax.set_title(T("sweep.trade.title", kpi=T.term("kpi", kpi)))
     ax.grid(alpha=0.3)
+    key = "\n".join(f"{pols.tag(p)}  {pols.short(p)}" + (T("sweep.baseline_mark") if p == pols.base else "")
+                    for p in g.index)
+    title = T("sweep.trade.key_title", factors=pols.factors_label()) if pols.varying else T("sweep.trade.key")
+    ax.text(1.02, 1.0, title + "\n" + key, transform=ax.transAxes, va="top", ha="left", fontsize=9, linespacing=1.5)
+    # points that coincide on the page share one label ("1, 3")
+    fig.canvas.draw()
+    disp = ax.transData.transform(np.column_stack([x, y]))
+    nums = [pols.number(p) for p in g.index]
+    tags = [pols.tag(p) for p in g.index]
+    groups: list[list[int]] = []
+    for i in np.argsort(nums):
+        for grp in groups:
+            if np.hypot(*(disp[grp[0]] - disp[i])) < 8:
+                grp.append(int(i))
+                break
+        else:
+            groups.append([int(i)])
+    from matplotlib.transforms import Bbox
+
+    marks = [Bbox.from_extents(*(d - 5), *(d + 5)) for d in disp]
+    place_labels(ax, [", ".join(tags[i] for i in grp) for grp in groups],
+                 [offsets_around(x[grp[0]], y[grp[0]], dx, dy) for grp in groups],
+                 avoid=marks, fontsize=10, ha="center", va="center", zorder=5)
     save(fig, path)
     return True
 
 
-def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "") -> dict:
-    """Write runs.parquet, comparison.json, report.md/html and figures at ``sweep_dir``."""
+def _kpi_value(k: str, v):
+    return pct(v) if (v is not None and kpi_unit(k) == "share") else v
+
+
+def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "",
+              lang: str = "en") -> dict:
+    """Write runs.parquet, comparison.json, report.md/html and figures at ``sweep_dir``;
+    the report in ``lang`` (en or zh)."""
+    T = Tr(lang)
+    fonts.require(lang)
     sweep = Path(sweep_dir)
     runs = collect_runs(sweep)
     runs.to_parquet(sweep / "runs.parquet", index=False)
@@ -113,51 +248,72 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
     (sweep / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
     ok = _policies(runs)
     factors = sorted(c for c in runs.columns if c.startswith("factor."))
+    pols = Policies(cmp, T)
     head = spec.kpis[0]
-    d = Doc(f"Sweep report: {spec.name}")
-    d.p(f"{cmp['runs']['ok']} of {cmp['runs']['total']} runs completed; {cmp['runs']['failed']} failed. "
-        f"Policies are compared with the baseline pairwise per replicate seed (common random numbers).")
+    d = Doc(T("sweep.title", name=spec.name), lang)
+    r = cmp["runs"]
+    d.p(T("sweep.intro", ok=fmt(r["ok"], lang), total=T.n("count.runs", r["total"]), failed=fmt(r["failed"], lang)))
     for w in cmp["warnings"]:
-        d.p(f"Warning: {w}")
-    d.h("Factors and levels")
-    d.table(["factor", "levels"], [[f.removeprefix("factor."), ", ".join(map(str, sorted(runs[f].dropna().astype(str).unique())))]
-                                   for f in factors])
-    d.p(f"Baseline: {cmp.get('baseline_policy', '—')}.")
+        d.p(T("sweep.warning", w=w))
+    d.h(T("sweep.factors"))
+    d.table(T.list("sweep.factor_cols"),
+            [[f.removeprefix("factor."), ", ".join(sorted(map(str, runs[f].dropna().astype(str).unique()), key=_level_key))]
+             for f in factors])
+    if pols.order:
+        d.h(T("sweep.policies"))
+        d.table(T.list("sweep.policy_cols"),
+                [[pols.tag(p), pols.short(p) + (T("sweep.baseline_mark") if p == pols.base else ""),
+                  cmp["policies"][p]["replicates"]]
+                 for p in pols.order])
+        d.p(T("sweep.baseline_is", policy=cmp.get("baseline_policy", "—")))
+    with fonts.context(lang):
+        if fig_forest(cmp, pols, list(spec.kpis), sweep / "sweep_differences.png", T):
+            d.img("sweep_differences.png", T("sweep.forest.title"), css_width(sweep / "sweep_differences.png"))
+        if len(ok):
+            if fig_heatmap(ok, [f for f in factors if f.removeprefix("factor.") in pols.varying], head,
+                           sweep / "sweep_heatmap.png", T):
+                d.img("sweep_heatmap.png", T("sweep.heat.title", kpi=T.term("kpi", head)),
+                      css_width(sweep / "sweep_heatmap.png"))
+            if fig_tradeoff(ok, pols, head, sweep / "sweep_tradeoff.png", T):
+                d.img("sweep_tradeoff.png", T("sweep.trade.title", kpi=T.term("kpi", head)),
+                      css_width(sweep / "sweep_tradeoff.png"))
     for k in spec.kpis:
         rows = []
-        for pol, e in cmp["policies"].items():
+        mult, unit = _scale(k)
+        cols = T.list("sweep.kpi_cols", target=fmt(pct(spec.target_rel_halfwidth), lang), unit=T(unit))
+        for pol in pols.order:
+            e = cmp["policies"][pol]
             v = e["kpis"].get(k)
             if v is None:
                 continue
             vs = v.get("vs_baseline")
             ad = e["adequacy"].get(k, {})
-            rows.append([pol, e["replicates"], v["mean"],
-                         vs["mean_diff"] if vs else None,
-                         f"[{vs['ci95'][0]:.3g}, {vs['ci95'][1]:.3g}]" if vs and vs["ci95"][0] is not None else "—",
-                         vs["rel_change"] if vs else None, vs.get("p_adjusted_bh") if vs else None,
-                         ad.get("rel_halfwidth"), ad.get("replicates_needed")])
+            ci = None
+            if vs and vs["ci95"][0] is not None:
+                lo, hi = (c * mult for c in vs["ci95"])
+                sc = max(abs(lo), abs(hi))
+                ci = f"[{fmt(lo, lang, sc)}, {fmt(hi, lang, sc)}]"
+            rows.append([pols.tag(pol), pols.short(pol), e["replicates"], _kpi_value(k, v["mean"]),
+                         vs["mean_diff"] * mult if vs else None, ci or "—", pct(vs["rel_change"]) if vs else None,
+                         vs.get("p_adjusted_bh") if vs else None, pct(ad.get("rel_halfwidth")),
+                         ad.get("replicates_needed")])
         if rows:
-            d.h(f"{k}", 3)
-            d.table(["policy", "reps", "mean", "Δ vs baseline", "95 % CI of Δ", "relative Δ", "p (BH)",
-                     "CI half-width / mean", f"reps for ±{spec.target_rel_halfwidth:.0%}"], rows)
-    if len(ok):
-        fig_distributions(sweep, ok, sweep / "sweep_resolution.png")
-        d.img("sweep_resolution.png", "resolution time by policy")
-        if fig_heatmap(ok, factors, head, sweep / "sweep_heatmap.png"):
-            d.img("sweep_heatmap.png", "heat map")
-        if fig_tradeoff(ok, head, sweep / "sweep_tradeoff.png"):
-            d.img("sweep_tradeoff.png", "trade-off")
+            d.h(f"{T.term('kpi', k)} — {k}", 3)
+            d.table(cols, rows)
     failed = runs[runs["status"] != "ok"]
     if len(failed):
-        d.h("Failed runs")
-        d.table(["run", "status", "error"], [[int(r["run"]), r["status"], str(r["error"])[:200]] for _, r in failed.iterrows()])
-    d.h("Reproduce")
+        d.h(T("sweep.failed"))
+        d.table(T.list("sweep.failed_cols"),
+                [[int(r["run"]), r["status"], str(r["error"])[:200]] for _, r in failed.iterrows()])
+    d.h(T("run.reproduce"))
     d.code(command)
     g = git_state()
-    d.p(f"commit {g['commit']} (dirty: {g['dirty']}); " + ", ".join(f"{k} {v}" for k, v in versions().items()))
+    d.p(T("run.commit", commit=g["commit"], dirty=fmt(bool(g["dirty"]), lang),
+          versions=", ".join(f"{k} {v}" for k, v in versions().items())))
     if config_yaml:
-        d.h("Configuration", 3)
+        d.h(T("sweep.config"), 3)
         d.code(config_yaml)
     (sweep / "report.md").write_text(d.markdown(), encoding="utf-8")
     (sweep / "report.html").write_text(d.html(), encoding="utf-8")
     return cmp
+

@@ -1,4 +1,6 @@
-"""The single-run report: figures (PNG) and the same text as Markdown and HTML."""
+"""The single-run report in English or Chinese: figures (PNG) and the same text as
+Markdown and HTML. All words come from :mod:`sim.reporting.i18n`; numbers from
+:func:`sim.reporting.doc.fmt`."""
 
 from __future__ import annotations
 
@@ -9,166 +11,236 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import PercentFormatter  # noqa: E402
 
-from sim.reporting.doc import Doc, fmt  # noqa: E402
-from sim.reporting.figures import save  # noqa: E402
+from sim.reporting import fonts  # noqa: E402
+from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
+from sim.reporting.figures import LEVEL_COLORS, css_width, save  # noqa: E402
+from sim.reporting.i18n import CATALOGUE as _CAT  # noqa: E402
+from sim.reporting.i18n import Tr  # noqa: E402
 from sim.reporting.maps import fig_district, fig_village  # noqa: E402
-from sim.metrics.records import RunResult  # noqa: E402
+from sim.reporting.options import ReportOptions  # noqa: E402
+from sim.reporting.places import close_up_village, village_place  # noqa: E402
+
+LEVELS = ("grid", "village", "town", "district")
 
 
-def fig_resolution(res: RunResult, path: Path) -> None:
-    """Histogram (log-spaced hours) and ECDF of resolution time, by level reached."""
+def fig_resolution(res, path: Path, T: Tr) -> None:
+    """Histogram (log-spaced hours) and ECDF of resolution time (report → closed, h) by
+    the level that closed the issue, for issues reported after the warm-up."""
     iss = res.issues
     w = res.params.warmup_h
     rep = iss["t_reported_h"]
     rt = iss["t_closed_h"] - rep
     ok = np.isfinite(rt) & (rep >= w)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
     x = rt[ok]
     if x.size:
         pos = x[x > 0]
         lo = max(pos.min() if pos.size else 0.01, 0.01)
         bins = np.logspace(np.log10(lo), np.log10(max(x.max(), lo * 10)), 50)
-        for lvl in ("grid", "village", "town", "district"):
+        for lvl in LEVELS:
             sel = iss["level_reached"][ok] == lvl
             if sel.any():
-                a1.hist(np.clip(x[sel], lo, None), bins=bins, alpha=0.6, label=f"{lvl} (n={sel.sum():,})")
-                xs = np.sort(x[sel])
-                a2.step(xs, np.arange(1, xs.size + 1) / xs.size, where="post", label=lvl)
+                label = T("fig.resolution.level_n", level=T.term("level", lvl), n=f"{int(sel.sum()):,}")
+                a1.hist(np.clip(x[sel], lo, None), bins=bins, alpha=0.55, label=label, color=LEVEL_COLORS[lvl])
+                q = np.linspace(0.0, 1.0, min(int(sel.sum()), 2000) + 1)  # the ECDF at quantiles: its shape, cheaply
+                a2.step(np.quantile(x[sel], q), q, where="post", label=label, color=LEVEL_COLORS[lvl])
         a1.set_xscale("log")
         a2.set_xscale("symlog", linthresh=1.0)
-        a1.legend(fontsize=8)
-        a2.legend(fontsize=8)
-    a1.set_xlabel("resolution time, report → closed (h, log scale)")
-    a1.set_ylabel("issues")
-    a1.set_title("Resolution time by level reached")
-    a2.set_xlabel("resolution time (h)")
-    a2.set_ylabel("share closed within")
-    a2.set_title("Cumulative distribution")
+        handles, labels = a1.get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False, fontsize=9)
+    a1.set_xlabel(T("fig.resolution.x_hist"))
+    a1.set_ylabel(T("fig.resolution.y_hist"))
+    a1.set_title(T("fig.resolution.title_hist"))
+    a2.set_xlabel(T("fig.resolution.x_cdf"))
+    a2.set_ylabel(T("fig.resolution.y_cdf"))
+    a2.yaxis.set_major_formatter(PercentFormatter(1.0))
+    a2.set_title(T("fig.resolution.title_cdf"))
     a2.grid(alpha=0.3)
     save(fig, path)
 
 
-def fig_backlog(res: RunResult, path: Path) -> None:
-    """Live backlog (dispatched, not closed) over time, with the warm-up shaded."""
-    fig, ax = plt.subplots(figsize=(11, 3.5))
+def fig_backlog(res, path: Path, T: Tr) -> None:
+    """Live backlog (dispatched, not closed; count) over simulated days, warm-up shaded."""
+    fig, ax = plt.subplots(figsize=(12, 3.8), layout="constrained")
     t = res.backlog_t_h / 24.0
     ax.step(t, res.backlog_n, where="post", lw=0.7)
     if res.params.run.warmup_days > 0:
-        ax.axvspan(0, res.params.run.warmup_days, color="grey", alpha=0.2, label="warm-up")
-        ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlabel("simulated day")
-    ax.set_ylabel("open issues in handling")
-    ax.set_title("Backlog over time")
+        ax.axvspan(0, res.params.run.warmup_days, color="grey", alpha=0.2, label=T("fig.backlog.warmup"))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9, borderaxespad=0)
+    ax.set_xlabel(T("fig.backlog.x"))
+    ax.set_ylabel(T("fig.backlog.y"))
+    ax.set_title(T("fig.backlog.title"))
+    ax.set_xlim(0, res.params.run.horizon_days)
+    ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     save(fig, path)
 
 
-def _stat_rows(summary: dict) -> list[list]:
+def _stat_rows(summary: dict, T: Tr) -> list[list]:
     rows = []
-    for key, label in (("discovery_delay_h", "occurred → reported"), ("wait_time_h", "dispatched → handling started"),
-                       ("resolution_time_h", "reported → closed"), ("total_time_h", "occurred → closed")):
+    for key in ("discovery_delay_h", "wait_time_h", "resolution_time_h", "total_time_h"):
         s = summary[key]
-        rows.append([label, s["n"], s["mean"], s["p50"], s["p90"], s["p95"], s["max"]])
+        rows.append([T(f"stage.{key}"), s["n"], s["mean"], s["p50"], s["p90"], s["p95"], s["max"]])
     return rows
 
 
-def build_doc(res: RunResult, summary: dict, manifest: dict, figures: dict[str, str],
-              theory: dict | None = None, grids: dict | None = None) -> Doc:
+def _ordered(groups: dict) -> list[tuple]:
+    """Groups in a reader's order: levels up the ladder; anything else by count, largest
+    first (the same order in every language)."""
+    if set(groups) <= set(LEVELS):
+        return [(k, groups[k]) for k in LEVELS if k in groups]
+    return sorted(groups.items(), key=lambda kv: (-kv[1].get("count", 0), kv[0]))
+
+
+def _grid_rows(grids: dict, world, T: Tr) -> list[list]:
+    """Top five and bottom five grids of the ranking, with names."""
+    order = np.argsort(grids["rank"])
+    n = len(order)
+    pick = list(order[:5]) + (list(order[-5:]) if n > 10 else list(order[5:]))
+    gname = world.names("grid", T.lang) if world is not None else None
+    tname = world.names("town", T.lang) if world is not None else None
+    rows = []
+    for g in pick:
+        name = str(gname[g]) if gname is not None else str(int(g))
+        town = str(tname[world.grid_town[g]]) if tname is not None else "—"
+        rows.append([int(grids["rank"][g]), name, town, int(grids["reported"][g]), pct(float(grids["on_time_rate"][g])),
+                     float(grids["mean_resolution_h"][g]), float(grids["mean_discovery_delay_h"][g])])
+    return rows
+
+
+def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theory: dict | None = None,
+              grids: dict | None = None, lang: str = "en", village: int | None = None,
+              village_given: bool = False, widths: dict | None = None) -> Doc:
+    """The report text (no figures drawn here: ``figures`` maps a key to a PNG name,
+    ``widths`` a key to its display width in CSS pixels)."""
+    widths = widths or {}
+    T = Tr(lang)
     p = res.params
-    d = Doc(f"Run report: scenario {p.scenario}, seed {p.seed}")
-    d.p(f"{p.run.horizon_days:g} simulated days from {p.run.start_date}; KPIs over issues reported after the "
-        f"{p.run.warmup_days:g}-day warm-up. Times in hours.")
-    d.h("Headline")
-    d.table(["KPI", "value"], [
-        ["mean resolution time (h)", summary["resolution_time_h"]["mean"]],
-        ["median resolution time (h)", summary["resolution_time_h"]["p50"]],
-        ["90th percentile (h)", summary["resolution_time_h"]["p90"]],
-        ["on-time closure rate", summary["on_time_rate"]],
-        ["closure rate", summary["closure_rate"]],
-        ["escalation rate", summary["escalation_rate"]],
-        ["rework rate", summary["rework_rate"]],
+    d = Doc(T("run.title", scenario=p.scenario, seed=p.seed), lang)
+    d.p(T("run.intro", days=T.n("count.days", p.run.horizon_days), start=p.run.start_date,
+          warmup=T.n("count.days", p.run.warmup_days)))
+    d.h(T("run.headline"))
+    r = summary["resolution_time_h"]
+    d.table([T("run.kpi"), T("run.value")], [
+        [T("kpi.resolution_mean"), r["mean"]],
+        [T("kpi.resolution_p50"), r["p50"]],
+        [T("kpi.resolution_p90"), r["p90"]],
+        [T("kpi.on_time_rate"), pct(summary["on_time_rate"])],
+        [T("kpi.closure_rate"), pct(summary.get("closure_rate"))],
+        [T("kpi.escalation_rate"), pct(summary["escalation_rate"])],
+        *[[T(f"kpi.{k}"), pct(summary[k])] for k in ("routed_up_rate", "extension_rate", "supervision_rate")
+          if k in summary],
+        [T("kpi.rework_rate"), pct(summary["rework_rate"])],
     ])
-    d.h("Counts (whole run)")
+    d.h(T("run.counts"))
     c = summary["counts"]
-    d.table(list(c), [list(c.values())])
-    d.h("Stage times")
-    d.table(["interval", "n", "mean", "p50", "p90", "p95", "max"], _stat_rows(summary))
-    d.img(figures["resolution"], "resolution time distribution")
-    d.img(figures["backlog"], "backlog over time")
-    for key, alt in (("district", "district map"), ("village", "village close-up")):
-        if key in figures:
-            d.img(figures[key], alt)
+    names = [T(f"counts.{k}") if f"counts.{k}" in _CAT else k for k in c]
+    if len(c) <= 10:
+        d.table(names, [list(c.values())])
+    else:  # many counts: one per row, so the table fits the page
+        d.table([T("run.item"), T("run.count")], [[n, v] for n, v in zip(names, c.values())])
+    d.h(T("run.stage_times"))
+    d.table(T.list("stage.cols"), _stat_rows(summary, T))
+    d.img(figures["resolution"], T("fig.resolution.title_hist"), widths.get("resolution"))
+    d.img(figures["backlog"], T("fig.backlog.title"), widths.get("backlog"))
+    if "district" in figures:
+        d.img(figures["district"], T("fig.district.name"), widths.get("district"))
+    if "village" in figures and village is not None and res.world is not None:
+        w = res.world
+        d.img(figures["village"], village_place(w, village, T), widths.get("village"))
+        d.p(T("run.closeup_note", place=village_place(w, village, T), index=village,
+              rule=T("run.closeup_rule_given" if village_given else "run.closeup_rule_most")))
     if theory:
-        d.h("Queueing theory check")
-        d.p(theory["note"])
-        d.table(["quantity", "theory", "simulated", "relative error"],
-                [[k, v["theory"], v["simulated"], v["rel_error"]] for k, v in theory["rows"].items()])
-    lt = summary["little"]
-    d.h("Little's law")
-    d.p("Time-average backlog L from the model's own backlog series, against arrival rate λ times mean "
-        "time in handling W (window: after warm-up).")
-    d.table(["L", "λ (per h)", "W (h)", "λW", "relative error"],
-            [[lt["L"], lt["lambda_per_h"], lt["W_h"], lt["lambda_W"], lt["rel_error"]]])
-    d.h("Discovery")
-    d.p(f"On-the-spot fixes: {fmt(summary.get('on_spot_share'))} of reported issues; lost reports on the "
-        f"village-committee route: {summary.get('lost_reports', 0):,}.")
+        from sim.metrics.theory_check import expected_means
+
+        d.h(T("run.theory"))
+        exp = expected_means(p)
+        d.p(T("run.theory_note", formula=exp[1]) if exp else theory["note"])
+        d.table(T.list("run.theory_cols"),
+                [[T(f"run.theory.{k}") if f"run.theory.{k}" in _CAT else k, v["theory"], v["simulated"],
+                  pct(v["rel_error"])] for k, v in theory["rows"].items()])
+    lt = summary.get("little")
+    if lt:
+        d.h(T("run.little"))
+        d.p(T("run.little_note"))
+        d.table(T.list("run.little_cols"), [[lt["L"], lt["lambda_per_h"], lt["W_h"], lt["lambda_W"],
+                                             pct(lt["rel_error"])]])
+    d.h(T("run.discovery"))
+    d.p(T("run.discovery_text", share=fmt(pct(summary.get("on_spot_share")), lang),
+          lost=fmt(summary.get("lost_reports", 0), lang)))
     if summary.get("discovery_share"):
-        d.table(["channel", "share of reports"], [[k, v] for k, v in summary["discovery_share"].items()])
+        d.table(T.list("run.channel_share_cols"),
+                [[T.term("channel", k), pct(v)] for k, v in sorted(summary["discovery_share"].items(),
+                                                                    key=lambda kv: (-(kv[1] or 0), kv[0]))])
     if summary.get("staff"):
-        d.h("Staff time over the KPI window (hours, all members of each team)")
-        d.table(["team", "members", "contract", "routine", "patrol", "handling", "travel", "consultation",
-                 "mediation", "idle", "utilisation (mean)", "routine coverage", "patrol coverage"],
-                [[k, v["members"], v["contract_h"], v["routine_h"], v["patrol_h"], v["handling_h"], v["travel_h"],
-                  v["consultation_h"], v["mediation_h"], v["idle_h"], summary["staff_utilisation"][k]["mean"],
-                  v["routine_coverage"], v["patrol_coverage"]] for k, v in summary["staff"].items()])
+        d.h(T("run.staff"))
+        util = summary.get("staff_utilisation") or {}
+        d.table(T.list("run.staff_cols"),
+                [[T.term("team", k), v["members"], v["contract_h"], v["routine_h"], v["patrol_h"], v["handling_h"],
+                  v["travel_h"], v["consultation_h"], v["mediation_h"], v["idle_h"],
+                  pct((util.get(k) or {}).get("mean")), pct(v.get("routine_coverage")), pct(v.get("patrol_coverage"))]
+                 for k, v in summary["staff"].items()])
+        d.h(T("run.staff_issue"), 3)
+        d.table(T.list("run.staff_issue_cols"),
+                [[T.term("team", k), v["members"], v.get("issue_h_per_member_mean"), v.get("issue_h_per_member_sd"),
+                  v.get("issue_h_gini")] for k, v in summary["staff"].items()])
     if grids is not None and len(grids["grid"]) > 1:
-        d.h("Grid assessment (ranking by on-time rate, then mean resolution time)")
-        order = np.argsort(grids["rank"])
-        n = len(order)
-        pick = list(order[:5]) + (list(order[-5:]) if n > 10 else list(order[5:]))
-        d.table(["rank", "grid", "reported", "on-time rate", "mean resolution (h)", "mean discovery delay (h)"],
-                [[int(grids["rank"][g]), int(g), int(grids["reported"][g]), float(grids["on_time_rate"][g]),
-                  float(grids["mean_resolution_h"][g]), float(grids["mean_discovery_delay_h"][g])] for g in pick])
-        d.p("Top five and bottom five grids; all grids in grids.parquet.")
-    for key, title in (("by_type", "By issue type"), ("by_channel", "By discovery channel"), ("by_level", "By level reached")):
-        d.h(title)
-        d.table(["", "count", "closed", "mean resolution (h)"],
-                [[k, v["count"], v["closed"], v["mean_resolution_h"]] for k, v in summary[key].items()])
-    d.h("Workload by level")
-    d.table(["level", "units", "servers", "attempts", "busy hours", "utilisation"],
-            [[k, v["units"], v["servers"], v["attempts"], v["busy_h"], v.get("utilisation")]
-             for k, v in summary["workload"].items()])
+        d.h(T("run.grids"))
+        d.table(T.list("run.grid_cols")[:2] + T.list("run.grid_cols")[3:], _grid_rows(grids, res.world, T))
+        d.p(T("run.grids_note", grids=T.n("count.grids", len(grids["grid"]))))
+    for key, title, group in (("by_type", "run.by_type", "type"), ("by_channel", "run.by_channel", "channel"),
+                              ("by_level", "run.by_level", "level")):
+        d.h(T(title))
+        d.table(T.list("run.group_cols"),
+                [[T.term(group, k), v["count"], v["closed"], v["mean_resolution_h"]] for k, v in _ordered(summary[key])])
+    if summary.get("workload"):
+        d.h(T("run.workload"))
+        d.table(T.list("run.workload_cols"),
+                [[T.term("level", k), v["units"], v.get("servers", v.get("crews")), v["attempts"],
+                  v.get("busy_h", v.get("busy_crew_h")), pct(v.get("utilisation"))]
+                 for k, v in summary["workload"].items()])
     st = summary["structure"]
-    d.h("Structure")
-    d.table(["towns", "villages", "grids", "residents", "households", "management", "work", "volunteer",
-             "household heads", "service points", "15-min coverage"],
-            [[st["towns"], st["villages"], st["grids"], st["residents"], st["households"], st["management_team"],
-              st["work_team"], st["volunteer_team"], st.get("household_heads"), st["service_points"],
-              st.get("coverage_15min")]])
-    d.p(f"Grid area (km²) mean {fmt(st['grid_area_km2']['mean'])}, min {fmt(st['grid_area_km2']['min'])}, "
-        f"max {fmt(st['grid_area_km2']['max'])}; grids per village mean {fmt(st['grids_per_village']['mean'])}, "
-        f"min {fmt(st['grids_per_village']['min'])}, max {fmt(st['grids_per_village']['max'])}.")
-    if st.get("partition_quality"):
-        d.table(list(st["partition_quality"]), [list(st["partition_quality"].values())])
-    d.h("Reproduce")
+    d.h(T("run.structure"))
+    cols = T.list("run.structure_cols")
+    vals = [st["towns"], st["villages"], st["grids"], st["residents"], st["households"], st.get("management_team"),
+            st.get("work_team"), st.get("volunteer_team"), st.get("household_heads"), st.get("service_points"),
+            pct(st.get("coverage_15min"))]
+    q = st.get("partition_quality") or {}
+    d.table([T("run.item"), T("run.value")],
+            [[k, v] for k, v in zip(cols, vals)]
+            + [[T(f"pq.{k}") if f"pq.{k}" in _CAT else k, v] for k, v in q.items()])
+    a, g = st["grid_area_km2"], st["grids_per_village"]
+    d.p(T("run.structure_text", a_mean=fmt(a["mean"], lang), a_min=fmt(a["min"], lang), a_max=fmt(a["max"], lang),
+          g_mean=fmt(g["mean"], lang), g_min=fmt(g["min"], lang), g_max=fmt(g["max"], lang)))
+    d.h(T("run.reproduce"))
     d.code(manifest.get("command", ""))
-    d.p(f"commit {manifest['git']['commit']} (dirty: {manifest['git']['dirty']}); "
-        + ", ".join(f"{k} {v}" for k, v in manifest["versions"].items()))
+    d.p(T("run.commit", commit=manifest["git"]["commit"], dirty=fmt(bool(manifest["git"]["dirty"]), lang),
+          versions=", ".join(f"{k} {v}" for k, v in manifest["versions"].items())))
     return d
 
 
-def write_report(res: RunResult, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
-                 grids: dict | None = None) -> list[str]:
-    """Write figures, ``report.md`` and ``report.html`` into ``out``; return file names."""
+def write_report(res, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
+                 grids: dict | None = None, options: ReportOptions | None = None) -> list[str]:
+    """Write figures, ``report.md`` and ``report.html`` into ``out`` in the language of
+    ``options``; return the file names written."""
+    opts = options or ReportOptions()
+    T = Tr(opts.lang)
     figs = {"resolution": "resolution_time.png", "backlog": "backlog.png"}
-    fig_resolution(res, out / figs["resolution"])
-    fig_backlog(res, out / figs["backlog"])
-    if fig_district(res, out / "map_district.png"):
-        figs["district"] = "map_district.png"
-    if fig_village(res, out / "map_village.png"):
-        figs["village"] = "map_village.png"
-    d = build_doc(res, summary, manifest, figs, theory, grids)
+    village = None
+    with fonts.context(opts.lang):
+        fig_resolution(res, out / figs["resolution"], T)
+        fig_backlog(res, out / figs["backlog"], T)
+        if fig_district(res, out / "map_district.png", T) is not False:
+            figs["district"] = "map_district.png"
+        if res.world is not None and res.world.has_geometry:
+            village = close_up_village(res.world, opts.village)
+            if fig_village(res, out / "map_village.png", T, village) is not False:
+                figs["village"] = "map_village.png"
+    widths = {k: css_width(out / f) for k, f in figs.items()}
+    d = build_doc(res, summary, manifest, figs, theory, grids, opts.lang, village, opts.village is not None, widths)
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")
     return [*figs.values(), "report.md", "report.html"]
+
