@@ -21,7 +21,7 @@ import numpy as np
 from sim.agents.teams import People, build_people
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
-from sim.lifecycle.handling import ARRIVE, DISCOVER, TICK, Handling
+from sim.lifecycle.handling import ARRIVE, DAY, TICK, Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.occurrence import draw_occurrences
@@ -61,7 +61,14 @@ class GovernanceModel(mesa.Model):
         self.travel = (self.world.map_extras or {}).get("travel")
         self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
         self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"], self.streams["surge"])
-        self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date)
+        self.households = None
+        if p.has_households and self.world.has_geometry:
+            from sim.agents.households import Households
+
+            self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
+                                         self.streams["households"], self.start_date)
+        self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
+                                   self.households)
         self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
                              self.has_members)
         self.handling = Handling(self)
@@ -83,8 +90,11 @@ class GovernanceModel(mesa.Model):
         loop.set_arrivals(*self.discovery.stream())
         for t, c, r in self.discovery.ticks:
             loop.schedule(t, TICK, c, r)
-        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick, h.on_discover]
-        assert len(self._handlers) == DISCOVER + 1 and ARRIVE == 0
+        if self.households is not None:
+            for d in range(1, int(self.params.horizon_h // 24) + 1):
+                loop.schedule(24.0 * d, DAY, 0, 0)
+        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick, h.on_discover, h.on_day]
+        assert len(self._handlers) == DAY + 1 and ARRIVE == 0
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:

@@ -109,6 +109,9 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         if res.staff is not None:
             pq.write_table(with_place_names(pa.table(res.staff), res.world), stage / "staff.parquet")
             files.append("staff.parquet")
+        if res.households is not None:
+            pq.write_table(with_place_names(pa.table(res.households), res.world), stage / "households.parquet")
+            files.append("households.parquet")
         t1 = time.perf_counter()
         timings = dict(res.timings_s)
         timings["write"] = t1 - t0

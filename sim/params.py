@@ -31,9 +31,11 @@ DISTS = ("exponential", "lognormal", "deterministic")
 DISCIPLINES = ("fifo", "severity", "time_left")
 ESCALATION_RULES = ("step", "direct")
 OVERDUE_POLICIES = ("escalate", "supervise", "extend")
-CHANNEL_KINDS = ("instant", "rounds", "poisson")
+CHANNEL_KINDS = ("instant", "rounds", "poisson", "resident")
 CHANNEL_DRIVERS = ("none", "grid_leader", "work_team", "management_team", "volunteer_team", "household_heads",
-                   "party_members", "app_users", "service_point", "propensity")
+                   "party_members", "app_users", "service_point", "propensity", "hotline")
+RESIDENT_ROUTES = ("app_users", "service_point", "hotline", "household_heads", "party_members")
+"""How a household that decides to report does it (the ``driver`` of a ``resident`` channel)."""
 STAFF_DRIVERS = ("grid_leader", "work_team", "management_team", "volunteer_team")
 """Channels whose rounds are walked by team members on their patches (see sim.agents.staff)."""
 ACTIVITIES = ("patrol", "routine")
@@ -146,8 +148,13 @@ class ChannelParams:
     """A discovery channel: a process that finds issues and reports them.
 
     ``kind``: ``instant`` (discovered when it occurs), ``rounds`` (rounds that find an
-    issue they pass with probability ``p_detect_per_round`` × visibility) or ``poisson``
-    (found after an exponential delay at ``rate_per_day`` × visibility).
+    issue they pass with probability ``p_detect_per_round`` × visibility), ``poisson``
+    (found after an exponential delay at ``rate_per_day`` × visibility) or ``resident``: a
+    route by which a household that noticed the issue and decided to report it does so
+    (``driver``: app_users, service_point, hotline, household_heads, party_members; chosen
+    by a logit with base ``utility``, see :class:`ResidentParams`); ``p_feedback`` is the
+    chance the closure's feedback reaches the reporter by this route (a household head
+    always brings it).
 
     Rounds with a team ``driver`` (:data:`STAFF_DRIVERS`) are walked by team members on
     their schedules: each member covers its patch's roads during its ``activity`` block
@@ -182,6 +189,8 @@ class ChannelParams:
     driver: str = choice("none", CHANNEL_DRIVERS)
     activity: str = choice("patrol", ACTIVITIES)
     service_day_boost: float = num(1.0, lo=0.0)
+    utility: float = num(0.0)
+    p_feedback: float = num(1.0, lo=0.0, hi=1.0)
 
 
 @dataclass(frozen=True)
@@ -511,6 +520,56 @@ class SurgeParams:
 
 
 @dataclass(frozen=True)
+class ResidentParams:
+    """Households who notice, decide, report, rate and talk (see :mod:`sim.agents.households`).
+
+    The household where an issue is notices it at ``notice_rate_per_day`` × visibility.
+    It reports with probability logistic(``report_intercept`` + ``report_trust_slope`` ×
+    (trust − 0.5) + ``report_elderly_slope`` × its share of people aged 60+); if not, it
+    reconsiders each time it notices it again. It reports by the route of highest utility
+    plus a Gumbel draw (a logit): each ``resident`` channel's ``utility``, plus
+    ``route_trust_slope`` × trust for the grid's own routes (app, service point, head,
+    party member), plus ``hotline_distrust_slope`` × (1 − trust) for 12345,
+    ``walk_slope_per_10min`` per 10 minutes' walk to the service point, ``star_bonus``
+    for a party member when a star family (星级家庭) lives among its ``neighbourhood``
+    nearest households; the app needs an app user at home, the party route a party
+    member among the neighbours, the head route a head. Trust starts Beta with mean
+    ``trust_mean`` and sd ``trust_sd``. A household rates the closure of an issue it
+    reported: positive (satisfied or basically satisfied) with ``p_positive_on_time`` or
+    ``p_positive_late``, times (1 − ``rework_penalty``) if reworked and (1 −
+    ``no_feedback_penalty``) if no feedback reached it; of the positive ratings a share
+    ``satisfied_share_on_time`` / ``satisfied_share_late`` is "satisfied". Its trust moves
+    ``trust_memory`` of the way to the rating's score (1, ``basically_score``, 0), and each
+    neighbour's ``word_of_mouth`` of the way. ``star_family_share`` of party households
+    are star families; ``volunteer_party_share`` of each grid's volunteers are party
+    members (as many as live there), and mediators are drawn from them.
+    """
+
+    notice_rate_per_day: float = num(0.3, lo=0.0)
+    report_intercept: float = num(0.0)
+    report_trust_slope: float = num(4.0)
+    report_elderly_slope: float = num(-1.0)
+    trust_mean: float = num(0.7, lo=0.0, hi=1.0, lo_open=True)
+    trust_sd: float = num(0.15, lo=0.0)
+    route_trust_slope: float = num(1.0)
+    hotline_distrust_slope: float = num(2.0)
+    walk_slope_per_10min: float = num(-0.5)
+    star_bonus: float = num(1.0)
+    star_family_share: float = num(0.3, lo=0.0, hi=1.0)
+    neighbourhood: int = num(10, lo=1, hi=200)
+    p_positive_on_time: float = num(0.97, lo=0.0, hi=1.0)
+    p_positive_late: float = num(0.85, lo=0.0, hi=1.0)
+    satisfied_share_on_time: float = num(0.8, lo=0.0, hi=1.0)
+    satisfied_share_late: float = num(0.5, lo=0.0, hi=1.0)
+    basically_score: float = num(0.6, lo=0.0, hi=1.0)
+    rework_penalty: float = num(0.15, lo=0.0, hi=1.0)
+    no_feedback_penalty: float = num(0.1, lo=0.0, hi=1.0)
+    trust_memory: float = num(0.3, lo=0.0, hi=1.0)
+    word_of_mouth: float = num(0.05, lo=0.0, hi=1.0)
+    volunteer_party_share: float = num(0.7, lo=0.0, hi=1.0)
+
+
+@dataclass(frozen=True)
 class FusionParams:
     """多网融合. ``enabled``: grid staff report straight into the town linkage system.
     Off: grid reports go through the village committee (``relay`` working hours on its
@@ -550,6 +609,7 @@ class ModelParams:
     dispatch: DispatchParams = field(default_factory=DispatchParams)
     departments: DepartmentsParams = field(default_factory=DepartmentsParams)
     fusion: FusionParams = field(default_factory=FusionParams)
+    residents: ResidentParams = field(default_factory=ResidentParams)
     occurrence: OccurrenceParams = field(default_factory=OccurrenceParams)
     events: tuple[SurgeParams, ...] = ()
     issue_types: tuple[IssueTypeParams, ...] = (IssueTypeParams(),)
@@ -576,6 +636,11 @@ class ModelParams:
         with households on roads and some team. Otherwise from ``levels.*.crews``."""
         t = self.teams
         return self.world.map != "regular" and t.management_total + t.work_total + t.volunteer_total > 0
+
+    @property
+    def has_households(self) -> bool:
+        """Households decide and report (some channel is of kind ``resident``)."""
+        return any(c.enabled and c.kind == "resident" for c in self.channels)
 
 
 # --------------------------------------------------------------------------- builder
@@ -687,6 +752,12 @@ def _validate(obj: Any, prefix: str) -> None:
         _check(any(c.enabled for c in obj.channels), "channels", "at least one channel must be enabled")
         cnames = [c.name for c in obj.channels]
         _check(len(set(cnames)) == len(cnames), "channels", "names must be unique")
+        for c in obj.channels:
+            if c.kind == "resident":
+                _check(c.driver in RESIDENT_ROUTES, f"channels.{c.name}.driver",
+                       f"a resident channel's driver is its route: one of {', '.join(RESIDENT_ROUTES)}; got {c.driver!r}")
+                _check(obj.world.map != "regular", f"channels.{c.name}.kind",
+                       "resident channels need households on a map (world.map: synthetic, geojson or chongming)")
         _check(obj.fusion.enabled or obj.escalation.rule == "step", "escalation.rule",
                "'direct' needs fused nets (fusion.enabled=true); with fusion off the only rule is 'step'")
         _check(obj.partition.k_min <= obj.partition.k_max, "partition.k_min",

@@ -10,9 +10,11 @@ discovery only through the hazards: common random numbers.
 
 A continuous channel's firing time follows from its threshold and rate as soon as the
 issue occurs, so those discoveries are events at their exact times (the earliest channel
-of each issue; a round that finds it first cancels it); when a rate changes
-(:meth:`Discovery.update_rates`), what is left of the threshold is spent at the new rate
-and the discovery is rescheduled. Rounds need the state of the day, so they run as
+of each issue; a round that finds it first cancels it). With households as agents one
+more clock runs per issue: the household at the issue noticing it; it then decides
+(:mod:`sim.agents.households`), and if it does not report it reconsiders on a renewed
+clock whose rate follows its trust (:meth:`Discovery.update_notice_rates` spends what is
+left of the threshold at the new rate). Rounds need the state of the day, so they run as
 *ticks*: the end of each team's patrol or routine block on each day, each household-head
 round and each abstract round. At a tick the issues that occurred and are not yet found
 are the candidates, and the round adds its hazard to each. Staff rounds follow the
@@ -32,12 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.agents.residents import grid_rate_factors
+from sim.agents.residents import rate_factors
 from sim.agents.teams import DRIVER_ROLES, People
 from sim.params import STAFF_DRIVERS, TRADES, ModelParams
 from sim.rng import Streams
 from sim.world.world import World
 
+NOTICE = -2
+"""The pseudo-channel of a household noticing an issue at its door (it then decides)."""
 DRIVER_PATCHES = {"work_team": "work_team", "management_team": "management_team",
                   "volunteer_team": "volunteer_team", "grid_leader": "grid_leader"}
 
@@ -82,27 +86,43 @@ class _Clock:
 class Discovery:
     """The tick machine (see module doc)."""
 
-    def __init__(self, p: ModelParams, world: World, people: People, occ, streams: Streams, start: _dt.date):
+    def __init__(self, p: ModelParams, world: World, people: People, occ, streams: Streams, start: _dt.date,
+                 households=None):
         self.p, self.world, self.people, self.occ = p, world, people, occ
         n = occ.n
         chans = p.channels
         self.C = len(chans)
-        self.E = streams["discovery"].exponential(size=(n, self.C))
+        # one threshold per channel, and two for a household: its first notice and a renewed one
+        E = streams["discovery"].exponential(size=(n, self.C + 2))
+        self.E = E[:, : self.C]
+        self.E_renew = E[:, self.C + 1]
         self.u_spot = streams["on_spot"].random(n)
         types = p.issue_types
         self.vis = np.array([t.visibility for t in types])[occ.type]
         self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * (0.5 + p.teams.training_level)
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
-        factors = grid_rate_factors(p, world)
+        factors = rate_factors(p, world, households)
         self.cont = [c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "poisson"]
-        self.rate = {c: chans[c].rate_per_day / 24.0 * self.vis * factors[chans[c].name][occ.grid] for c in self.cont}
+        h_of = occ.household
+        self.rate = {c: chans[c].rate_per_day / 24.0 * self.vis * factors[chans[c].name][h_of] for c in self.cont}
         self.clock = {c: _Clock(chans[c].service_day_boost, start, p.horizon_h) for c in self.cont}
-        # continuous channels as one matrix: rates (n, K) and thresholds, by clock
-        self.R = np.column_stack([self.rate[c] for c in self.cont]) if self.cont else np.zeros((n, 0))
-        self.E_cont = self.E[:, self.cont]
+        # continuous channels as one matrix: rates (n, K) and thresholds, by clock; with
+        # households, one more column: the household at the issue noticing it (NOTICE)
+        cols = [self.rate[c] for c in self.cont]
+        E_cols = [self.E[:, c] for c in self.cont]
         self.clocks = [self.clock[c] for c in self.cont]
-        self.cont_idx = np.asarray(self.cont, dtype=np.int64)
+        idx = list(self.cont)
+        self.households = households
+        if households is not None:
+            cols.append(p.residents.notice_rate_per_day / 24.0 * self.vis)
+            E_cols.append(E[:, self.C])
+            self.clocks.append(_Clock(1.0, None, p.horizon_h))
+            idx.append(NOTICE)
+        self.notice_col = len(cols) - 1 if households is not None else -1
+        self.R = np.column_stack(cols) if cols else np.zeros((n, 0))
+        self.E_cont = np.column_stack(E_cols) if E_cols else np.zeros((n, 0))
+        self.cont_idx = np.asarray(idx, dtype=np.int64)
         self.can_fix = np.array([ch.can_fix_on_spot for ch in chans])
         self.staff_channel = np.array([ch.driver in STAFF_DRIVERS for ch in chans] + [False])
         self._staff_arrays()
@@ -110,10 +130,10 @@ class Discovery:
         self.version = np.zeros(n, dtype=np.int64)
         self.found = np.zeros(n, dtype=bool)
         t_occ = occ.t_occurred
-        F = self._fire_times(np.arange(n), t_occ, self.E_cont) if self.cont else np.full((n, 0), np.inf)
+        F = self._fire_times(np.arange(n), t_occ, self.E_cont) if self.R.shape[1] else np.full((n, 0), np.inf)
         if self.instant is not None:
             self.t_cont, self.c_cont = t_occ.copy(), np.full(n, self.instant, dtype=np.int64)
-        elif self.cont:
+        elif self.R.shape[1]:
             k = np.argmin(F, axis=1)
             self.t_cont = F[np.arange(n), k]
             self.c_cont = self.cont_idx[k]
@@ -176,8 +196,26 @@ class Discovery:
         round found it first or its time was rescheduled (returns −1)."""
         if self.found[i] or version != self.version[i]:
             return -1
+        c = int(self.c_cont[i])
+        if c != NOTICE:  # a household's noticing is not yet a report: it decides first
+            self.found[i] = True
+        return c
+
+    def mark_found(self, i: int) -> None:
+        """The household that noticed issue ``i`` reports it."""
         self.found[i] = True
-        return int(self.c_cont[i])
+
+    def renew_notice(self, i: int, t: float, rate_per_h: float) -> tuple[float, int, int] | None:
+        """The household noticed issue ``i`` at ``t`` and did not report it: it reconsiders
+        each time it notices it again, at ``rate_per_h`` (notice rate × chance to report),
+        with a fresh threshold. Returns the rescheduled discovery ``(time, issue, version)``."""
+        k = self.notice_col
+        self.R[i, k] = rate_per_h
+        self.F[i, k] = t + self.E_renew[i] / rate_per_h if rate_per_h > 0 else np.inf
+        j = int(np.argmin(self.F[i]))
+        self.t_cont[i], self.c_cont[i] = self.F[i, j], self.cont_idx[j]
+        self.version[i] += 1
+        return (float(self.t_cont[i]), i, int(self.version[i])) if np.isfinite(self.t_cont[i]) else None
 
     def on_spot_fix(self, i: int, channel: int, finder_trades: int | None) -> bool:
         """Does the finder fix issue ``i`` at once? Only channels whose finders may fix, a
@@ -189,33 +227,23 @@ class Discovery:
             return False
         return bool(self.u_spot[i] < self.p_spot[i])
 
-    def update_rates(self, ids: np.ndarray, rates: np.ndarray, t: float) -> list[tuple[float, int, int]]:
-        """Continuous rates of issues ``ids`` change at ``t`` (e.g. a household's trust):
-        what is left of each pending threshold is spent at the new rates from ``t`` on.
-        Returns the rescheduled discoveries ``(time, issue, version)``."""
-        ids = np.asarray(ids)
-        occ_t = self.occ.t_occurred[ids]
-        live = ~self.found[ids] & (occ_t <= t)
-        ids, rates = ids[live], rates[live]
+    def update_notice_rates(self, ids: list[int], rates: np.ndarray, t: float) -> list[tuple[float, int, int]]:
+        """The households reconsidering issues ``ids`` now notice-and-report at ``rates``
+        (per hour; their trust changed at ``t``): what is left of each threshold is spent at
+        the new rate. Returns the rescheduled discoveries ``(time, issue, version)``."""
+        ids = np.asarray(ids, dtype=np.int64)
+        live = ~self.found[ids]
+        ids, rates = ids[live], np.asarray(rates)[live]
         if len(ids) == 0:
-            self.R[np.asarray(ids)] = rates
             return []
-        old = self.R[ids]
-        F = self.F[ids]
-        left = np.zeros_like(F)
-        for k, clk in enumerate(self.clocks):
-            fin = np.isfinite(F[:, k])
-            tt = np.full(fin.sum(), t)
-            left[fin, k] = (clk.G(F[fin, k]) - clk.G(tt)) * old[fin, k]
-            left[~fin, k] = self.E_cont[ids[~fin], k]  # never started (rate was 0): the whole threshold
-        self.R[ids] = rates
-        newF = self._fire_times(ids, np.full(len(ids), t), np.maximum(left, 0.0))
-        self.F[ids] = newF
-        if self.instant is not None:
-            return []
-        k = np.argmin(newF, axis=1)
-        self.t_cont[ids] = newF[np.arange(len(ids)), k]
-        self.c_cont[ids] = self.cont_idx[k]
+        k = self.notice_col
+        F, old = self.F[ids, k], self.R[ids, k]
+        left = np.where(np.isfinite(F), (F - t) * old, self.E_renew[ids])
+        self.R[ids, k] = rates
+        self.F[ids, k] = np.where(rates > 0, t + np.maximum(left, 0.0) / np.where(rates > 0, rates, 1.0), np.inf)
+        j = np.argmin(self.F[ids], axis=1)
+        self.t_cont[ids] = self.F[ids, j]
+        self.c_cont[ids] = self.cont_idx[j]
         self.version[ids] += 1
         ok = np.isfinite(self.t_cont[ids])
         return list(zip(self.t_cont[ids][ok].tolist(), ids[ok].tolist(), self.version[ids][ok].tolist()))

@@ -18,13 +18,14 @@ import numpy as np
 from sim.agents.staff import AttemptLog, BlockLog
 from sim.agents.teams import GRID_TEAMS
 from sim.lifecycle.dispatch import Dispatcher, household_xy, queue_key
+from sim.lifecycle.discovery import NOTICE
 from sim.lifecycle.dists import quantile, scalar_quantile
 from sim.lifecycle.engine import EventLoop
 from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE, Intake
 from sim.lifecycle.routing import capability_hops, escalation_target
 from sim.params import LEVELS, TRADES
 
-ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER = range(6)
+ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER, DAY = range(7)
 MAIN, JOINT, CONSULT = range(3)
 HANDLING, CONSULTATION, MEDIATION = range(3)
 BREACH, YELLOW, RED = range(3)
@@ -168,7 +169,9 @@ class Handling:
         self.open = 0
         self.bl_t: list[float] = [0.0]
         self.bl_n: list[int] = [0]
-        self.close_hook = None  # hook(t, issue): households rate closures (sim.agents.households)
+        self.households = model.households
+        self.reporter = [-1] * n  # household that reported the issue (resident routes)
+        self.rating = [-1] * n  # its rating of the closure: 0 satisfied, 1 basically, 2 dissatisfied
 
     # ------------------------------------------------------------------ helpers
     def valid(self, job: int, tok: int) -> bool:
@@ -215,10 +218,37 @@ class Handling:
             self.loop.schedule(ta, ARRIVE, job, tok)
 
     def on_discover(self, t: float, i: int, version: int = 0) -> None:
-        """A continuous (or instant) channel's discovery of issue ``i`` comes due."""
-        c = self.discovery.continuous(i, version)
+        """A continuous (or instant) channel's discovery of issue ``i`` comes due, or the
+        household at the issue notices it and decides."""
+        disc = self.discovery
+        c = disc.continuous(i, version)
         if c >= 0:
-            self.found(t, i, c, -1, self.discovery.on_spot_fix(i, c, None))
+            self.found(t, i, c, -1, disc.on_spot_fix(i, c, None))
+        elif c == NOTICE:
+            hh = self.households
+            route = hh.route(i, t) if hh.notices(i, t) else -1
+            if route >= 0:
+                disc.mark_found(i)
+                hh.reported(i, t)
+                self.reporter[i] = int(self.household[i])
+                self.found(t, i, route, -1, False)
+                return
+            nxt = disc.renew_notice(i, t, float(hh.reconsider_rates(np.array([i]), disc.vis[[i]])[0]))
+            if nxt is not None:
+                self.loop.schedule(nxt[0], DISCOVER, nxt[1], nxt[2])
+
+    def on_day(self, t: float, _job: int = 0, _tok: int = 0) -> None:
+        """Midnight: households take in the day's ratings (memory, word of mouth), and those
+        still reconsidering an issue do so at their new trust."""
+        hh = self.households
+        changed = hh.update_trust()
+        if len(changed):
+            ids = hh.waiting_issues(changed)
+            if ids:
+                disc = self.discovery
+                arr = np.asarray(ids, dtype=np.int64)
+                for ta, i, v in disc.update_notice_rates(ids, hh.reconsider_rates(arr, disc.vis[arr]), t):
+                    self.loop.schedule(ta, DISCOVER, i, v)
 
     def on_tick(self, t: float, channel: int, role: int) -> None:
         """A round: the issues it finds go through intake one by one."""
@@ -571,8 +601,9 @@ class Handling:
         self.units[self.job_unit[i]].closed_one()
         self.open -= 1
         self._record_backlog(t)
-        if self.close_hook is not None:
-            self.close_hook(t, i)
+        if self.reporter[i] >= 0:  # the household that reported it rates the closure
+            on_time = self.t_handled[i] <= self.deadline[i]
+            self.rating[i] = self.households.rate(i, on_time, self.reworks[i] > 0, self.channel[i])
 
     def _rework(self, t: float, i: int) -> None:
         """Verification failed: back to the person who handled it (accountability), or its unit."""

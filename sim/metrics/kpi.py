@@ -191,6 +191,34 @@ def surge_kpis(res: RunResult) -> dict | None:
             "days_to_recover": recover, "on_time_rate": _rate((due & on_time).sum(), due.sum())}
 
 
+def resident_kpis(res: RunResult) -> dict:
+    """Satisfaction rate (满意率: satisfied + basically satisfied over rated closures of
+    issues households reported, after the warm-up) and households' reports per 1,000
+    residents in each calendar month of the run."""
+    import datetime as _dt
+
+    iss, p = res.issues, res.params
+    rated = (iss["rating"] != "") & (iss["t_reported_h"] >= p.warmup_h)
+    pos = np.isin(iss["rating"], ("satisfied", "basically_satisfied")) & rated
+    out = {"satisfaction_rate": _rate(pos.sum(), rated.sum()),
+           "ratings": {k: int(((iss["rating"] == k) & rated).sum()) for k in ("satisfied", "basically_satisfied",
+                                                                               "dissatisfied")}}
+    hh = res.households
+    if hh is None:
+        out["reporting_per_1000_by_month"] = None
+        return out
+    start = _dt.date.fromisoformat(p.run.start_date)
+    rep = iss["t_reported_h"][(iss["reporter_household"] >= 0) & np.isfinite(iss["t_reported_h"])]
+    months = np.array([(start + _dt.timedelta(hours=float(t))).strftime("%Y-%m") for t in rep])
+    residents = float(hh["size"].sum())
+    n_days = int(np.ceil(p.run.horizon_days))
+    labels = sorted({(start + _dt.timedelta(days=d)).strftime("%Y-%m") for d in range(n_days)})
+    out["reporting_months"] = labels
+    out["reporting_per_1000_by_month"] = [float((months == m).sum()) / residents * 1000.0 for m in labels]
+    out["trust"] = {"start_mean": float(hh["trust_start"].mean()), "end_mean": float(hh["trust_end"].mean())}
+    return out
+
+
 def summarize(res: RunResult) -> dict:
     """The ``summary.json`` KPIs of one run (see the output contract and module doc)."""
     p = res.params
@@ -272,4 +300,4 @@ def summarize(res: RunResult) -> dict:
         "lost_reports": int(iss["lost"].sum()),
         "little": little(res),
         "structure": res.structure,
-    } | ({"surge": surge_kpis(res)} if p.events else {})
+    } | ({"surge": surge_kpis(res)} if p.events else {}) | resident_kpis(res)

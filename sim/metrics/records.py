@@ -29,6 +29,7 @@ class RunResult:
     structure: dict
     events_processed: int
     staff: dict[str, np.ndarray] | None = None
+    households: dict[str, np.ndarray] | None = None
     timings_s: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     world: object | None = None
@@ -41,7 +42,8 @@ def collect(model) -> RunResult:
     return RunResult(
         params=p, issues=issue_table(model), backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
-        staff=staff_table(model), extra={"t_first_arrival_h": np.array(h.t_first), "on_close_ratings": None},
+        staff=staff_table(model), households=model.households.table() if model.households is not None else None,
+        extra={"t_first_arrival_h": np.array(h.t_first), "on_close_ratings": None},
         world=model.world)
 
 
@@ -108,6 +110,8 @@ def issue_table(model) -> dict[str, np.ndarray]:
         "lost": np.asarray(h.lost, dtype=bool),
         "on_spot": spot,
         "queue_wait_h": np.where(spot, 0.0, np.asarray(h.wait, dtype=float)),
+        "reporter_household": np.asarray(h.reporter, dtype=np.int64),
+        "rating": np.array(["", "satisfied", "basically_satisfied", "dissatisfied"])[np.asarray(h.rating, dtype=np.int64) + 1],
         "registered_by": np.array(["town_centre", "village_committee", "district_platform"])[np.asarray(h.centre, dtype=np.int64)],
     }
 

@@ -1,0 +1,302 @@
+"""Households and party members who act: noticing, deciding, reporting, rating, talking.
+
+Every household is a Mesa agent (:class:`Household`) at its place on the map; its
+residents stay columns of the world. The households' state lives in one
+:class:`Households` collective that owns it and the behaviour that changes it (so that the
+whole district can decide and update vectorised, and nobody else edits a household's
+fields):
+
+- *noticing and deciding*: the household where an issue is notices it; it reports it with
+  a probability that rises with its trust in the grid and falls with its share of older
+  members; if it does not, it reconsiders each time it notices the issue again;
+- *choosing a route*: the app, the service point, 12345, its household head, or a party
+  member it knows, by a logit over utilities (see :class:`sim.params.ResidentParams`):
+  trust favours the grid's own routes, distrust sends households to 12345 (bypassing the
+  grid), walking distance weighs on the service point, a star family nearby favours the
+  party route;
+- *rating and remembering*: when an issue it reported is closed, the household rates it
+  (satisfied, basically satisfied, dissatisfied) by timeliness, rework and whether the
+  feedback reached it; its trust moves towards the rating (memory), and its neighbours'
+  trust a little (word of mouth), once a day.
+
+Party members (:class:`PartyMember`) are residents with roles: they notice and report
+issues around them (the ``party_members`` channel, one rate per party member among a
+household's neighbours), they are told of issues by neighbours (the party route; star
+families, 星级家庭, draw more of them), and most volunteers are drawn from them.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+
+import mesa
+import numpy as np
+
+from sim.params import ModelParams
+from sim.world.world import World
+
+ROUTE_ORDER = ("app_users", "service_point", "hotline", "household_heads", "party_members")
+GRID_ROUTES = ("app_users", "service_point", "household_heads", "party_members")
+SCORES = (1.0, None, 0.0)  # satisfied, basically satisfied (ResidentParams.basically_score), dissatisfied
+
+
+class Household(mesa.Agent):
+    """One household: its place, its people (columns of the world) and what it thinks of
+    the grid (trust). Its state is kept, and changed, by :class:`Households`."""
+
+    def __init__(self, model: mesa.Model, hid: int, collective: "Households"):
+        super().__init__(model)
+        self.hid = hid
+        self._all = collective
+
+    @property
+    def trust(self) -> float:
+        return float(self._all.trust[self.hid])
+
+    @property
+    def xy(self) -> tuple[float, float] | None:
+        xy = self._all.world.household_xy
+        return None if xy is None else (float(xy[self.hid, 0]), float(xy[self.hid, 1]))
+
+    @property
+    def grid(self) -> int:
+        return int(self._all.world.household_grid[self.hid])
+
+
+class PartyMember(mesa.Agent):
+    """A party member (a resident): the household it lives in, whether that household is a
+    star family, whether it serves in the volunteer team."""
+
+    def __init__(self, model: mesa.Model, resident: int, household: int, star: bool):
+        super().__init__(model)
+        self.resident = resident
+        self.household = household
+        self.star = star
+        self.volunteer = False
+
+    def join_volunteers(self) -> None:
+        self.volunteer = True
+
+
+def _window_sum(values: np.ndarray, order: np.ndarray, grid_first: np.ndarray, grid_of_pos: np.ndarray,
+                half: int) -> np.ndarray:
+    """For each household, the sum of ``values`` over the households within ``half``
+    places of it along its grid's route (itself included)."""
+    v = values[order].astype(float)
+    c = np.concatenate(([0.0], np.cumsum(v)))
+    k = np.arange(len(order))
+    lo = np.maximum(k - half, grid_first[grid_of_pos])
+    hi = np.minimum(k + half + 1, grid_first[grid_of_pos + 1])
+    out = np.empty(len(order))
+    out[order] = c[hi] - c[lo]
+    return out
+
+
+class Households:
+    """The district's households: their state and behaviour (see module doc)."""
+
+    def __init__(self, model: mesa.Model, p: ModelParams, world: World, people, occ, trust_rng: np.random.Generator,
+                 draw_rng: np.random.Generator, start: _dt.date):
+        self.p, self.rp, self.world, self.occ = p, p.residents, world, occ
+        self.start = start
+        rp = self.rp
+        n_h = world.n_households
+        rh = world.resident_household
+        self.size = world.household_size.astype(np.int64)
+        self.aged = np.bincount(rh, weights=world.resident_age60plus, minlength=n_h).astype(np.int64)
+        self.party = np.bincount(rh, weights=world.resident_party, minlength=n_h).astype(np.int64)
+        self.app = np.bincount(rh, weights=world.resident_app_user, minlength=n_h).astype(np.int64)
+        m, sd = rp.trust_mean, max(rp.trust_sd, 1e-9)
+        k = max(m * (1 - m) / sd ** 2 - 1.0, 1e-3)  # Beta with the given mean and sd
+        self.trust = np.clip(trust_rng.beta(m * k, (1 - m) * k, n_h), 1e-6, 1 - 1e-6)
+        self.trust_start = self.trust.copy()
+        # neighbours along the grid's route (word of mouth, party members, star families)
+        r = world.routes
+        order = r.order
+        g_pos = world.household_grid[order]
+        self.order, self.grid_first = order, r.grid_first
+        self.pos = np.empty(n_h, dtype=np.int64)
+        self.pos[order] = np.arange(n_h)
+        half = max(1, rp.neighbourhood // 2)
+        self.half = half
+        has_party = self.party > 0
+        self.star = has_party & (draw_rng.random(n_h) < rp.star_family_share)
+        self.party_near = _window_sum(self.party, order, r.grid_first, g_pos, half)
+        self.star_near = _window_sum(self.star, order, r.grid_first, g_pos, half) > 0
+        from sim.agents.residents import walk_minutes_to_service_point
+
+        self.walk_min = walk_minutes_to_service_point(p, world)
+        self.head = people.head_of if people.head_of is not None else np.full(n_h, -1)
+        self.old_share = np.divide(self.aged, np.maximum(self.size, 1))
+        # the resident routes (channels of kind "resident")
+        self.routes = [(c, ch) for c, ch in enumerate(p.channels) if ch.enabled and ch.kind == "resident"]
+        # per-issue draws (common random numbers): decision, route (Gumbel), feedback, rating
+        n = occ.n
+        R = len(self.routes)
+        u = draw_rng.random((n, 3 + R))
+        self.u_decide = u[:, 0].tolist()
+        self.u_feedback = u[:, 1].tolist()
+        self.u_rating = u[:, 2].tolist()
+        self.gumbel = (-np.log(-np.log(np.clip(u[:, 3:], 1e-12, 1 - 1e-12)))).tolist()
+        # counters
+        self.noticed = np.zeros(n_h, dtype=np.int64)
+        self.reports = np.zeros(n_h, dtype=np.int64)
+        self.ratings = np.zeros((n_h, 3), dtype=np.int64)
+        self.issue_noticed = np.zeros(n, dtype=bool)
+        self.pending_ratings: list[tuple[int, float]] = []
+        self.reconsidering: dict[int, set] = {}
+        self.monthly_reports: dict[int, int] = {}
+        # agents
+        self.agents = [Household(model, h, self) for h in range(n_h)]
+        res_party = np.flatnonzero(world.resident_party)
+        self.party_members = [PartyMember(model, int(r_), int(rh[r_]), bool(self.star[rh[r_]])) for r_ in res_party]
+
+    # ------------------------------------------------------------------ deciding
+    def p_report(self, h: int) -> float:
+        """Chance that household ``h`` reports an issue it notices now."""
+        rp = self.rp
+        x = rp.report_intercept + rp.report_trust_slope * (self.trust[h] - 0.5) + rp.report_elderly_slope * \
+            self.old_share[h]
+        return 1.0 / (1.0 + math.exp(-x))
+
+    def p_report_v(self, hs: np.ndarray) -> np.ndarray:
+        rp = self.rp
+        x = rp.report_intercept + rp.report_trust_slope * (self.trust[hs] - 0.5) + rp.report_elderly_slope * \
+            self.old_share[hs]
+        return 1.0 / (1.0 + np.exp(-x))
+
+    def notices(self, i: int, t: float) -> bool:
+        """The household at issue ``i`` notices it (first time): does it report now?"""
+        h = int(self.occ.household[i])
+        if not self.issue_noticed[i]:
+            self.issue_noticed[i] = True
+            self.noticed[h] += 1
+            if self.u_decide[i] < self.p_report(h):
+                return True
+            self.reconsidering.setdefault(h, set()).add(i)
+            return False
+        return True  # noticed again and this time reports (the reconsider clock)
+
+    def reported(self, i: int, t: float) -> None:
+        h = int(self.occ.household[i])
+        self.reports[h] += 1
+        s = self.reconsidering.get(h)
+        if s is not None:
+            s.discard(i)
+        month = (self.start + _dt.timedelta(hours=t)).month + 12 * (self.start + _dt.timedelta(hours=t)).year
+        self.monthly_reports[month] = self.monthly_reports.get(month, 0) + 1
+
+    def route(self, i: int, t: float) -> int:
+        """The channel by which household ``i``'s household reports it: the highest
+        utility + Gumbel draw among the routes open to it."""
+        h = int(self.occ.household[i])
+        rp = self.rp
+        tr = float(self.trust[h])
+        g = self.gumbel[i]
+        best, best_u = -1, -math.inf
+        date = self.start + _dt.timedelta(hours=t)
+        for k, (c, ch) in enumerate(self.routes):
+            d = ch.driver
+            u = ch.utility + g[k]
+            if d in GRID_ROUTES:
+                u += rp.route_trust_slope * tr
+            if d == "app_users":
+                if self.app[h] == 0:
+                    continue
+            elif d == "service_point":
+                u += rp.walk_slope_per_10min * self.walk_min[h] / 10.0
+                if ch.service_day_boost > 0 and date.day in (10, 20):
+                    u += math.log(ch.service_day_boost)
+            elif d == "hotline":
+                u += rp.hotline_distrust_slope * (1.0 - tr)
+            elif d == "household_heads":
+                if self.head[h] < 0:
+                    continue
+            elif d == "party_members":
+                if self.party_near[h] <= 0:
+                    continue
+                if self.star_near[h]:
+                    u += rp.star_bonus
+            if u > best_u:
+                best, best_u = c, u
+        return best
+
+    def reconsider_rates(self, ids: np.ndarray, vis: np.ndarray) -> np.ndarray:
+        """Per-hour rate at which the households of ``ids`` notice again and report."""
+        hs = self.occ.household[ids]
+        return self.rp.notice_rate_per_day / 24.0 * vis * self.p_report_v(hs)
+
+    # ------------------------------------------------------------------ rating and trust
+    def rate(self, i: int, on_time: bool, reworked: bool, channel: int) -> int:
+        """The reporter rates the closure of issue ``i``: 0 satisfied, 1 basically
+        satisfied, 2 dissatisfied (its trust moves at the next daily update)."""
+        rp = self.rp
+        h = int(self.occ.household[i])
+        ch = self.p.channels[channel]
+        feedback = self.head[h] >= 0 or self.u_feedback[i] < ch.p_feedback
+        pos = rp.p_positive_on_time if on_time else rp.p_positive_late
+        if reworked:
+            pos *= 1.0 - rp.rework_penalty
+        if not feedback:
+            pos *= 1.0 - rp.no_feedback_penalty
+        sat = pos * (rp.satisfied_share_on_time if on_time else rp.satisfied_share_late)
+        u = self.u_rating[i]
+        r = 0 if u < sat else (1 if u < pos else 2)
+        self.ratings[h, r] += 1
+        score = (1.0, rp.basically_score, 0.0)[r]
+        self.pending_ratings.append((h, score))
+        return r
+
+    def update_trust(self) -> np.ndarray:
+        """Apply the day's ratings: each rater's trust moves ``trust_memory`` of the way to
+        its score (memory), then the ``neighbourhood`` households around it along the grid
+        ``word_of_mouth`` of the way (word of mouth). Returns the households whose trust
+        changed."""
+        if not self.pending_ratings:
+            return np.zeros(0, dtype=np.int64)
+        rp = self.rp
+        hs = np.array([h for h, _ in self.pending_ratings], dtype=np.int64)
+        sc = np.array([s for _, s in self.pending_ratings])
+        self.pending_ratings = []
+        for h, s in zip(hs.tolist(), sc.tolist()):  # in order: a household may rate twice in a day
+            self.trust[h] += rp.trust_memory * (s - self.trust[h])
+        changed = [hs]
+        if rp.word_of_mouth > 0:
+            pos = self.pos[hs]
+            g = self.world.household_grid[hs]
+            lo = np.maximum(pos - self.half, self.grid_first[g])
+            hi = np.minimum(pos + self.half + 1, self.grid_first[g + 1])
+            for p0, p1, me, s in zip(lo.tolist(), hi.tolist(), hs.tolist(), sc.tolist()):
+                nb = self.order[p0:p1]
+                nb = nb[nb != me]
+                self.trust[nb] += rp.word_of_mouth * (s - self.trust[nb])
+                changed.append(nb)
+        np.clip(self.trust, 1e-6, 1 - 1e-6, out=self.trust)
+        return np.unique(np.concatenate(changed))
+
+    def waiting_issues(self, hs: np.ndarray) -> list[int]:
+        """Issues the households ``hs`` noticed and are still reconsidering."""
+        out = []
+        for h in hs.tolist():
+            s = self.reconsidering.get(h)
+            if s:
+                out.extend(s)
+        return out
+
+    # ------------------------------------------------------------------ records
+    def table(self) -> dict[str, np.ndarray]:
+        w = self.world
+        g = w.household_grid
+        v = w.grid_village[g]
+        xy = w.household_xy
+        return {
+            "household_id": np.arange(w.n_households), "town": w.village_town[v], "village": v, "grid": g,
+            "x_km": xy[:, 0] if xy is not None else np.full(w.n_households, np.nan),
+            "y_km": xy[:, 1] if xy is not None else np.full(w.n_households, np.nan),
+            "size": self.size, "aged_60plus": self.aged, "party_members": self.party,
+            "star_family": self.star, "trust_start": self.trust_start, "trust_end": self.trust.copy(),
+            "issues_noticed": self.noticed, "reports": self.reports,
+            "satisfied": self.ratings[:, 0], "basically_satisfied": self.ratings[:, 1],
+            "dissatisfied": self.ratings[:, 2],
+        }
