@@ -78,6 +78,7 @@ class Handling:
         lc = params.lifecycle
         self.fb, self.ver = lc.feedback, lc.verify
         self.verify_instant = lc.feedback.mean_h == 0.0 and lc.verify.mean_h == 0.0
+        self.max_reworks = lc.max_reworks
         self.handover = params.escalation.handover
         self.direct = params.escalation.rule == "direct"
         self.breach_t = breach_t.tolist() if breach_t is not None else None
@@ -210,8 +211,14 @@ class Handling:
             u = self.u_rework[i] if self.reworks[i] == 0 else self.rng_rework.random()
             if u < p:
                 self.reworks[i] += 1
-                self.arrive(t, i, self.unit_of[i])
-                return
+                if self.reworks[i] <= self.max_reworks:
+                    self.arrive(t, i, self.unit_of[i])
+                    return
+                L = self.units[self.unit_of[i]].level
+                if L < TOP:  # past lifecycle.max_reworks: escalated, as practice does
+                    self._escalate(t, i, L)
+                    return
+                # at the district past the cap: closed as it stands (no cycle can go on)
         self.t_closed[i] = t
         self.units[self.unit_of[i]].closed += 1
         self.open -= 1
