@@ -15,9 +15,12 @@ __all__ = ["ConfigError", "ModelParams", "params_from_dict", "params_to_dict", "
 
 
 def run_model(params: ModelParams):
-    """Run one model and return its :class:`~sim.model.RunResult`."""
+    """Run one model and return its :class:`~sim.model.RunResult`. A run that would not
+    fit in memory or the event budget is refused first (:mod:`sim.guard`)."""
+    from .guard import check
     from .model import run_model as _run
 
+    check(params)
     return _run(params)
 
 
