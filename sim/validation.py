@@ -16,6 +16,9 @@ _ALWAYS = {"always_on": True}
 _INSTANT = {"dist": "deterministic", "mean_h": 0.0, "cv": 0.0}
 _NO_LIMIT_WH = 1.0e9  # a time limit no issue reaches: on-time closure is not what is tested
 
+BLOCKS = ("mmc", "jackson")
+"""Top-level blocks of knobs that stand for a validation scenario."""
+
 MMC_KEYS = {"arrival_rate_per_h", "service_rate_per_h", "servers", "service_dist", "service_cv"}
 JACKSON_KEYS = {"arrival_rate_per_h", "grid_rate_per_h", "grid_servers", "escalate_p",
                 "town_rate_per_h", "town_servers"}

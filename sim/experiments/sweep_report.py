@@ -105,13 +105,16 @@ def fig_tradeoff(ok: pd.DataFrame, kpi: str, path: Path) -> bool:
     return True
 
 
-def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "") -> dict:
-    """Write runs.parquet, comparison.json, report.md/html and figures at ``sweep_dir``."""
+def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "",
+              out: Path | None = None) -> dict:
+    """Write runs.parquet, comparison.json, report.md/html and figures for the runs under
+    ``sweep_dir`` into ``out`` (default: ``sweep_dir``; a staging folder to commit atomically)."""
     sweep = Path(sweep_dir)
+    out = Path(out) if out is not None else sweep
     runs = collect_runs(sweep)
-    runs.to_parquet(sweep / "runs.parquet", index=False)
+    runs.to_parquet(out / "runs.parquet", index=False)
     cmp = compare(runs, spec)
-    (sweep / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
+    (out / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
     ok = _policies(runs)
     factors = sorted(c for c in runs.columns if c.startswith("factor."))
     head = spec.kpis[0]
@@ -142,11 +145,11 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
             d.table(["policy", "reps", "mean", "Δ vs baseline", "95 % CI of Δ", "relative Δ", "p (BH)",
                      "CI half-width / mean", f"reps for ±{spec.target_rel_halfwidth:.0%}"], rows)
     if len(ok):
-        fig_distributions(sweep, ok, sweep / "sweep_resolution.png")
+        fig_distributions(sweep, ok, out / "sweep_resolution.png")
         d.img("sweep_resolution.png", "resolution time by policy")
-        if fig_heatmap(ok, factors, head, sweep / "sweep_heatmap.png"):
+        if fig_heatmap(ok, factors, head, out / "sweep_heatmap.png"):
             d.img("sweep_heatmap.png", "heat map")
-        if fig_tradeoff(ok, head, sweep / "sweep_tradeoff.png"):
+        if fig_tradeoff(ok, head, out / "sweep_tradeoff.png"):
             d.img("sweep_tradeoff.png", "trade-off")
     failed = runs[runs["status"] != "ok"]
     if len(failed):
@@ -159,6 +162,6 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
     if config_yaml:
         d.h("Configuration", 3)
         d.code(config_yaml)
-    (sweep / "report.md").write_text(d.markdown(), encoding="utf-8")
-    (sweep / "report.html").write_text(d.html(), encoding="utf-8")
+    (out / "report.md").write_text(d.markdown(), encoding="utf-8")
+    (out / "report.html").write_text(d.html(), encoding="utf-8")
     return cmp
