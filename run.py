@@ -386,7 +386,7 @@ def composition_error(e: Exception, overrides: list[str]) -> str:
             return missing
     node = OmegaConf.select(base, parent) if (base is not None and parent) else base
     here = OmegaConf.select(base, key) if base is not None else None
-    if any("not in struct" in c for c in causes) and isinstance(node, DictConfig):
+    if any(re.search(r"Key '[^']+' (is )?not in", c) for c in causes) and isinstance(node, DictConfig):
         return f"{key}: unknown key; allowed keys under {parent or 'the top level'}: {', '.join(map(str, node.keys()))}"
     if isinstance(here, DictConfig):
         return (f"{key}: is a group of settings ({', '.join(map(str, here.keys()))}); set one of them, "
@@ -426,10 +426,10 @@ def _quote(value: str) -> str:
 
 
 def _check_params(cfg: DictConfig) -> None:
-    from sim import guard
+    from sim import check
 
     check_app_keys(cfg)
-    guard.check(params_from_dict(model_data(cfg)))
+    check(params_from_dict(model_data(cfg)))
 
 
 def precompose(argv: list[str]) -> Path | None:

@@ -333,7 +333,7 @@ class RunParams:
     warmup_days: float = num(0.0, lo=0.0)
     start_date: str = "2025-01-06"
     memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
-    max_events: float | None = num(1e10, lo=0.0, lo_open=True)
+    max_events: float | None = num(1e9, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ little to either side: Chongming's linear settlements.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass
@@ -158,7 +159,26 @@ def _short(v, width: int = 40) -> str:
     return r if len(r) <= width else r[: width - 4] + " ..."
 
 
+_LOADED: dict = {}
+
+
 def load_geojson(path: str | Path) -> VillageMap:
+    """A map file read and checked once per process (keyed by path, size and mtime; a
+    copy each time): the command line checks it before a run starts, the run reads it
+    again without parsing. See :func:`read_geojson`."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return read_geojson(p)
+    if key not in _LOADED:
+        _LOADED.clear()  # one map at a time
+        _LOADED[key] = read_geojson(p)
+    return copy.deepcopy(_LOADED[key])
+
+
+def read_geojson(path: str | Path) -> VillageMap:
     """Village polygons and household points from one GeoJSON FeatureCollection.
 
     Villages: ``Polygon`` features with properties ``kind: "village"``, ``village`` (id or
