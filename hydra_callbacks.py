@@ -82,16 +82,19 @@ class SweepCallback(Callback):
         from sim.output import remove_stale_stages
 
         STATE["ran"] = True
-        root = Path(config.hydra.sweep.dir)
+        root = Path(config.hydra.sweep.dir).absolute()
+        for p in [root, *root.parents]:
+            if p.exists() and not p.is_dir():
+                _exit(f"hydra.sweep.dir: {p} is a file, not a folder; give a folder path", 2)
+        created = [p for p in [root, *root.parents] if not p.exists()]
         try:
-            for p in [root, *root.parents]:
-                if p.exists() and not p.is_dir():
-                    _exit(f"hydra.sweep.dir: {p} is a file, not a folder; give a folder path", 2)
             root.mkdir(parents=True, exist_ok=True)
             remove_stale_stages(root)
             (root / "sweep_plan.json").write_text(json.dumps({"total": sweep_size(config), "started": time.time()}))
             (root / "progress.log").write_text("")
         except OSError as e:
+            if created:  # a sweep folder this sweep made: leave nothing behind
+                shutil.rmtree(created[-1], ignore_errors=True)
             _exit(f"hydra.sweep.dir: cannot write {e.filename or root}: {e.strerror or e}", 2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:

@@ -212,9 +212,21 @@ def sweep_job(cfg: DictConfig) -> None:
     """One job of a sweep: skip it if this directory already holds the same completed
     run; otherwise run it, recording any failure in failed.json instead of raising (so the
     other runs continue and the sweep is still aggregated); then report progress."""
+    hc = HydraConfig.get()
+    try:
+        status = _sweep_job(cfg, hc)
+    except Exception as e:  # noqa: BLE001 - never raise into Hydra: a raising job loses the whole sweep (hydra#3215)
+        status = f"failed ({type(e).__name__}: {e})"
+        print(f"error: run {hc.job.num}: could not be run or recorded: {type(e).__name__}: {e}", file=sys.stderr)
+    try:
+        progress(Path(hc.sweep.dir), hc.job.num, status)
+    except OSError as e:
+        print(f"error: run {hc.job.num}: {status}; progress not recorded ({e.strerror or e})", file=sys.stderr)
+
+
+def _sweep_job(cfg: DictConfig, hc) -> str:
     from sim.output import remove_stale_stages
 
-    hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(out, all_of_them=True)  # this job owns its folder: a staging folder here is a killed run's
@@ -236,7 +248,7 @@ def sweep_job(cfg: DictConfig) -> None:
                 _write_atomic(out / "failed.json", json.dumps({
                     "status": status, "error": f"{type(e).__name__}: {e}", "overrides": list(hc.overrides.task),
                     "traceback": traceback.format_exc(), "log": runlog.text()}, indent=2))
-    progress(Path(hc.sweep.dir), hc.job.num, status)
+    return status
 
 
 def _json(path: Path) -> dict:

@@ -371,6 +371,13 @@ class ModelParams:
 
 INT_LIMIT = 2**63 - 1
 """Whole numbers must fit a 64-bit integer (numpy's); sizes are bounded further by :mod:`sim.guard`."""
+FLOAT_LIMIT = 1e12
+"""Magnitude limit of every number (hours, rates, areas, ...): beyond it clock arithmetic in
+hours loses its precision and sums overflow. Not a modelling bound: sizes are bounded by
+:mod:`sim.guard`, ranges by each field's own bounds."""
+FLOAT_TINY = 1e-9
+"""The smallest value a field that must be > 0 may take (1e-9 h is 4 µs): below it rates and
+counts derived from it overflow."""
 
 
 def _type_name(tp: Any) -> str:
@@ -479,6 +486,10 @@ def _coerce(value: Any, tp: Any, key: str, meta: dict) -> Any:
             raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}") from None
         if not math.isfinite(value):
             raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
+        if abs(value) > FLOAT_LIMIT:
+            raise ConfigError(key, f"must be {allowed(tp, meta)} of magnitude at most {FLOAT_LIMIT:g}, got {_show(value)}")
+        if meta.get("lo_open") and meta.get("lo") == 0 and 0 < value < FLOAT_TINY:
+            raise ConfigError(key, f"must be {allowed(tp, meta)} and at least {FLOAT_TINY:g}, got {_show(value)}")
     elif tp is str:
         if not isinstance(value, str):
             raise ConfigError(key, f"must be a string, got {_show(value)}")

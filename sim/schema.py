@@ -46,6 +46,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _factory(value: Any):
+    """A default factory returning fresh copies of ``value`` (lists and dicts are mutable)."""
+    return lambda: copy.deepcopy(value)
+
+
 def _schema(cls: type, proto: Any, entry: bool = False) -> type:
     """Schema dataclass of params class ``cls`` with the defaults held by ``proto`` (an
     instance of ``cls``: the values at this place in the tree)."""
@@ -64,7 +69,7 @@ def _schema(cls: type, proto: Any, entry: bool = False) -> type:
         elif entry and f.name == "name":
             fields.append((f.name, Any, dataclasses.field(default=None)))  # an entry's name is its key
         elif isinstance(v, (tuple, list, dict)):
-            fields.append((f.name, Any, dataclasses.field(default_factory=lambda v=_plain(v): copy.deepcopy(v))))
+            fields.append((f.name, Any, dataclasses.field(default_factory=_factory(_plain(v)))))
         else:
             fields.append((f.name, Any, dataclasses.field(default=v)))
     return dataclasses.make_dataclass(cls.__name__.removesuffix("Params") + ("Entry" if entry else ""), fields)
@@ -79,6 +84,6 @@ def config_schema(extra: dict[str, Any] | None = None) -> type:
                if f.default_factory is not dataclasses.MISSING else dataclasses.field(default=f.default))
               for f in dataclasses.fields(root)]
     for k, v in (extra or {}).items():
-        fields.append((k, Any, dataclasses.field(default_factory=lambda v=v: copy.deepcopy(v))
+        fields.append((k, Any, dataclasses.field(default_factory=_factory(v))
                        if isinstance(v, (list, dict)) else dataclasses.field(default=v)))
     return dataclasses.make_dataclass("Config", fields)

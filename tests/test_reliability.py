@@ -81,6 +81,12 @@ VALUES = [
     ("crews fraction", ["scenario=village", "levels.grid.crews=1.5"], "levels.grid.crews"),
     ("crews past 64 bits", ["levels.grid.crews=99999999999999999999"], "levels.grid.crews: must be a whole number"),
     ("weekday nan", ["scenario=village", "levels.town.calendar.weekdays=[0,nan]"], "levels.town.calendar.weekdays[1]"),
+    ("number past 1e12", ["issue_types.sanitation.handling.mean_h=1e300"],
+     "issue_types.sanitation.handling.mean_h: must be a finite number >= 0 of magnitude at most 1e+12"),
+    ("period 1e-320 h", ["channels.work_patrol.period_h=1e-320"], "channels.work_patrol.period_h: must be"),
+    ("validation knob nan", ["scenario=mmc", "mmc.servers=nan"], "mmc.servers: must be a whole number"),
+    ("validation knob inf", ["scenario=mmc", "mmc.service_rate_per_h=inf"], "mmc.service_rate_per_h: must be"),
+    ("validation knob cv nan", ["scenario=mmc", "mmc.service_dist=lognormal", "mmc.service_cv=nan"], "mmc.service_cv"),
     # booleans (report as true/false or as a mapping with enabled)
     ("report maybe", ["report=maybe"], "report: must be true or false"),
     ("report.enabled maybe", ["report={enabled: maybe, lang: en}"], "report.enabled: must be true or false"),
@@ -507,6 +513,7 @@ from hypothesis import HealthCheck, event, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 FUZZ_DEADLINE_S = 40.0
+FLOAT_LIMIT = 1e12  # sim.params.FLOAT_LIMIT: the largest magnitude a number may have
 SKIP = {"scenario", "run.start_date", "run.memory_limit_gb", "run.max_events", "world.geojson_path"}
 
 
@@ -548,11 +555,13 @@ def _values(tp, meta: dict, current):
     cur = current if isinstance(current, (int, float)) and not isinstance(current, bool) else lo
     if tp is int:
         top = hi if hi is not None else max(lo + 3, 2 * int(cur))
-        return st.integers(int(lo), int(min(top, lo + 10_000)))
+        return st.one_of(st.integers(int(lo), int(min(top, lo + 10_000))),
+                         st.integers(int(lo), int(hi if hi is not None else 10**12)))
     top = hi if hi is not None else max(lo + 1.0, 2.0 * float(cur))
     ends = [x for x in (lo, hi, cur) if x is not None and not (meta.get("lo_open") and x == lo)]
-    return st.one_of(st.sampled_from(ends), st.floats(lo, top, exclude_min=bool(meta.get("lo_open")),
-                                                       allow_nan=False, allow_infinity=False))
+    opn = bool(meta.get("lo_open"))
+    return st.one_of(st.sampled_from(ends), st.floats(lo, top, exclude_min=opn),
+                     st.floats(lo, hi if hi is not None else FLOAT_LIMIT, exclude_min=opn))  # extremes too
 
 
 def _set(d: dict, key: str, value) -> None:
@@ -562,23 +571,24 @@ def _set(d: dict, key: str, value) -> None:
     d[leaf] = value
 
 
-def _base():
-    from compose import scenario_dict
-
-    return scenario_dict("village", ["run.horizon_days=30", "run.warmup_days=0"])
+_BASES: dict = {}
 
 
-_BASE = None
+def _base(name: str) -> dict:
+    """A shipped scenario, short: village (one village, no teams, no map) or
+    chongming_town (synthetic map, teams, household heads, every channel driver)."""
+    if name not in _BASES:
+        from compose import scenario_dict
+
+        _BASES[name] = scenario_dict(name, ["run.horizon_days=20", "run.warmup_days=0"])
+    return json.loads(json.dumps(_BASES[name]))
 
 
 @st.composite
 def configurations(draw):
-    global _BASE
-    if _BASE is None:
-        _BASE = _base()
     from sim.params import ModelParams
 
-    d = json.loads(json.dumps(_BASE))
+    d = _base(draw(st.sampled_from(["village", "chongming_town"])))
     leaves = list(_leaves_of(ModelParams, d))
     for key, tp, meta, cur in draw(st.lists(st.sampled_from(leaves), max_size=14, unique_by=lambda x: x[0])):
         _set(d, key, draw(_values(tp, meta, cur)))

@@ -262,7 +262,7 @@ def read_geojson(path: str | Path) -> VillageMap:
         raise ConfigError(key, f"{p}: no village polygons found")
     if not hh:
         raise ConfigError(key, f"{p}: no household points found")
-    for x, y, vid, size, i in hh:
+    for *_, vid, _size, i in hh:
         if vid not in villages:
             raise ConfigError(key, f"{p}: feature {i} (household): properties.village refers to unknown village "
                                    f"{vid!r}; villages: {', '.join(map(str, list(villages)[:5]))}"
