@@ -11,10 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
 ROOT = Path(__file__).resolve().parent
-APP_KEYS = ("report", "experiment")
 
 
 def compose_config(overrides: list[str]):
@@ -27,7 +25,6 @@ def compose_config(overrides: list[str]):
 
 def scenario_dict(name: str, overrides: list[str] | tuple = ()) -> dict:
     """Model parameters (plain dict) of scenario ``name`` with command-line style overrides."""
-    d = OmegaConf.to_container(compose_config([f"scenario={name}", *overrides]), resolve=True)
-    for k in APP_KEYS:
-        d.pop(k, None)
-    return d
+    import run
+
+    return run.model_data(compose_config([f"scenario={name}", *overrides]))

@@ -1,14 +1,22 @@
 """Hydra callbacks for sweeps (the only Hydra-aware code besides run.py).
 
-``on_multirun_start`` writes the sweep plan (total runs, start time) so that each job can
-report progress; ``on_multirun_end`` aggregates the sweep from the run directories on
-disk (with the joblib launcher ``on_job_end`` runs in the workers, so aggregation must
-read from disk; see ../shared/design.md).
+``on_multirun_start`` creates the sweep folder (one line and exit code 2 if it cannot),
+removes staging folders left by a killed aggregation, and writes the sweep plan (total
+runs, start time) so that each job can report progress; ``on_multirun_end`` aggregates
+the sweep from the run directories on disk (with the joblib launcher ``on_job_end`` runs
+in the workers, so aggregation must read from disk; see ../shared/design.md), for named
+experiments and ad-hoc multiruns alike, writing its files atomically.
+
+Hydra turns an exception in a callback into a warning and exits 0 (its callbacks are
+notified in a try/except), so a sweep that cannot be aggregated, or in which no run
+completed, ends the process here with one line on stderr and a non-zero exit code:
+1 when aggregation failed, 2 when every run was rejected as bad input.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -17,6 +25,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+STATE = {"ran": False}
 
 
 def sweep_size(config: DictConfig) -> int:
@@ -35,30 +44,107 @@ def sweep_size(config: DictConfig) -> int:
 
 
 def spec_from(config: DictConfig):
-    """The sweep's :class:`sim.experiment.ExperimentSpec` from ``experiment.*``."""
+    """The sweep's :class:`sim.experiment.ExperimentSpec` from ``experiment.*`` (an ad-hoc
+    multirun without ``experiment=`` gets the defaults: the first policy is the baseline)."""
     from sim.experiments.experiment import DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
 
-    e = OmegaConf.to_container(config.get("experiment") or {}, resolve=True) or {}
+    e = config.get("experiment")
+    e = OmegaConf.to_container(e, resolve=True) if isinstance(e, DictConfig) else {}
     return ExperimentSpec(name=e.get("name", "sweep"), baseline=e.get("baseline") or {},
                           kpis=tuple(e.get("kpis") or DEFAULT_KPIS),
                           target_rel_halfwidth=float(e.get("target_rel_halfwidth", 0.05)))
 
 
+def _exit(msg: str, code: int) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(code)  # SystemExit passes through Hydra's callback notification
+
+
+def _runs_on_disk(root: Path) -> list[str]:
+    return sorted((p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=int)
+
+
+def _ranges(names: list[str]) -> str:
+    """'0-3, 5' for run numbers 0, 1, 2, 3, 5."""
+    nums = sorted(int(n) for n in names)
+    out, i = [], 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
+        i = j + 1
+    return ", ".join(out) or "none"
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        root = Path(config.hydra.sweep.dir)
-        root.mkdir(parents=True, exist_ok=True)
-        (root / "sweep_plan.json").write_text(json.dumps({"total": sweep_size(config), "started": time.time()}))
-        (root / "progress.log").write_text("")
+        from sim.output import remove_stale_stages
+
+        STATE["ran"] = True
+        root = Path(config.hydra.sweep.dir).absolute()
+        for p in [root, *root.parents]:
+            if p.exists() and not p.is_dir():
+                _exit(f"hydra.sweep.dir: {p} is a file, not a folder; give a folder path", 2)
+        created = [p for p in [root, *root.parents] if not p.exists()]
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            remove_stale_stages(root)
+            (root / "sweep_plan.json").write_text(json.dumps({"total": sweep_size(config), "started": time.time()}))
+            (root / "progress.log").write_text("")
+        except OSError as e:
+            if created:  # a sweep folder this sweep made: leave nothing behind
+                shutil.rmtree(created[-1], ignore_errors=True)
+            _exit(f"hydra.sweep.dir: cannot write {e.filename or root}: {e.strerror or e}", 2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from sim.output import commit, new_stage
+
         root = Path(config.hydra.sweep.dir)
-        cfg = OmegaConf.to_container(config, resolve=False)
-        cfg.pop("hydra", None)
         cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
-        from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
-        report = config.get("report")
-        lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
-        cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), lang=lang)
-        print(f"sweep: {cmp['runs']['ok']}/{cmp['runs']['total']} runs ok; runs.parquet, comparison.json and "
-              f"report.html written to {root}", file=sys.stderr)
+        stage = None
+        try:
+            cfg = OmegaConf.to_container(config, resolve=False)
+            cfg.pop("hydra", None)
+            from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
+
+            stage = new_stage(root)
+            report = config.get("report")
+            lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+            cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), out=stage, lang=lang)
+            commit(stage, root)
+        except Exception as e:  # noqa: BLE001 - one line, then a non-zero exit (Hydra would swallow it)
+            runs = _runs_on_disk(root) if root.is_dir() else []
+            _exit(f"sweep aggregation failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
+                  f"runs affected: {_ranges(runs)} of {root} (their run folders are intact; runs.parquet, "
+                  f"comparison.json and the report were not written)", 1)
+        finally:
+            if stage is not None:
+                shutil.rmtree(stage, ignore_errors=True)
+        r = cmp["runs"]
+        failed = _failed_runs(root)
+        print(f"sweep: {r['ok']}/{r['total']} runs ok; runs.parquet, comparison.json and report.html written to {root}",
+              file=sys.stderr)
+        if failed:
+            first = failed[0]
+            print(f"sweep: runs not ok: {_ranges([f[0] for f in failed])} (e.g. run {first[0]}: {first[1]}: "
+                  f"{first[2][:200]})", file=sys.stderr)
+        if r["ok"] == 0:
+            bad_input = failed and all(f[1] == "invalid" for f in failed)
+            _exit(f"no run of the sweep completed ({r['failed']} of {r['total']} did not); see failed.json in "
+                  f"each run folder", 2 if bad_input else 1)
+
+
+def _failed_runs(root: Path) -> list[tuple[str, str, str]]:
+    """(run, status, error) of every run that did not complete."""
+    out = []
+    for name in _runs_on_disk(root):
+        d = root / name
+        if (d / "summary.json").is_file():
+            continue
+        try:
+            f = json.loads((d / "failed.json").read_text())
+            out.append((name, f.get("status", "failed"), f.get("error", "")))
+        except (OSError, ValueError, AttributeError):
+            out.append((name, "missing", "no summary.json or failed.json"))
+    return out

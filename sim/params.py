@@ -17,10 +17,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import numbers
 import types
 import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from sim.errors import ConfigError
 
@@ -262,8 +265,9 @@ class LifecycleParams:
     team members (with members it is the grid leader's work, ``staff.consultation_h``);
     ``hotline_dispatch``: the district platform passing a 12345 ticket down;
     ``feedback``: handled → fed back, by the handler; ``verify``: fed back → verified by
-    the registering centre (then closed, or sent back as rework). ``max_reworks``: after
-    that many failed verifications the issue is escalated instead of reworked again.
+    the registering centre (then closed, or sent back as rework). ``max_reworks``: reworks
+    per issue at most; a verification that fails past this is escalated a level instead
+    (at the district the case is closed as it stands) [A].
     """
 
     register: DistParams = field(default_factory=DistParams)
@@ -271,7 +275,7 @@ class LifecycleParams:
     hotline_dispatch: DistParams = field(default_factory=lambda: DistParams("exponential", 4.0, 1.0))
     feedback: DistParams = field(default_factory=DistParams)
     verify: DistParams = field(default_factory=DistParams)
-    max_reworks: int = num(3, lo=0)
+    max_reworks: int = num(3, lo=0, hi=1000)
 
 
 @dataclass(frozen=True)
@@ -587,12 +591,17 @@ class RunParams:
     """Simulated span. ``horizon_days`` simulated; KPIs cover issues reported after
     ``warmup_days``. Day 0 starts at midnight of ``start_date`` (ISO date).
     ``holidays``: ``china`` (statutory days off and make-up working days from the
-    chinese-calendar package) or ``none``."""
+    chinese-calendar package) or ``none``.
+    ``memory_limit_gb``: a run whose estimated memory (:mod:`sim.guard`) exceeds this is
+    refused before anything is built (null: the machine's memory); ``max_events``: the
+    same for the estimated number of events (null: no limit)."""
 
     horizon_days: float = num(365.0, lo=0.0, lo_open=True)
     warmup_days: float = num(0.0, lo=0.0)
     start_date: str = "2025-01-06"
     holidays: str = choice("none", HOLIDAY_SOURCES)
+    memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
+    max_events: float | None = num(1e9, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -646,75 +655,143 @@ class ModelParams:
 # --------------------------------------------------------------------------- builder
 
 
+INT_LIMIT = 2**63 - 1
+"""Whole numbers must fit a 64-bit integer (numpy's); sizes are bounded further by :mod:`sim.guard`."""
+FLOAT_LIMIT = 1e12
+"""Magnitude limit of every number (hours, rates, areas, ...): beyond it clock arithmetic in
+hours loses its precision and sums overflow. Not a modelling bound: sizes are bounded by
+:mod:`sim.guard`, ranges by each field's own bounds."""
+FLOAT_TINY = 1e-9
+"""The smallest value a field that must be > 0 may take (1e-9 h is 4 µs): below it rates and
+counts derived from it overflow."""
+
+
 def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _show(value: Any, width: int = 60) -> str:
+    """A value as the user wrote it, shortened for a one-line message."""
+    r = repr(value)
+    return r if len(r) <= width else r[: width - 4] + " ..."
+
+
+def allowed(tp: Any, meta: dict) -> str:
+    """What a field accepts, in words ("a whole number >= 1", "a number in [0, 1]")."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return allowed(args[0], meta) + " or null"
+    if meta.get("nullable"):
+        return allowed(tp, {**meta, "nullable": False}) + " or null"
+    if meta.get("choices") is not None:
+        return "one of " + ", ".join(meta["choices"])
+    if tp is bool:
+        return "true or false"
+    if tp is str:
+        return "a string"
+    if tp not in (int, float):
+        return f"a {_type_name(tp)}"
+    what = "a whole number" if tp is int else "a finite number"
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if lo is not None and hi is not None and not meta.get("lo_open"):
+        return f"{what} in [{_fmt(lo)}, {_fmt(hi)}]"
+    parts = []
+    if lo is not None:
+        parts.append(f"{'>' if meta.get('lo_open') else '>='} {_fmt(lo)}")
+    if hi is not None:
+        parts.append(f"<= {_fmt(hi)}")
+    return " ".join([what, " and ".join(parts)]).strip()
+
+
 def _coerce(value: Any, tp: Any, key: str, meta: dict) -> Any:
-    """Convert ``value`` to annotation ``tp`` or raise ConfigError naming ``key``."""
+    """Convert ``value`` to annotation ``tp`` or raise ConfigError naming ``key`` and
+    what is allowed."""
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         if value is None:
             return None
-        return _coerce(value, args[0], key, meta)
+        return _coerce(value, args[0], key, {**meta, "nullable": True})
     if dataclasses.is_dataclass(tp):
         if isinstance(value, tp):
             return value
         if not isinstance(value, dict):
-            raise ConfigError(key, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}")
+            raise ConfigError(key, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}; "
+                                   f"got {_show(value)}")
         return _build(tp, value, key)
     if origin is tuple:
         (item_tp, *_rest) = typing.get_args(tp)
         if isinstance(value, dict):  # a mapping name -> entry, as YAML groups compose best
-            items = []
+            if not dataclasses.is_dataclass(item_tp):
+                raise ConfigError(key, f"must be a list of {allowed(item_tp, {})}")
+            out = []
             for name, v in value.items():
-                v = dict(v or {})
-                v.setdefault("name", name)
-                items.append(v)
-            value = items
+                k = f"{key}.{name}"
+                if v is None:
+                    v = {}
+                if not isinstance(v, dict):
+                    raise ConfigError(k, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(item_tp))}; "
+                                         f"got {_show(v)}")
+                v = dict(v)
+                if v.get("name") is None:  # the entry's key is its name
+                    v["name"] = name
+                out.append(_coerce(v, item_tp, k, {}))
+            return tuple(out)
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(key, "must be a list")
+            raise ConfigError(key, f"must be a list, got {_show(value)}")
         return tuple(_coerce(v, item_tp, f"{key}[{i}]", {}) for i, v in enumerate(value))
     if tp is dict:
         if not isinstance(value, dict):
-            raise ConfigError(key, "must be a mapping")
+            raise ConfigError(key, f"must be a mapping, got {_show(value)}")
         return value
     if tp is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(key, f"must be true or false, got {value!r}")
-        return value
+        if not isinstance(value, (bool, np.bool_)):
+            raise ConfigError(key, f"must be true or false, got {_show(value)}")
+        return bool(value)
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value):
-            raise ConfigError(key, f"must be a whole number, got {value!r}")
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
+        if not isinstance(value, numbers.Integral):
+            v = float(value)
+            if not math.isfinite(v) or v != math.floor(v):
+                raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
         value = int(value)
+        if abs(value) > INT_LIMIT:
+            raise ConfigError(key, f"must be {allowed(tp, meta)} (at most {INT_LIMIT:.3g}), got {_show(value)}")
     elif tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(key, f"must be a number, got {value!r}")
-        value = float(value)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond the float range
+            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}") from None
         if not math.isfinite(value):
-            raise ConfigError(key, f"must be a finite number, got {value!r}")
+            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
+        if abs(value) > FLOAT_LIMIT:
+            raise ConfigError(key, f"must be {allowed(tp, meta)} of magnitude at most {FLOAT_LIMIT:g}, got {_show(value)}")
+        if meta.get("lo_open") and meta.get("lo") == 0 and 0 < value < FLOAT_TINY:
+            raise ConfigError(key, f"must be {allowed(tp, meta)} and at least {FLOAT_TINY:g}, got {_show(value)}")
     elif tp is str:
         if not isinstance(value, str):
-            raise ConfigError(key, f"must be a string, got {value!r}")
+            raise ConfigError(key, f"must be a string, got {_show(value)}")
     choices = meta.get("choices")
     if choices is not None and value not in choices:
-        raise ConfigError(key, f"must be one of {', '.join(choices)}; got {value!r}")
+        raise ConfigError(key, f"must be one of {', '.join(choices)}; got {_show(value)}")
     lo, hi = meta.get("lo"), meta.get("hi")
-    if lo is not None:
-        if meta.get("lo_open") and not value > lo:
-            raise ConfigError(key, f"must be > {lo:g}, got {value!r}")
-        if value < lo:
-            raise ConfigError(key, f"must be >= {lo:g}, got {value!r}")
-    if hi is not None and value > hi:
-        raise ConfigError(key, f"must be <= {hi:g}, got {value!r}")
+    if (lo is not None and (value <= lo if meta.get("lo_open") else value < lo)) or (hi is not None and value > hi):
+        raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
     return value
 
 
 def _build(cls: type, data: dict, prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
         key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
         raise ConfigError(key, f"unknown key; allowed: {', '.join(fields)}")
@@ -742,9 +819,16 @@ def _validate(obj: Any, prefix: str) -> None:
         _check(obj.warmup_days < obj.horizon_days, p + "warmup_days",
                f"must be shorter than run.horizon_days ({obj.horizon_days:g})")
         try:
-            _dt.date.fromisoformat(obj.start_date)
+            start = _dt.date.fromisoformat(obj.start_date)
         except ValueError:
             raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {obj.start_date!r}") from None
+        # calendars look up to ~2 years past the horizon (service days); dates end in 9999
+        latest = _dt.date.max - _dt.timedelta(days=800)
+        _check(start < latest, p + "start_date", f"must be before {latest.isoformat()}, got {obj.start_date!r}")
+        room = (latest - start).days
+        _check(obj.horizon_days <= room, p + "horizon_days",
+               f"must be at most {room} days from run.start_date {obj.start_date} (dates end in 9999); "
+               f"got {obj.horizon_days:g}")
     if isinstance(obj, ModelParams):
         _check(len(obj.issue_types) > 0, "issue_types", "must list at least one issue type")
         names = [t.name for t in obj.issue_types]
@@ -760,6 +844,16 @@ def _validate(obj: Any, prefix: str) -> None:
                        "resident channels need households on a map (world.map: synthetic, geojson or chongming)")
         _check(obj.fusion.enabled or obj.escalation.rule == "step", "escalation.rule",
                "'direct' needs fused nets (fusion.enabled=true); with fusion off the only rule is 'step'")
+        # No cycle without time passing: a rework sends the issue back through handling,
+        # feedback and verification; if all three can take no time it would repeat at
+        # one instant (lifecycle.max_reworks bounds it, but such a run is meaningless).
+        lc = obj.lifecycle
+        if lc.feedback.mean_h == 0 and lc.verify.mean_h == 0:
+            for t in obj.issue_types:
+                k = f"issue_types.{t.name}"
+                _check(t.p_rework == 0 or t.handling.mean_h > 0, f"{k}.p_rework",
+                       f"must be 0 when {k}.handling.mean_h, lifecycle.feedback.mean_h and lifecycle.verify.mean_h "
+                       f"are all 0 (a rework would repeat at the same instant); got {t.p_rework:g}")
         _check(obj.partition.k_min <= obj.partition.k_max, "partition.k_min",
                f"must be <= partition.k_max ({obj.partition.k_max})")
         if obj.world.map == "geojson":

@@ -168,14 +168,14 @@ def test_broken_geojson_is_rejected_with_a_clear_message(tmp_path, content, need
     d["world"].update({"map": "geojson", "geojson_path": str(f)})
     with pytest.raises(ConfigError) as e:
         build_world(params_from_dict(d), Streams(1)["world"])
-    assert e.value.key == "world.geojson" and needle in e.value.message
+    assert e.value.key == "world.geojson_path" and needle in e.value.message
 
 
 def test_broken_geojson_via_cli_exits_2(cli, tmp_path):
     f = tmp_path / "bad.geojson"
     f.write_text("{oops")
     r = cli("scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", f"hydra.run.dir={tmp_path / 'r'}")
-    assert r.returncode == 2 and "world.geojson" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "world.geojson_path" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "r" / "summary.json").exists()
 
 

@@ -62,7 +62,7 @@ BAD = [
     (["scenario=mmc", "mmc.arrival_rate_per_h=20"], "mmc.arrival_rate_per_h"),
     (["scenario=mmc", "mmc.service_dist=gamma"], "mmc.service_dist"),
     (["scenario=jackson", "jackson.escalate_p=1.5"], "jackson.escalate_p"),
-    (["issue_types.sanitation.p_rework=2"], "issue_types[0].p_rework"),
+    (["issue_types.sanitation.p_rework=2"], "issue_types.sanitation.p_rework"),
 ]
 
 

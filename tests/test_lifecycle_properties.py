@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim import params_from_dict, run_model
+from sim import ConfigError, params_from_dict, run_model
 from sim.metrics.kpi import little, summarize
 
 STAGES = ["t_occurred_h", "t_discovered_h", "t_reported_h", "t_consulted_h", "t_dispatched_h",
@@ -71,6 +72,12 @@ config = st.fixed_dictionaries({
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config)
 def test_lifecycle_invariants(cfg):
+    lc = cfg["lifecycle"]
+    if lc["feedback"]["mean_h"] == 0 and lc["verify"]["mean_h"] == 0 and any(
+            t["p_rework"] > 0 and t["handling"]["mean_h"] == 0 for t in cfg["issue_types"].values()):
+        with pytest.raises(ConfigError, match="p_rework"):  # a rework could repeat without time passing
+            params_from_dict(cfg)
+        return
     p = params_from_dict(cfg)
     res = run_model(p)
     iss = res.issues

@@ -107,8 +107,8 @@ class Households:
         self.aged = np.bincount(rh, weights=world.resident_age60plus, minlength=n_h).astype(np.int64)
         self.party = np.bincount(rh, weights=world.resident_party, minlength=n_h).astype(np.int64)
         self.app = np.bincount(rh, weights=world.resident_app_user, minlength=n_h).astype(np.int64)
-        m, sd = rp.trust_mean, max(rp.trust_sd, 1e-9)
-        k = max(m * (1 - m) / sd ** 2 - 1.0, 1e-3)  # Beta with the given mean and sd
+        m, sd = min(max(rp.trust_mean, 1e-6), 1 - 1e-6), max(rp.trust_sd, 1e-9)
+        k = max(m * (1 - m) / sd ** 2 - 1.0, 1e-3)  # Beta with the given mean and sd (as near as it allows)
         self.trust = np.clip(trust_rng.beta(m * k, (1 - m) * k, n_h), 1e-6, 1 - 1e-6)
         self.trust_start = self.trust.copy()
         # neighbours along the grid's route (word of mouth, party members, star families)
@@ -158,13 +158,13 @@ class Households:
         rp = self.rp
         x = rp.report_intercept + rp.report_trust_slope * (self.trust[h] - 0.5) + rp.report_elderly_slope * \
             self.old_share[h]
-        return 1.0 / (1.0 + math.exp(-x))
+        return 1.0 / (1.0 + math.exp(-min(max(x, -700.0), 700.0)))
 
     def p_report_v(self, hs: np.ndarray) -> np.ndarray:
         rp = self.rp
         x = rp.report_intercept + rp.report_trust_slope * (self.trust[hs] - 0.5) + rp.report_elderly_slope * \
             self.old_share[hs]
-        return 1.0 / (1.0 + np.exp(-x))
+        return 1.0 / (1.0 + np.exp(-np.clip(x, -700.0, 700.0)))
 
     def notices(self, i: int, t: float) -> bool:
         """The household at issue ``i`` notices it (first time): does it report now?"""

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
 
@@ -80,19 +81,26 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
     for d in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
         row: dict = {"run": int(d.name)}
         if (d / "summary.json").is_file():
-            s = json.loads((d / "summary.json").read_text())
-            m = json.loads((d / "manifest.json").read_text())
-            ov = parse_overrides(m.get("overrides", []))
-            row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"]})
-            row.update({f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
-                                                             if k not in ("seed", "horizon_days", "warmup_days")}).items()})
-            row["warmup_days"] = s["warmup_days"]
-            row["mser5_truncation_days"] = mser5_days(d / "backlog.parquet")
+            try:
+                s = json.loads((d / "summary.json").read_text())
+                m = json.loads((d / "manifest.json").read_text())
+                ov = parse_overrides(m.get("overrides", []))
+                kpis = {f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
+                                                            if k not in ("seed", "horizon_days", "warmup_days")}).items()}
+                row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"], **kpis,
+                            "warmup_days": s["warmup_days"], "mser5_truncation_days": mser5_days(d / "backlog.parquet")})
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as e:
+                ov = {}
+                row = {"run": int(d.name), "status": "unreadable", "error": f"{type(e).__name__}: {e}"}
         elif (d / "failed.json").is_file():
-            f = json.loads((d / "failed.json").read_text())
-            ov = parse_overrides(f.get("overrides", []))
-            row.update({"status": f.get("status", "failed"), "error": f.get("error", ""),
-                        "seed": int(ov["seed"]) if "seed" in ov else None})
+            try:
+                f = json.loads((d / "failed.json").read_text())
+                ov = parse_overrides(f.get("overrides", []))
+                row.update({"status": f.get("status", "failed"), "error": f.get("error", ""),
+                            "seed": _seed(ov.get("seed"))})
+            except (OSError, ValueError, AttributeError) as e:
+                ov = {}
+                row.update({"status": "unreadable", "error": f"failed.json: {type(e).__name__}: {e}"})
         else:
             ov = {}
             row.update({"status": "missing", "error": "no summary.json or failed.json (killed?)"})
@@ -101,6 +109,14 @@ def collect_runs(sweep_dir: Path) -> pd.DataFrame:
                 row[f"factor.{k}"] = v
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _seed(text) -> int | None:
+    """A replicate seed as the user typed it, if it is a whole number (else None)."""
+    try:
+        return int(str(text))
+    except (TypeError, ValueError):
+        return None
 
 
 def mser5_days(backlog_path: Path, sample_h: float = 6.0) -> float | None:

@@ -236,16 +236,18 @@ def _kpi_value(k: str, v):
 
 
 def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "",
-              lang: str = "en") -> dict:
-    """Write runs.parquet, comparison.json, report.md/html and figures at ``sweep_dir``;
-    the report in ``lang`` (en or zh)."""
+              lang: str = "en", out: Path | None = None) -> dict:
+    """Write runs.parquet, comparison.json, report.md/html and figures for the runs under
+    ``sweep_dir`` into ``out`` (default: ``sweep_dir``; a staging folder to commit
+    atomically); the report in ``lang`` (en or zh)."""
     T = Tr(lang)
     fonts.require(lang)
     sweep = Path(sweep_dir)
+    out = Path(out) if out is not None else sweep
     runs = collect_runs(sweep)
-    runs.to_parquet(sweep / "runs.parquet", index=False)
+    runs.to_parquet(out / "runs.parquet", index=False)
     cmp = compare(runs, spec)
-    (sweep / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
+    (out / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
     ok = _policies(runs)
     factors = sorted(c for c in runs.columns if c.startswith("factor."))
     pols = Policies(cmp, T)
@@ -267,16 +269,16 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
                  for p in pols.order])
         d.p(T("sweep.baseline_is", policy=cmp.get("baseline_policy", "—")))
     with fonts.context(lang):
-        if fig_forest(cmp, pols, list(spec.kpis), sweep / "sweep_differences.png", T):
-            d.img("sweep_differences.png", T("sweep.forest.title"), css_width(sweep / "sweep_differences.png"))
+        if fig_forest(cmp, pols, list(spec.kpis), out / "sweep_differences.png", T):
+            d.img("sweep_differences.png", T("sweep.forest.title"), css_width(out / "sweep_differences.png"))
         if len(ok):
             if fig_heatmap(ok, [f for f in factors if f.removeprefix("factor.") in pols.varying], head,
-                           sweep / "sweep_heatmap.png", T):
+                           out / "sweep_heatmap.png", T):
                 d.img("sweep_heatmap.png", T("sweep.heat.title", kpi=T.term("kpi", head)),
-                      css_width(sweep / "sweep_heatmap.png"))
-            if fig_tradeoff(ok, pols, head, sweep / "sweep_tradeoff.png", T):
+                      css_width(out / "sweep_heatmap.png"))
+            if fig_tradeoff(ok, pols, head, out / "sweep_tradeoff.png", T):
                 d.img("sweep_tradeoff.png", T("sweep.trade.title", kpi=T.term("kpi", head)),
-                      css_width(sweep / "sweep_tradeoff.png"))
+                      css_width(out / "sweep_tradeoff.png"))
     for k in spec.kpis:
         rows = []
         mult, unit = _scale(k)
@@ -313,7 +315,7 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
     if config_yaml:
         d.h(T("sweep.config"), 3)
         d.code(config_yaml)
-    (sweep / "report.md").write_text(d.markdown(), encoding="utf-8")
-    (sweep / "report.html").write_text(d.html(), encoding="utf-8")
+    (out / "report.md").write_text(d.markdown(), encoding="utf-8")
+    (out / "report.html").write_text(d.html(), encoding="utf-8")
     return cmp
 

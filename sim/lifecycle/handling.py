@@ -590,13 +590,17 @@ class Handling:
         if p > 0.0:
             u = self.u_rework[i] if self.reworks[i] == 0 else self.rng_rework.random()
             if u < p:
-                if self.reworks[i] >= self.max_reworks:
-                    self._escalate(t, i, self.job_level[i], 3)
-                    return
                 self.reworks[i] += 1
-                self.t_handled[i] = NAN
-                self._rework(t, i)
-                return
+                if self.reworks[i] <= self.max_reworks:
+                    self.t_handled[i] = NAN
+                    self._rework(t, i)
+                    return
+                L = self.job_level[i]
+                if L < TOP:  # past lifecycle.max_reworks: escalated, as practice does
+                    self.t_handled[i] = NAN
+                    self._escalate(t, i, L, 3)
+                    return
+                # at the district past the cap: closed as it stands (no cycle can go on)
         self.t_closed[i] = t
         self.units[self.job_unit[i]].closed_one()
         self.open -= 1

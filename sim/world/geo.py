@@ -12,7 +12,9 @@ little to either side: Chongming's linear settlements.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,79 +143,191 @@ def clip_grids(vm: VillageMap, grid_village: np.ndarray, grid_box: np.ndarray) -
     return np.maximum(area, 1e-6), road
 
 
-def _ring_area(ring: np.ndarray) -> float:
-    x, y = ring[:, 0], ring[:, 1]
-    return 0.5 * abs(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
+GEOJSON_KEY = "world.geojson_path"
+MAX_COORD_KM = 1e5       # km in a projected system: larger is metres or an error
+MAX_HOUSEHOLD_SIZE = 1000
+OUTSIDE_TOLERANCE_KM = 0.01  # a household may lie this close outside its village (digitising)
+
+
+class _Feature:
+    """Checks of one feature's fields; every failure names the feature and the field."""
+
+    def __init__(self, path: Path, i: int, kind: str):
+        self.path, self.i, self.kind = path, i, kind
+
+    def fail(self, field: str, msg: str) -> None:
+        what = " ".join(x for x in (field, msg) if x)
+        raise ConfigError(GEOJSON_KEY, f"{self.path}: feature {self.i} ({self.kind}): {what}")
+
+    def ident(self, props: dict, name: str) -> str | int:
+        v = props.get(name)
+        if isinstance(v, bool) or not isinstance(v, (str, int)) or v == "":
+            self.fail(f"properties.{name}", f"must be a non-empty string or a whole number, got {_short(v)}")
+        return v
+
+    def number(self, v, field: str, lo: float | None = None, whole: bool = False, hi: float | None = None) -> float:
+        ok = not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+        ok = ok and (lo is None or v >= lo) and (hi is None or v <= hi) and (not whole or float(v).is_integer())
+        if not ok:
+            what = "a whole number" if whole else "a finite number"
+            rng = " and ".join(x for x in (f">= {lo:g}" if lo is not None else "", f"<= {hi:g}" if hi is not None else "") if x)
+            self.fail(field, f"must be {what}{' ' + rng if rng else ''}, got {_short(v)}")
+        return float(v)
+
+    def point(self, c, field: str) -> tuple[float, float]:
+        if not isinstance(c, (list, tuple)) or len(c) < 2:
+            self.fail(field, f"must be a position [x, y] (km), got {_short(c)}")
+        return (self.number(c[0], field + "[0]", -MAX_COORD_KM, hi=MAX_COORD_KM),
+                self.number(c[1], field + "[1]", -MAX_COORD_KM, hi=MAX_COORD_KM))
+
+
+def _short(v, width: int = 40) -> str:
+    r = repr(v)
+    return r if len(r) <= width else r[: width - 4] + " ..."
+
+
+_LOADED: dict = {}
 
 
 def load_geojson(path: str | Path) -> VillageMap:
+    """A map file read and checked once per process (keyed by path, size and mtime; a
+    copy each time): the command line checks it before a run starts, the run reads it
+    again without parsing. See :func:`read_geojson`."""
+    p = Path(path)
+    try:
+        st = p.stat()
+        key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return read_geojson(p)
+    if key not in _LOADED:
+        _LOADED.clear()  # one map at a time
+        _LOADED[key] = read_geojson(p)
+    return copy.deepcopy(_LOADED[key])
+
+
+def read_geojson(path: str | Path) -> VillageMap:
     """Village polygons and household points from one GeoJSON FeatureCollection.
 
     Villages: ``Polygon`` features with properties ``kind: "village"``, ``village`` (id or
     name), ``town`` (id or name); coordinates in km (a projected system). Households:
     ``Point`` features with ``kind: "household"``, ``village`` and optional ``size``
-    (persons). Optional ``road_km`` on villages (default: the polygon's width).
-    Any problem raises ConfigError on ``world.geojson`` saying what is wrong.
+    (persons, a whole number >= 1). Optional ``road_km`` on villages (>= 0; default: the
+    polygon's width). Polygons must be valid (no self-intersection, area > 0; checked with
+    shapely) and every household must lie inside its village (within 10 m).
+    Any problem raises one ConfigError on ``world.geojson_path`` naming the file, the
+    feature and the field, and what is allowed.
     """
-    key = "world.geojson"
+    import shapely
+
+    key = GEOJSON_KEY
     p = Path(path)
     if not p.is_file():
-        raise ConfigError(key, f"file not found: {p}")
+        raise ConfigError(key, f"file not found: {p}" if not p.exists() else f"not a file: {p}")
     try:
         gj = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ConfigError(key, f"not valid JSON ({e.__class__.__name__}: {e})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise ConfigError(key, f"{p}: not valid JSON ({e.__class__.__name__}: {str(e)[:80]})") from None
     if not isinstance(gj, dict) or gj.get("type") != "FeatureCollection" or not isinstance(gj.get("features"), list):
-        raise ConfigError(key, "must be a GeoJSON FeatureCollection with a 'features' list")
-    villages, towns, polys, roads, hh = {}, {}, [], [], []
+        raise ConfigError(key, f"{p}: must be a GeoJSON FeatureCollection with a 'features' list")
+    villages, towns, polys, shapes, roads, hh = {}, {}, [], [], [], []
     for i, f in enumerate(gj["features"]):
-        geom = (f or {}).get("geometry") or {}
-        props = (f or {}).get("properties") or {}
+        chk = _Feature(p, i, "feature")
+        if not isinstance(f, dict):
+            chk.fail("", f"must be a GeoJSON Feature object, got {_short(f)}")
+        geom, props = f.get("geometry"), f.get("properties")
+        if not isinstance(props, dict):
+            chk.fail("properties", f"must be an object with 'kind', got {_short(props)}")
+        if geom is not None and not isinstance(geom, dict):
+            chk.fail("geometry", f"must be a GeoJSON geometry object, got {_short(geom)}")
+        geom = geom or {}
         kind = props.get("kind")
         if kind == "village":
-            if geom.get("type") != "Polygon" or not geom.get("coordinates"):
-                raise ConfigError(key, f"feature {i}: a village needs a Polygon geometry")
-            try:
-                ring = np.asarray(geom["coordinates"][0], dtype=float)
-            except (TypeError, ValueError):
-                raise ConfigError(key, f"feature {i}: polygon coordinates must be numbers") from None
-            if ring.ndim != 2 or ring.shape[0] < 4 or ring.shape[1] != 2 or not np.isfinite(ring).all():
-                raise ConfigError(key, f"feature {i}: polygon ring must have >= 4 [x, y] points")
-            if "village" not in props or "town" not in props:
-                raise ConfigError(key, f"feature {i}: village properties need 'village' and 'town'")
-            if props["village"] in villages:
-                raise ConfigError(key, f"feature {i}: duplicate village {props['village']!r}")
-            villages[props["village"]] = len(polys)
-            towns.setdefault(props["town"], len(towns))
-            polys.append((ring, towns[props["town"]]))
-            roads.append(float(props.get("road_km", np.ptp(ring[:, 0]))))
+            chk.kind = "village"
+            if geom.get("type") != "Polygon":
+                chk.fail("geometry", f"must be a Polygon for a village, got {_short(geom.get('type'))}")
+            rings = geom.get("coordinates")
+            if not isinstance(rings, list) or not rings:
+                chk.fail("geometry.coordinates", f"must be a list of rings, got {_short(rings)}")
+            arrs = []
+            for r, ring in enumerate(rings):
+                field = f"geometry.coordinates[{r}]"
+                if not isinstance(ring, list) or len(ring) < 4:
+                    chk.fail(field, f"must be a ring of >= 4 [x, y] positions (first = last), got {_short(ring)}")
+                arrs.append(np.array([chk.point(c, f"{field}[{j}]") for j, c in enumerate(ring)]))
+            poly = shapely.Polygon(arrs[0], arrs[1:])
+            if not shapely.is_valid(poly):
+                chk.fail("geometry", f"must be a valid polygon (a ring that does not cross itself): "
+                                     f"{shapely.is_valid_reason(poly)}")
+            if not poly.area > 0:
+                chk.fail("geometry", "must enclose an area > 0")
+            vid = chk.ident(props, "village")
+            tid = chk.ident(props, "town")
+            if vid in villages:
+                chk.fail("properties.village", f"duplicate village {vid!r} (first in feature {villages[vid][1]})")
+            if "road_km" in props:
+                road = chk.number(props["road_km"], "properties.road_km", 0.0)
+            else:
+                road = float(np.ptp(arrs[0][:, 0]))
+            villages[vid] = (len(polys), i)
+            towns.setdefault(tid, len(towns))
+            polys.append((arrs[0], towns[tid]))
+            shapes.append(poly)
+            roads.append(road)
         elif kind == "household":
-            c = geom.get("coordinates")
-            if geom.get("type") != "Point" or not isinstance(c, list) or len(c) < 2:
-                raise ConfigError(key, f"feature {i}: a household needs a Point geometry")
-            hh.append((c[0], c[1], props.get("village"), props.get("size")))
+            chk.kind = "household"
+            if geom.get("type") != "Point":
+                chk.fail("geometry", f"must be a Point for a household, got {_short(geom.get('type'))}")
+            x, y = chk.point(geom.get("coordinates"), "geometry.coordinates")
+            vid = chk.ident(props, "village")
+            size = props.get("size")
+            if size is not None:
+                size = int(chk.number(size, "properties.size", 1.0, whole=True, hi=MAX_HOUSEHOLD_SIZE))
+            hh.append((x, y, vid, size, i))
         else:
-            raise ConfigError(key, f"feature {i}: properties.kind must be 'village' or 'household', got {kind!r}")
+            chk.fail("properties.kind", f"must be 'village' or 'household', got {_short(kind)}")
     if not polys:
-        raise ConfigError(key, "no village polygons found")
+        raise ConfigError(key, f"{p}: no village polygons found")
     if not hh:
-        raise ConfigError(key, "no household points found")
-    unknown = {h[2] for h in hh} - set(villages)
-    if unknown:
-        raise ConfigError(key, f"households refer to unknown village(s): {sorted(map(str, unknown))[:3]}")
-    try:
-        xy = np.array([[float(h[0]), float(h[1])] for h in hh])
-    except (TypeError, ValueError):
-        raise ConfigError(key, "household coordinates must be numbers") from None
-    hv = np.array([villages[h[2]] for h in hh])
+        raise ConfigError(key, f"{p}: no household points found")
+    for *_, vid, _size, i in hh:
+        if vid not in villages:
+            raise ConfigError(key, f"{p}: feature {i} (household): properties.village refers to unknown village "
+                                   f"{vid!r}; villages: {', '.join(map(str, list(villages)[:5]))}"
+                                   f"{', ...' if len(villages) > 5 else ''}")
+    xy = np.array([[h[0], h[1]] for h in hh], dtype=float)
+    hv = np.array([villages[h[2]][0] for h in hh], dtype=np.int64)
+    _check_inside(p, shapes, list(villages), xy, hv, [h[4] for h in hh])
     sizes = [h[3] for h in hh]
-    size = None
-    if all(s is not None for s in sizes):
-        size = np.array(sizes, dtype=np.int64)
-        if (size < 1).any():
-            raise ConfigError(key, "household size must be >= 1")
-    empty = set(range(len(polys))) - set(hv.tolist())
+    size = np.array(sizes, dtype=np.int64) if all(s is not None for s in sizes) else None
+    empty = sorted(set(range(len(polys))) - set(hv.tolist()))
     if empty:
-        raise ConfigError(key, f"{len(empty)} village(s) have no households")
+        names = list(villages)
+        raise ConfigError(key, f"{p}: {len(empty)} village(s) have no households, e.g. village {names[empty[0]]!r}; "
+                               f"every village needs at least one household point")
     return VillageMap([r for r, _ in polys], np.array([t for _, t in polys]),
-                      np.array([_ring_area(r) for r, _ in polys]), xy, hv, size, np.array(roads), len(towns))
+                      np.array([sh.area for sh in shapes]), xy, hv, size, np.array(roads), len(towns))
+
+
+def _check_inside(path: Path, shapes: list, names: list, xy: np.ndarray, hv: np.ndarray, feature: list) -> None:
+    """Every household must lie inside (or within OUTSIDE_TOLERANCE_KM of) its village."""
+    import shapely
+
+    for v, poly in enumerate(shapes):
+        idx = np.flatnonzero(hv == v)
+        if not len(idx):
+            continue
+        shapely.prepare(poly)
+        out = idx[~shapely.intersects_xy(poly, xy[idx, 0], xy[idx, 1])]
+        if not len(out):
+            continue
+        d = shapely.distance(poly, shapely.points(xy[out]))
+        far = out[d > OUTSIDE_TOLERANCE_KM]
+        if len(far):
+            h = int(far[0])
+            pt = shapely.Point(xy[h])
+            inside = [names[u] for u, s in enumerate(shapes) if s.intersects(pt)]
+            where = f"it lies in village {inside[0]!r}" if inside else "it lies outside every village"
+            raise ConfigError(GEOJSON_KEY, (
+                f"{path}: feature {feature[h]} (household): geometry.coordinates ({xy[h, 0]:g}, {xy[h, 1]:g}) must lie "
+                f"inside its village {names[v]!r} (within {OUTSIDE_TOLERANCE_KM * 1000:g} m), but {where} "
+                f"({float(d[np.searchsorted(out, h)]):.3g} km from it); {len(far)} household(s) of that village are outside"))

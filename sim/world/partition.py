@@ -66,6 +66,30 @@ def grids_per_village(area_km2: np.ndarray, households: np.ndarray, by: str, tar
     return k
 
 
+def check_grid_counts(k: np.ndarray, households: np.ndarray, pp) -> None:
+    """Every grid needs a household: refuse a partition that asks a village for more
+    grids than it has households, naming the parameter that asked (``pp``: the
+    :class:`~sim.params.PartitionParams`)."""
+    over = np.flatnonzero(k > households)
+    if not len(over):
+        return
+    v = int(over[0])
+    if pp.grids_per_village is not None:
+        key = "partition.grids_per_village"
+        allowed = f"at most {int(households.min())} here (the smallest village's households)"
+    elif pp.total_grids is not None:
+        key, allowed = "partition.total_grids", "fewer grids"
+    elif k[v] == pp.k_min:
+        key = "partition.k_min"
+        allowed = f"at most {int(households.min())} here (the smallest village's households)"
+    else:
+        key = "partition.target_area_km2" if pp.by == "area" else "partition.target_households"
+        allowed = "a larger target (fewer grids per village)"
+    raise ConfigError(key, f"asks for {int(k[v])} grids in a village of {int(households[v])} households "
+                           f"({len(over)} village(s) like that); every grid needs at least one household, "
+                           f"so allowed: {allowed}")
+
+
 def _bisect(idx: np.ndarray, xy: np.ndarray, box: tuple, k: int, out: list) -> None:
     if k == 1:
         out.append((box, idx))

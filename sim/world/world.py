@@ -184,7 +184,7 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     chongming, the real district)."""
     from sim.world.geo import clip_grids, load_geojson, synthetic_map
     from sim.world.links import Travel
-    from sim.world.partition import grids_per_village, partition, quality
+    from sim.world.partition import check_grid_counts, grids_per_village, partition, quality
 
     w = p.world
     if w.map == "regular":
@@ -209,6 +209,7 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
         k = grids_per_village(vm.village_area_km2, hh_v, pp.by,
                               pp.target_area_km2 if pp.by == "area" else pp.target_households,
                               pp.k_min, pp.k_max, pp.total_grids)
+    check_grid_counts(k, hh_v, pp)
     part = partition(vm.village_poly, vm.household_xy, vm.household_village, k)
     n_g = len(part.grid_village)
     # households keep the map's order (not the partition's): the same seed then places

@@ -1,0 +1,251 @@
+"""Resource guard: refuse, before anything is built, a run that would not fit.
+
+From the parameters alone (no allocation, no map generated) :func:`estimate` counts what
+a run will hold — residents, households, grids, villages, agents (team members, cadres,
+department case handlers, household heads, and households and party members when they
+decide), crew slots, issues, simulated days, bytes of a GeoJSON map — and turns
+the counts into peak memory and events with the small linear formula below.
+:func:`check` raises :class:`~sim.errors.ConfigError` when the memory exceeds
+``run.memory_limit_gb`` (default: the machine's memory, or the container's limit if
+lower) or the events exceed ``run.max_events``, naming the parameter that drives the
+estimate: among the inputs of the largest term, the one furthest above its default.
+
+The formula (ONE place; update it when the model grows, then rerun the calibration):
+
+    memory_bytes = BYTES["base"] + Σ_k BYTES[k] × count_k
+    events       = issues × EVENTS_PER_ISSUE × (1 + expected reworks per issue)
+
+Calibration: ``python benchmarks/guard_calibration.py`` runs 16 configurations, each
+varying one count (households, grids, villages, agents, crews, issues, days, map size),
+through ``python run.py ... report=true`` as subprocesses, reads each one's peak
+resident set size (the child's high-water mark, VmHWM; ``resource.getrusage``'s
+ru_maxrss would include memory inherited at fork) and fits the coefficients by
+non-negative least squares on the counts. The values below are that fit (in the
+comments) rounded up by about a quarter, so that the estimate errs on the side of
+refusing: measured here (2 cores, 23 GB, Python 3.12.1, Mesa 3.5.1, 2026-11) the
+estimate is 1.1-1.3 × the measured peak in all 16 cases (mmc 30 days: 313 vs 269 MB;
+Chongming 3 years: 942 vs 777 MB; 3 M town crews: 556 vs 461 MB), 2 × for a GeoJSON map
+(whose household count is bounded from the file size before reading it). EVENTS_PER_ISSUE is an upper bound from the
+event loop's event kinds (a Chongming year: ~4 events per issue).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import ConfigError
+from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+
+# --- the formula's coefficients (bytes per counted item) -------------------------------
+BYTES = {
+    "base": 300e6,          # interpreter, numpy/scipy/pandas/pyarrow/mesa/matplotlib, report figures (fit 261 MB)
+    "residents": 25.0,      # resident columns and the draws that make them (fit 20)
+    "households": 10.0,     # household columns, coordinates, partition, service points (fit 0-7)
+    "grids": 4500.0,        # grid handling unit (Mesa agent + calendar), per-grid tables and modifiers (fit 3,485)
+    "villages": 5000.0,     # village polygon, roads, unit, names (fit 3,829)
+    "agents": 650.0,        # one Mesa agent: team member or household head (fit 503)
+    "crew_slots": 85.0,     # a crew slot of a handling unit: Python int and float in lists (fit 66)
+    "issues": 1900.0,       # arrival columns, event-loop lists, issue table, parquet, KPIs (fit 1,491)
+    "days": 15.0,           # per simulated day: service-day clock (fit 10)
+    "geojson_bytes": 8.0,   # parsing a GeoJSON file: Python objects per byte of text (measured ~6.7)
+}
+EVENTS_PER_ISSUE = 5.0  # arrival, end, verification, hand-overs and breaches, per attempt
+GEOJSON_BYTES_PER_HOUSEHOLD = 60.0  # bytes of the smallest household Point feature: households <= file bytes / this
+GB = 1e9
+
+
+@dataclass
+class Term:
+    """One line of the estimate: ``count`` items of kind ``kind``, driven by ``drivers``
+    (``(key, value, default)`` of the parameters the count grows with)."""
+
+    kind: str
+    count: float
+    drivers: list = field(default_factory=list)
+
+    @property
+    def bytes(self) -> float:
+        return BYTES[self.kind] * self.count
+
+
+@dataclass
+class Estimate:
+    terms: list[Term]
+    events: float
+    event_drivers: list
+
+    @property
+    def memory_bytes(self) -> float:
+        return BYTES["base"] + sum(t.bytes for t in self.terms)
+
+    def counts(self) -> dict:
+        return {t.kind: t.count for t in self.terms}
+
+    def describe(self) -> str:
+        c = self.counts()
+        return (f"about {self.memory_bytes / GB:.2f} GB and {self.events:.3g} events: "
+                f"{c.get('residents', 0):,.0f} residents, {c.get('grids', 0):,.0f} grids, "
+                f"{c.get('agents', 0):,.0f} agents, {c.get('crew_slots', 0):,.0f} crews, {c.get('issues', 0):,.0f} issues")
+
+
+def _d(cls: type, name: str):
+    return getattr(cls(), name)
+
+
+def _drv(key: str, value, default) -> tuple:
+    return (key, value, default)
+
+
+def estimate(p: ModelParams) -> Estimate:
+    """Counts, memory and events of run ``p`` (see module doc), from the parameters only."""
+    w, pp, tp = p.world, p.partition, p.teams
+    W = lambda k: _drv(f"world.{k}", getattr(w, k), _d(WorldParams, k))  # noqa: E731
+    terms: list[Term] = []
+    persons = w.persons_per_household
+    if w.map == "regular":
+        towns = w.towns
+        villages = towns * w.villages_per_town
+        grids = villages * (pp.grids_per_village or w.grids_per_village)
+        households = grids * w.households_per_grid
+        world_drv = [W("towns"), W("villages_per_town"), W("grids_per_village"), W("households_per_grid")]
+        grid_drv = [W("towns"), W("villages_per_town"), W("grids_per_village")]
+    elif w.map in ("synthetic", "chongming"):
+        towns, villages = (w.towns, w.villages) if w.map == "synthetic" else (18, 269)
+        households = max(w.residents / persons, villages)  # every village has a household
+        world_drv = [W("residents"), W("villages")]
+        grid_drv, grids = _grids(pp, villages, households)
+        grid_drv = [W("villages"), *grid_drv]
+    else:
+        size = _file_size(w.geojson_path)
+        terms.append(Term("geojson_bytes", size, [_drv("world.geojson_path", w.geojson_path, "")]))
+        households = size / GEOJSON_BYTES_PER_HOUSEHOLD
+        villages = towns = max(1.0, households / 100.0)
+        world_drv = [_drv("world.geojson_path", w.geojson_path, "")]
+        grid_drv, grids = _grids(pp, villages, households)
+    residents = households * persons
+    terms += [Term("residents", residents, [*world_drv, W("persons_per_household")]),
+              Term("households", households, world_drv),
+              Term("villages", villages, world_drv),
+              Term("grids", grids, grid_drv)]
+
+    # agents: team members, village cadres, department case handlers, household heads,
+    # and (when households decide) every household and party member
+    T = lambda k: _drv(f"teams.{k}", getattr(tp, k), _d(TeamParams, k))  # noqa: E731
+    team = {t: getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}") for t in ("management", "work", "volunteer")}
+    members = p.has_members
+    cadres = villages * p.staff.cadres_per_village if members else 0.0
+    heads = households / tp.households_per_head + grids if (tp.household_heads and members) else 0.0
+    depts = 0.0
+    for lvl, n_geo in (("town", towns), ("district", 1.0)):
+        for d in getattr(p.departments, lvl):
+            depts += max(d.min_staff * n_geo, d.staff_per_10k_residents * residents / 1e4) * d.case_share + n_geo
+    people = (households + residents * w.p_party_member) if p.has_households else 0.0
+    terms.append(Term("agents", (sum(team.values()) if members else 0.0) + cadres + heads + depts + people,
+                      [T("management_total"), T("work_total"), T("volunteer_total"), T("scale_management"),
+                       T("scale_work"), T("scale_volunteer"), *([T("households_per_head")] if tp.household_heads else []),
+                       *world_drv]))
+
+    # abstract crews where a level has no people
+    L = lambda lv: _drv(f"levels.{lv}.crews", getattr(p.levels, lv).crews, _d(LevelParams, "crews"))  # noqa: E731
+    c = {lv: (getattr(p.levels, lv).crews or 1) for lv in ("grid", "village", "town", "district")}
+    crews = 0.0 if members else grids * c["grid"] + villages * c["village"]
+    crews += 0.0 if p.departments.town else towns * c["town"]
+    crews += 0.0 if p.departments.district else c["district"]
+    terms.append(Term("crew_slots", crews, [L("grid"), L("village"), L("town"), L("district"), *grid_drv]))
+
+    years = p.run.horizon_days / 365.0
+    R = _drv("run.horizon_days", p.run.horizon_days, _d(RunParams, "horizon_days"))
+    rate = sum(t.rate_per_1000_residents_per_year for t in p.issue_types) / 1000.0
+    issues = residents * rate * years
+    rate_drv = [_drv(f"issue_types.{t.name}.rate_per_1000_residents_per_year", t.rate_per_1000_residents_per_year,
+                     _d(IssueTypeParams, "rate_per_1000_residents_per_year")) for t in p.issue_types]
+    terms.append(Term("issues", issues, [R, *rate_drv, *world_drv]))
+    terms.append(Term("days", p.run.horizon_days, [R]))
+
+    # events: every attempt costs a few; reworks repeat attempts (at most lifecycle.max_reworks)
+    scale = 1.5 - tp.training_level
+    reworks = 0.0
+    for t in p.issue_types:
+        q = min(1.0, t.p_rework * scale)
+        n = p.lifecycle.max_reworks
+        expected = n if q >= 1.0 else q * (1 - q**n) / (1 - q)  # Σ_{k=1..n} q^k
+        reworks = max(reworks, expected)
+    events = issues * EVENTS_PER_ISSUE * (1.0 + reworks)
+    ev_drv = [R, *rate_drv, *world_drv, _drv("lifecycle.max_reworks", p.lifecycle.max_reworks, 3)]
+    return Estimate(terms, events, ev_drv)
+
+
+def _grids(pp, villages: float, households: float) -> tuple[list, float]:
+    P = lambda k: _drv(f"partition.{k}", getattr(pp, k), None)  # noqa: E731
+    if pp.grids_per_village is not None:
+        return [P("grids_per_village")], villages * pp.grids_per_village
+    if pp.total_grids is not None:
+        return [P("total_grids")], float(pp.total_grids)
+    return [P("k_max")], villages * pp.k_max
+
+
+def _file_size(path: str) -> float:
+    try:
+        return float(Path(path).stat().st_size)
+    except OSError:
+        return 0.0  # the loader reports a missing file
+
+
+def machine_memory_bytes() -> tuple[float, str]:
+    """The memory this process may use: physical memory, or the cgroup (container)
+    limit if that is lower; and where the number came from."""
+    total = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    src = "the machine's memory"
+    for f in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            v = Path(f).read_text().strip()
+        except OSError:
+            continue
+        if v.isdigit() and 0 < int(v) < total:
+            total, src = float(v), "the container's memory limit"
+        break
+    return total, src
+
+
+def _culprit(drivers: list) -> str:
+    """The driver furthest above its default (ratio value / default; 1 when unknown)."""
+    best, best_r = drivers[0][0], -1.0
+    for key, value, default in drivers:
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            r = 1.0
+        else:
+            d = default if isinstance(default, (int, float)) and default else 1.0
+            r = abs(value) / abs(d)
+        if r > best_r:
+            best, best_r = key, r
+    return best
+
+
+def check(p: ModelParams) -> Estimate:
+    """Raise ConfigError if run ``p`` would exceed the memory or event limit; else return
+    the estimate."""
+    e = estimate(p)
+    if p.run.memory_limit_gb is not None:
+        limit, src = p.run.memory_limit_gb * GB, "run.memory_limit_gb"
+    else:
+        limit, src = machine_memory_bytes()
+    mem = e.memory_bytes
+    if not math.isfinite(mem) or mem > limit:
+        top = max(e.terms, key=lambda t: t.bytes)
+        key = _culprit(top.drivers)
+        raise ConfigError(key, f"too large: this run would need {_gb(mem)} of memory ({top.count:,.3g} {top.kind.replace('_', ' ')}), "
+                               f"more than {_gb(limit)} ({src}); allowed: a smaller {key} "
+                               f"(or set run.memory_limit_gb if more memory is really there)")
+    if p.run.max_events is not None and (not math.isfinite(e.events) or e.events > p.run.max_events):
+        key = _culprit(e.event_drivers)
+        raise ConfigError(key, f"too long: this run would process about {e.events:.3g} events, more than "
+                               f"run.max_events ({p.run.max_events:.3g}); allowed: a smaller {key} "
+                               f"(or raise run.max_events)")
+    return e
+
+
+def _gb(b: float) -> str:
+    return f"{b / GB:,.1f} GB" if b < 1e15 else f"{b:.2g} bytes"
