@@ -151,6 +151,12 @@ class Households:
         self.agents = [Household(model, h, self) for h in range(n_h)]
         res_party = np.flatnonzero(world.resident_party)
         self.party_members = [PartyMember(model, int(r_), int(rh[r_]), bool(self.star[rh[r_]])) for r_ in res_party]
+        if people.party_volunteers is not None:  # the volunteer team is drawn mostly from party members
+            left = people.party_volunteers.copy()
+            for pm, g in zip(self.party_members, world.household_grid[rh[res_party]].tolist()):
+                if left[g] > 0:
+                    pm.join_volunteers()
+                    left[g] -= 1
 
     # ------------------------------------------------------------------ deciding
     def p_report(self, h: int) -> float:

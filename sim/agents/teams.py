@@ -2,7 +2,8 @@
 
 - Grid teams (一格多员): district totals of management, work and volunteer members (times
   ``teams.scale_<team>``) are allocated to grids in proportion to households (largest
-  remainder). Each team splits its grid's route into patches, one per member (分片包干);
+  remainder). Volunteers are mostly party members (``residents.volunteer_party_share``, as
+  many as the grid has), and the volunteer mediators are drawn from them. Each team splits its grid's route into patches, one per member (分片包干);
   a member's base is the middle household of its patch. The first management member of a
   grid is its grid leader (its patch is the whole grid, its base the service point).
 - Village cadres: ``staff.cadres_per_village`` per village, based at the village centre.
@@ -34,7 +35,7 @@ from sim.world.world import World, centroids
 
 GRID_TEAMS = ("management", "work", "volunteer")
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
-                "volunteer_team": ("volunteer",), "grid_leader": ("grid_leader",)}
+                "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader",)}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
 DRIVER_TEAM = {"work_team": "work", "management_team": "management", "volunteer_team": "volunteer"}
 MANAGEMENT_TRADES = ("service", "mediation", "general")
@@ -104,6 +105,7 @@ class People:
     head_pos: np.ndarray | None = None  # position in its head's block
     head_block: np.ndarray | None = None  # size of its head's block
     departments: dict = field(default_factory=dict)  # (level, name) -> staff, handlers per geo
+    party_volunteers: np.ndarray | None = None  # per grid: volunteers who are party members
 
     def unit_for(self, level: int, geo: int, trade: int) -> int:
         if level == 0:
@@ -187,6 +189,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
                               ("volunteer", sp.volunteer), ("cadre", sp.cadre)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
+        schedules["volunteer_party"] = schedules["volunteer"]  # party-member volunteers: the same week
         for ch in p.channels:  # which blocks are walked as rounds (their lost hours matter)
             if ch.enabled and ch.kind == "rounds" and ch.driver in DRIVER_ROLES:
                 for role in DRIVER_ROLES[ch.driver]:
@@ -201,6 +204,10 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         team_sids: dict[str, np.ndarray] = {}
         n_trades = len(ECO_TRADES)
         k_skills = min(p.teams.skills_per_member, n_trades)
+        party_in_grid = np.bincount(world.household_grid[world.resident_household], weights=world.resident_party,
+                                    minlength=n_g).astype(np.int64)
+        n_party_vol = np.minimum(np.round(p.residents.volunteer_party_share * team_size["volunteer"]).astype(np.int64),
+                                 party_in_grid)
         for t in GRID_TEAMS:
             sizes = team_size[t]
             pt = split_patches(world.routes, world.household_grid, sizes)
@@ -226,8 +233,12 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                     if j == 0:
                         base = (float(world.service_point_xy[g, 0]), float(world.service_point_xy[g, 1]))
                 else:
-                    bits = service_bit | (mediation_bit if rng.random() < sp.mediator_share_of_volunteers else 0)
-                    role, sched = "volunteer", schedules["volunteer"]
+                    # mostly party members (as many as live in the grid); mediators come from them
+                    party = j < n_party_vol[g]
+                    share = p.residents.volunteer_party_share
+                    p_med = min(1.0, sp.mediator_share_of_volunteers / share) if share > 0 else 0.0
+                    bits = service_bit | (mediation_bit if (party and rng.random() < p_med) else 0)
+                    role, sched = ("volunteer_party" if party else "volunteer"), schedules["volunteer"]
                 m = new_member(t, role, g, v, int(grid_town[g]), bits, base, sched, sched.variant_of(j),
                                "ebike")
                 sids[i] = m.sid
@@ -318,7 +329,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         patch_len = np.concatenate((patch_len, np.ones(len(members) - len(patch_len))))
     centres = [LinkageCentre(model, 2, t, level_cals[2]) for t in range(n_t)] + [LinkageCentre(model, 3, 0, level_cals[3])]
     people = People(members, units, grid_units, village_units, town_unit, district_unit, centres, schedules,
-                    team_size, leader_sid, patches, patch_len, departments=departments)
+                    team_size, leader_sid, patches, patch_len, departments=departments,
+                    party_volunteers=n_party_vol if members_world else None)
     if members_world and p.teams.household_heads:
         _build_heads(model, p, world, people)
     return people

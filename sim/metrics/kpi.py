@@ -194,7 +194,8 @@ def surge_kpis(res: RunResult) -> dict | None:
 def resident_kpis(res: RunResult) -> dict:
     """Satisfaction rate (满意率: satisfied + basically satisfied over rated closures of
     issues households reported, after the warm-up) and households' reports per 1,000
-    residents in each calendar month of the run."""
+    residents per 30 days in each calendar month of the run (months the run covers only
+    partly are scaled by the days it covers)."""
     import datetime as _dt
 
     iss, p = res.issues, res.params
@@ -212,9 +213,13 @@ def resident_kpis(res: RunResult) -> dict:
     months = np.array([(start + _dt.timedelta(hours=float(t))).strftime("%Y-%m") for t in rep])
     residents = float(hh["size"].sum())
     n_days = int(np.ceil(p.run.horizon_days))
-    labels = sorted({(start + _dt.timedelta(days=d)).strftime("%Y-%m") for d in range(n_days)})
+    day_months = [(start + _dt.timedelta(days=d)).strftime("%Y-%m") for d in range(n_days)]
+    labels = sorted(set(day_months))
+    days_in = {m: day_months.count(m) for m in labels}
     out["reporting_months"] = labels
-    out["reporting_per_1000_by_month"] = [float((months == m).sum()) / residents * 1000.0 for m in labels]
+    # per 1,000 residents per 30 days of the month that the run covers (partial months compare)
+    out["reporting_per_1000_by_month"] = [float((months == m).sum()) / residents * 1000.0 * 30.0 / days_in[m]
+                                          for m in labels]
     out["trust"] = {"start_mean": float(hh["trust_start"].mean()), "end_mean": float(hh["trust_end"].mean())}
     return out
 

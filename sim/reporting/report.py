@@ -20,6 +20,7 @@ from sim.reporting.i18n import CATALOGUE as _CAT  # noqa: E402
 from sim.reporting.i18n import Tr  # noqa: E402
 from sim.reporting.maps import fig_district, fig_village  # noqa: E402
 from sim.reporting.options import ReportOptions  # noqa: E402
+from sim.reporting.people import fig_monthly, fig_staff_time, fig_trust_map  # noqa: E402
 from sim.reporting.places import close_up_village, village_place  # noqa: E402
 
 LEVELS = ("grid", "village", "town", "district")
@@ -182,10 +183,35 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
                   v["travel_h"], v["consultation_h"], v["mediation_h"], v["idle_h"],
                   pct((util.get(k) or {}).get("mean")), pct(v.get("routine_coverage")), pct(v.get("patrol_coverage"))]
                  for k, v in summary["staff"].items()])
+        if "staff" in figures:
+            d.img(figures["staff"], T("fig.staff.title"), widths.get("staff"))
         d.h(T("run.staff_issue"), 3)
         d.table(T.list("run.staff_issue_cols"),
                 [[T.term("team", k), v["members"], v.get("issue_h_per_member_mean"), v.get("issue_h_per_member_sd"),
                   v.get("issue_h_gini")] for k, v in summary["staff"].items()])
+    if summary.get("satisfaction_rate") is not None or summary.get("reporting_per_1000_by_month"):
+        d.h(T("run.residents"))
+        rt, tr = summary.get("ratings") or {}, summary.get("trust") or {}
+        months = summary.get("reporting_per_1000_by_month") or []
+        d.table(T.list("run.residents_cols"), [
+            [T("run.res.satisfaction"), pct(summary.get("satisfaction_rate"))],
+            [T("run.res.satisfied"), rt.get("satisfied")], [T("run.res.basically"), rt.get("basically_satisfied")],
+            [T("run.res.dissatisfied"), rt.get("dissatisfied")],
+            [T("run.res.trust_start"), tr.get("start_mean")], [T("run.res.trust_end"), tr.get("end_mean")],
+            [T("run.res.reports"), float(np.mean(months)) if months else None]])
+        d.p(T("run.res.reference"))
+        for key in ("trust", "monthly"):
+            if key in figures:
+                d.img(figures[key], T(f"fig.{key}.title", start="", end="") if key == "trust" else T("fig.monthly.title"),
+                      widths.get(key))
+    if summary.get("surge"):
+        sg = summary["surge"]
+        d.h(T("run.surge", event=sg["event"]))
+        d.table(T.list("run.surge_cols"), [
+            [T("run.surge.issues"), sg["surge_issues"]], [T("run.surge.pre"), sg["pre_event_backlog"]],
+            [T("run.surge.peak"), sg["peak_backlog"]],
+            [T("run.surge.recover"), sg["days_to_recover"] if sg["days_to_recover"] is not None else T("run.surge.never")],
+            [T("run.surge.on_time"), pct(sg["on_time_rate"])]])
     if grids is not None and len(grids["grid"]) > 1:
         d.h(T("run.grids"))
         d.table(T.list("run.grid_cols")[:2] + T.list("run.grid_cols")[3:], _grid_rows(grids, res.world, T))
@@ -214,11 +240,47 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     a, g = st["grid_area_km2"], st["grids_per_village"]
     d.p(T("run.structure_text", a_mean=fmt(a["mean"], lang), a_min=fmt(a["min"], lang), a_max=fmt(a["max"], lang),
           g_mean=fmt(g["mean"], lang), g_min=fmt(g["min"], lang), g_max=fmt(g["max"], lang)))
+    rows = assumption_rows(manifest.get("params"))
+    if rows:
+        d.h(T("run.assumptions"))
+        d.p(T("run.assumptions_note"))
+        d.table(T.list("run.assumptions_cols"), rows)
     d.h(T("run.reproduce"))
     d.code(manifest.get("command", ""))
     d.p(T("run.commit", commit=manifest["git"]["commit"], dirty=fmt(bool(manifest["git"]["dirty"]), lang),
           versions=", ".join(f"{k} {v}" for k, v in manifest["versions"].items())))
     return d
+
+
+def assumption_rows(params: dict | None) -> list[list]:
+    """The registry's assumptions (conf/assumptions.yaml) with their values in this run
+    (only those the run has: a validation run has none of the Chongming ones)."""
+    from sim.assumptions import _MISSING, load, lookup
+
+    if not params:
+        return []
+    out = []
+    for a in load():
+        v = lookup(_named(params), a.key)
+        if v is _MISSING:
+            continue
+        shown = "profile" if isinstance(v, list) else v
+        mark = " *" if (list(v) if isinstance(v, list) else v) != a.default else ""
+        out.append([a.key, f"{shown}{mark}", a.range_text, a.why])
+    return out
+
+
+def _named(params: dict) -> dict:
+    """Run parameters with lists of named entries (catalogue, channels, departments) as
+    mappings by name, as the registry's keys address them."""
+    out = dict(params)
+    for k in ("issue_types", "channels", "events"):
+        if isinstance(out.get(k), list):
+            out[k] = {e["name"]: e for e in out[k]}
+    dep = out.get("departments")
+    if isinstance(dep, dict):
+        out["departments"] = {lv: ({e["name"]: e for e in v} if isinstance(v, list) else v) for lv, v in dep.items()}
+    return out
 
 
 def write_report(res, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
@@ -238,6 +300,12 @@ def write_report(res, summary: dict, manifest: dict, out: Path, theory: dict | N
             village = close_up_village(res.world, opts.village)
             if fig_village(res, out / "map_village.png", T, village) is not False:
                 figs["village"] = "map_village.png"
+        if fig_staff_time(res, summary, out / "staff_time.png", T):
+            figs["staff"] = "staff_time.png"
+        if fig_trust_map(res, out / "map_trust.png", T):
+            figs["trust"] = "map_trust.png"
+        if fig_monthly(res, summary, out / "residents_monthly.png", T):
+            figs["monthly"] = "residents_monthly.png"
     widths = {k: css_width(out / f) for k, f in figs.items()}
     d = build_doc(res, summary, manifest, figs, theory, grids, opts.lang, village, opts.village is not None, widths)
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
