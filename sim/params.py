@@ -489,10 +489,12 @@ class DepartmentParams:
 
 @dataclass(frozen=True)
 class DepartmentsParams:
-    """Town departments and district bureaus by trade (empty: the level's abstract crews)."""
+    """Town departments and district bureaus by trade (empty: the level's abstract crews).
+    ``staff_scale`` multiplies every department's staff (a lever: 0.5 halves them)."""
 
     town: tuple[DepartmentParams, ...] = ()
     district: tuple[DepartmentParams, ...] = ()
+    staff_scale: float = num(1.0, lo=0.0, lo_open=True)
 
 
 @dataclass(frozen=True)

@@ -302,7 +302,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         tnames = world.names("town")
         for gi, geo in enumerate(geo_list):
             for d in depts:
-                staff = max(d.min_staff, int(round(d.staff_per_10k_residents * residents[gi] / 1e4)))
+                staff = max(1, int(round(p.departments.staff_scale *
+                                         max(d.min_staff, d.staff_per_10k_residents * residents[gi] / 1e4))))
                 handlers = max(1, int(round(staff * d.case_share)))
                 where = tnames[geo] if level == 2 else "district"
                 u = new_unit(level, geo, f"{where} {d.name}", "department")

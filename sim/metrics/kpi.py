@@ -220,6 +220,7 @@ def resident_kpis(res: RunResult) -> dict:
     # per 1,000 residents per 30 days of the month that the run covers (partial months compare)
     out["reporting_per_1000_by_month"] = [float((months == m).sum()) / residents * 1000.0 * 30.0 / days_in[m]
                                           for m in labels]
+    out["reporting_per_1000_per_30d"] = float(rep.size / residents * 1000.0 * 30.0 / n_days) if n_days else None
     out["trust"] = {"start_mean": float(hh["trust_start"].mean()), "end_mean": float(hh["trust_end"].mean())}
     return out
 
