@@ -74,19 +74,16 @@ from omegaconf.errors import OmegaConfBaseException  # noqa: E402
 
 from sim import ConfigError, params_from_dict  # noqa: E402
 from sim.reporting.options import ReportOptions, check_village, report_options  # noqa: E402
-from sim.schema import config_schema  # noqa: E402
-from sim.validation import BLOCKS as VALIDATION_BLOCKS  # noqa: E402
+from sim.schema import APP_DEFAULTS, config_schema  # noqa: E402
 
-APP_DEFAULTS = {"report": {"enabled": True, "lang": "en", "village": None}, "experiment": None}
-"""Keys of the application, not of the model: ``report`` (the report's options, see
-:mod:`sim.reporting.options`) and ``experiment`` (sweep settings)."""
 APP_KEYS = tuple(APP_DEFAULTS)
+"""Keys of the application, not of the model (see sim.schema.APP_DEFAULTS)."""
 
 # Every model parameter with its default, derived from the sim.params dataclasses (so that
 # any key can be overridden on the command line without "+"), plus the application keys
 # and the validation scenarios' knob blocks (mmc, jackson).
 ConfigStore.instance().store(
-    name="model_defaults", node=config_schema({**APP_DEFAULTS, **{b: None for b in VALIDATION_BLOCKS}}))
+    name="model_defaults", node=config_schema())
 
 
 def resolved(cfg: DictConfig) -> dict:

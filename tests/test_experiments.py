@@ -131,3 +131,16 @@ def test_submitit_local_launcher(cli, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 2 and (runs["status"] == "ok").all()
+
+
+def test_parallel_sweep_is_identical_to_serial(cli, tmp_path):
+    """The shipped experiments run on the joblib launcher (worker processes that receive
+    the config schema pickled): same runs, bit-identical summaries to the serial launcher."""
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    sweep(cli, serial, "seed=1", "mmc.servers=2,3")
+    sweep(cli, parallel, "seed=1", "mmc.servers=2,3", "hydra/launcher=local_parallel")
+    for k in range(2):
+        a = json.loads((serial / str(k) / "summary.json").read_text())
+        b = json.loads((parallel / str(k) / "summary.json").read_text())
+        a.pop("timing_s", None), b.pop("timing_s", None)
+        assert a == b
