@@ -88,6 +88,27 @@ def problems(registry: list[Assumption], tree: dict) -> list[str]:
     return out
 
 
+ODD = REGISTRY.parent.parent / "docs" / "ODD.md"
+BEGIN, END = "<!-- assumptions:begin -->", "<!-- assumptions:end -->"
+
+
+def odd_block(text: str) -> str:
+    """The registry table as docs/ODD.md carries it (between the markers)."""
+    i, j = text.find(BEGIN), text.find(END)
+    if i < 0 or j < i:
+        raise ValueError(f"docs/ODD.md has no {BEGIN} ... {END} block")
+    return text[i + len(BEGIN):j].strip()
+
+
+def write_odd(path: Path | str = ODD) -> None:
+    """Rewrite docs/ODD.md's registry table from conf/assumptions.yaml."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    odd_block(text)  # the markers must be there
+    i, j = text.find(BEGIN) + len(BEGIN), text.find(END)
+    path.write_text(text[:i] + "\n" + markdown_table(load()) + "\n" + text[j:], encoding="utf-8")
+
+
 def markdown_table(registry: list[Assumption]) -> str:
     """The registry as a Markdown table (docs/ODD.md carries it)."""
     rows = ["| parameter | default | range | why |", "|---|---|---|---|"]
@@ -95,3 +116,8 @@ def markdown_table(registry: list[Assumption]) -> str:
         d = "profile" if isinstance(a.default, list) else a.default
         rows.append(f"| `{a.key}` | {d} | {a.range_text} | {a.why} |")
     return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m sim.assumptions: refresh docs/ODD.md's table
+    write_odd()
+    print(f"{ODD}: {len(load())} assumptions")
