@@ -52,7 +52,8 @@ def spec_from(config: DictConfig):
     e = OmegaConf.to_container(e, resolve=True) if isinstance(e, DictConfig) else {}
     return ExperimentSpec(name=e.get("name", "sweep"), baseline=e.get("baseline") or {},
                           kpis=tuple(e.get("kpis") or DEFAULT_KPIS),
-                          target_rel_halfwidth=float(e.get("target_rel_halfwidth", 0.05)))
+                          target_rel_halfwidth=float(e.get("target_rel_halfwidth", 0.05)),
+                          blocks=tuple(e.get("blocks") or ()))
 
 
 def _exit(msg: str, code: int) -> None:

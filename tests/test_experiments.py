@@ -74,6 +74,29 @@ def test_bh_correction_is_applied():
     assert v["p_adjusted_bh"] == pytest.approx(stats.false_discovery_control([v["p_value"]]), rel=1e-12)
 
 
+def test_blocking_factors_have_their_own_baselines():
+    """Scenario is a block: each rule is compared with the baseline rule of the
+    same scenario; a KPI that one scenario lacks (NaN) gets no mean and no comparison there."""
+    seeds = [1, 2, 3]
+    rows = []
+    for sc, shift, surge in (("normal", 0.0, np.nan), ("typhoon", 10.0, 5.0)):
+        for rule, d in (("direct", 0.0), ("step", 1.0)):
+            for s in seeds:
+                rows.append({"status": "ok", "seed": s, "factor.scenario": sc, "factor.rule": rule,
+                             "kpi.t": 50.0 + shift + d + 0.1 * s * (rule == "step"), "kpi.surge": surge + d})
+    runs = pd.DataFrame(rows).assign(run=range(len(rows)))
+    c = compare(runs, ExperimentSpec(baseline={"rule": "direct"}, kpis=("t", "surge"), blocks=("scenario",)))
+    assert c["blocking_factors"] == ["scenario"]
+    assert sorted(c["baseline_policies"]) == ["rule=direct, scenario=normal", "rule=direct, scenario=typhoon"]
+    for sc in ("normal", "typhoon"):
+        e = c["policies"][f"rule=step, scenario={sc}"]
+        assert e["baseline"] == f"rule=direct, scenario={sc}"
+        assert e["kpis"]["t"]["vs_baseline"]["mean_diff"] == pytest.approx(1.2)  # not +11 across scenarios
+    assert "vs_baseline" not in c["policies"]["rule=step, scenario=normal"]["kpis"]["surge"]
+    assert c["policies"]["rule=step, scenario=normal"]["kpis"]["surge"]["mean"] is None
+    assert c["policies"]["rule=step, scenario=typhoon"]["kpis"]["surge"]["vs_baseline"]["mean_diff"] == pytest.approx(1.0)
+
+
 def test_resume_skips_completed_runs(cli, tmp_path):
     d = tmp_path / "resume"
     sweep(cli, d)

@@ -11,6 +11,12 @@ them this module writes, at the sweep root:
   p-value (``scipy.stats.false_discovery_control``) over all comparisons of that KPI;
   replication adequacy per policy (CI half-width relative to the mean, replicates needed
   for a target precision); an MSER-5 warm-up check per run.
+
+Factors listed in the experiment's ``blocks`` are *blocking* factors: each policy is
+compared with the baseline at the same levels of those factors (the escalation experiment
+compares the rules within the normal year and within the typhoon year, each against its
+own baseline). A KPI a policy does not have (surge KPIs in a year without a surge) gets no
+mean and no comparison; pairs use the seeds where both runs have a value.
 """
 
 from __future__ import annotations
@@ -34,12 +40,14 @@ DEFAULT_KPIS = ("resolution_time_h.mean", "resolution_time_h.p50", "resolution_t
 class ExperimentSpec:
     """What the sweep compares: ``baseline`` factor levels (dotted key → value), the KPIs
     (dotted paths into summary.json), the target relative CI half-width for the
-    replication check, and the experiment's name."""
+    replication check, the experiment's name, and ``blocks``: factors within whose levels
+    policies are compared (each level has its own baseline)."""
 
     name: str = "experiment"
     baseline: dict = field(default_factory=dict)
     kpis: tuple = DEFAULT_KPIS
     target_rel_halfwidth: float = 0.05
+    blocks: tuple = ()
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -200,6 +208,8 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
         out["warnings"].append("no completed runs")
         return _clean(out)
     ok["policy"] = ok.apply(lambda r: policy_label(r, factors), axis=1)
+    blocking = [f for f in factors if f.removeprefix("factor.") in spec.blocks]
+    ok["block"] = ok.apply(lambda r: policy_label(r, blocking), axis=1) if blocking else ""
     is_base = np.ones(len(ok), dtype=bool)
     for k, v in spec.baseline.items():
         col = f"factor.{k}"
@@ -208,26 +218,42 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     if not is_base.any():
         out["warnings"].append(f"baseline {spec.baseline} not among completed runs; comparing to the first policy")
         is_base = (ok["policy"] == ok["policy"].iloc[0]).to_numpy()
-    base_label = ok.loc[is_base, "policy"].iloc[0]
+        ok["block"] = ""
+        blocking = []
+    bases = {}  # block -> the baseline policy of that block
+    for blk, pol in zip(ok.loc[is_base, "block"], ok.loc[is_base, "policy"]):
+        bases.setdefault(blk, pol)
+    base_label = next(iter(bases.values()))
     out["baseline_policy"] = base_label
-    base = ok[ok["policy"] == base_label].set_index("seed")
+    if blocking:
+        out["blocking_factors"] = [f.removeprefix("factor.") for f in blocking]
+        out["baseline_policies"] = list(bases.values())
     pvals: dict[str, list] = {k: [] for k in spec.kpis}
     for pol, grp in ok.groupby("policy", sort=True):
         g = grp.set_index("seed")
+        own_base = bases.get(grp["block"].iloc[0])
         entry: dict = {"levels": {f.removeprefix("factor."): _clean(grp[f].iloc[0]) for f in factors},
-                       "replicates": int(len(g)), "kpis": {}, "adequacy": {}}
-        common = sorted(set(g.index) & set(base.index))
+                       "replicates": int(len(g)), "baseline": own_base, "kpis": {}, "adequacy": {}}
+        if own_base is None:
+            out["warnings"].append(f"{pol}: no baseline run at the same {', '.join(out.get('blocking_factors', []))}")
+        base = ok[ok["policy"] == own_base].set_index("seed") if own_base is not None else None
+        common = sorted(set(g.index) & set(base.index)) if base is not None else []
         for k in spec.kpis:
             col = f"kpi.{k}"
             if col not in g:
                 continue
             x = g[col].to_numpy(dtype=float)
-            entry["kpis"][k] = {"mean": float(np.nanmean(x)) if len(x) else None}
-            entry["adequacy"][k] = replication_check(x[np.isfinite(x)], spec.target_rel_halfwidth)
-            if pol != base_label and common:
-                cmp = paired_comparison(base.loc[common, col].to_numpy(dtype=float), g.loc[common, col].to_numpy(dtype=float))
-                entry["kpis"][k]["vs_baseline"] = cmp
-                pvals[k].append((pol, cmp["p_value"]))
+            fin = x[np.isfinite(x)]
+            entry["kpis"][k] = {"mean": float(fin.mean()) if len(fin) else None}
+            entry["adequacy"][k] = replication_check(fin, spec.target_rel_halfwidth)
+            if pol != own_base and common and col in base:
+                b = base.loc[common, col].to_numpy(dtype=float)
+                o = g.loc[common, col].to_numpy(dtype=float)
+                both = np.isfinite(b) & np.isfinite(o)
+                if both.any():
+                    cmp = paired_comparison(b[both], o[both])
+                    entry["kpis"][k]["vs_baseline"] = cmp
+                    pvals[k].append((pol, cmp["p_value"]))
         out["policies"][pol] = entry
     for k, lst in pvals.items():
         ps = np.array([p for _, p in lst], dtype=float)

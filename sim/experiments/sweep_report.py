@@ -59,9 +59,11 @@ class Policies:
         self.varying = [f for f in factors if len({str(lv.get(f)) for lv in levels.values()}) > 1]
         self.fixed = {f: next(iter(levels.values())).get(f) for f in factors if f not in self.varying} if levels else {}
         base = cmp.get("baseline_policy")
-        rest = sorted((p for p in pols if p != base), key=lambda p: [_level_key(levels[p].get(f)) for f in self.varying])
-        self.order = ([base] if base in pols else []) + rest
+        bases = [b for b in cmp.get("baseline_policies", [base]) if b in pols]
+        rest = sorted((p for p in pols if p not in bases), key=lambda p: [_level_key(levels[p].get(f)) for f in self.varying])
+        self.order = bases + rest
         self.base = base
+        self.bases = set(bases)
         self.levels = levels
         self.T = T
 
@@ -84,7 +86,7 @@ def _scale(kpi: str) -> tuple[float, str]:
     """Multiplier and unit (catalogue key) for differences of ``kpi``: rates in percentage
     points, hours in h, anything else as a count."""
     u = kpi_unit(kpi)
-    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "count": (1.0, "unit.count")}[u]
+    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "days": (1.0, "unit.days"), "count": (1.0, "unit.count")}[u]
 
 
 def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) -> bool:
@@ -106,7 +108,7 @@ def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) ->
         mult, unit = _scale(k)
         for y, p in zip(ys, pols.order):
             v = entries[p]["kpis"].get(k, {}).get("vs_baseline")
-            if p == pols.base:
+            if p in pols.bases:
                 ax.plot([0], [y], marker="D", color="black", ms=5, ls="")
                 continue
             if not v or v.get("mean_diff") is None:
@@ -160,7 +162,7 @@ def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path, T: T
             if np.isfinite(v):
                 dark = im.norm(v) > 0.5  # viridis_r: high values are dark
                 ax.text(j, i, fmt(v, T.lang), ha="center", va="center", color="white" if dark else "black", fontsize=9)
-    unit = T("unit.pct") if share else T({"h": "unit.h", "count": "unit.count"}[kpi_unit(kpi)])
+    unit = T("unit.pct") if share else T({"h": "unit.h", "days": "unit.days", "count": "unit.count"}[kpi_unit(kpi)])
     fig.colorbar(im, ax=ax, label=T.with_unit(T.term("kpi", kpi), unit))
     ax.set_title(T("sweep.heat.title", kpi=T.term("kpi", kpi)))
     save(fig, path)
@@ -182,8 +184,8 @@ def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr) 
     y = g[f"kpi.{kpi}"].to_numpy() * mult
     fig, ax = plt.subplots(figsize=(11, 5.5), layout="constrained")
     ax.scatter(x, y, s=36, color=SIG_COLOR, zorder=3)
-    if pols.base in g.index:
-        b = list(g.index).index(pols.base)
+    for base in pols.bases & set(g.index):
+        b = list(g.index).index(base)
         ax.scatter([x[b]], [y[b]], s=70, marker="D", facecolor="none", edgecolor="black", zorder=4)
     order = np.argsort(x)
     front, best = [], np.inf
@@ -200,11 +202,11 @@ def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr) 
     ax.set_xlim(x.min() - xpad, x.max() + xpad)
     ax.set_ylim(y.min() - ypad, y.max() + ypad)
     ax.set_xlabel(T("sweep.trade.x"))
-    unit = "unit.pct" if share else {"h": "unit.h", "count": "unit.count"}[kpi_unit(kpi)]
+    unit = "unit.pct" if share else {"h": "unit.h", "days": "unit.days", "count": "unit.count"}[kpi_unit(kpi)]
     ax.set_ylabel(T.with_unit(T.term("kpi", kpi), T(unit)))
     ax.set_title(T("sweep.trade.title", kpi=T.term("kpi", kpi)))
     ax.grid(alpha=0.3)
-    key = "\n".join(f"{pols.tag(p)}  {pols.short(p)}" + (T("sweep.baseline_mark") if p == pols.base else "")
+    key = "\n".join(f"{pols.tag(p)}  {pols.short(p)}" + (T("sweep.baseline_mark") if p in pols.bases else "")
                     for p in g.index)
     title = T("sweep.trade.key_title", factors=pols.factors_label()) if pols.varying else T("sweep.trade.key")
     ax.text(1.02, 1.0, title + "\n" + key, transform=ax.transAxes, va="top", ha="left", fontsize=9, linespacing=1.5)
@@ -264,10 +266,12 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
     if pols.order:
         d.h(T("sweep.policies"))
         d.table(T.list("sweep.policy_cols"),
-                [[pols.tag(p), pols.short(p) + (T("sweep.baseline_mark") if p == pols.base else ""),
+                [[pols.tag(p), pols.short(p) + (T("sweep.baseline_mark") if p in pols.bases else ""),
                   cmp["policies"][p]["replicates"]]
                  for p in pols.order])
-        d.p(T("sweep.baseline_is", policy=cmp.get("baseline_policy", "—")))
+        d.p(T("sweep.baseline_is", policy="; ".join(cmp.get("baseline_policies", [cmp.get("baseline_policy", "—")]))))
+        if cmp.get("blocking_factors"):
+            d.p(T("sweep.blocking", factors=", ".join(cmp["blocking_factors"])))
     with fonts.context(lang):
         if fig_forest(cmp, pols, list(spec.kpis), out / "sweep_differences.png", T):
             d.img("sweep_differences.png", T("sweep.forest.title"), css_width(out / "sweep_differences.png"))
@@ -296,7 +300,8 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
                 sc = max(abs(lo), abs(hi))
                 ci = f"[{fmt(lo, lang, sc)}, {fmt(hi, lang, sc)}]"
             rows.append([pols.tag(pol), pols.short(pol), e["replicates"], _kpi_value(k, v["mean"]),
-                         vs["mean_diff"] * mult if vs else None, ci or "—", pct(vs["rel_change"]) if vs else None,
+                         vs["mean_diff"] * mult if vs and vs["mean_diff"] is not None else None, ci or "—",
+                         pct(vs["rel_change"]) if vs else None,
                          vs.get("p_adjusted_bh") if vs else None, pct(ad.get("rel_halfwidth")),
                          ad.get("replicates_needed")])
         if rows:

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, dict] = {
     "unit.km": {"en": "km", "zh": "千米"},
     "unit.pp": {"en": "percentage points", "zh": "百分点"},
     "unit.count": {"en": "count", "zh": "个数"},
+    "unit.days": {"en": "days", "zh": "天"},
     "unit.pct": {"en": "%", "zh": "%"},
     "unit.share": {"en": "share, 0–1", "zh": "比例，0–1"},
     "axis.x_km": {"en": "east–west (km)", "zh": "东西向（千米）"},
@@ -274,6 +275,9 @@ CATALOGUE: dict[str, dict] = {
     "sweep.policy_cols": {"en": ["no.", "policy", "replicates"], "zh": ["编号", "方案", "重复次数"]},
     "sweep.baseline": {"en": "baseline", "zh": "基准"},
     "sweep.baseline_is": {"en": "Baseline: {policy}.", "zh": "基准方案：{policy}。"},
+    "sweep.blocking": {"en": "The baseline does not fix {factors}: each policy is compared with the baseline at the "
+                             "same {factors} (one baseline per level, marked ◆).",
+                       "zh": "基准方案未指定{factors}：每个方案与{factors}相同的基准方案比较（每个水平一个基准，标记为◆）。"},
     "sweep.kpi_cols": {"en": ["no.", "policy", "reps", "mean", "Δ vs baseline ({unit})", "95 % CI of Δ ({unit})",
                               "relative Δ", "p (BH)", "CI half-width / mean", "reps for ±{target}"],
                        "zh": ["编号", "方案", "重复", "均值", "较基准 Δ（{unit}）", "Δ 的 95% 置信区间（{unit}）", "相对变化",
@@ -389,6 +393,19 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "patrol_coverage": {"en": "patrol coverage", "zh": "巡查完成率"},
         "handling_time_h.mean": {"en": "mean handling time", "zh": "平均处置时长"},
         "satisfaction_rate": {"en": "satisfaction rate", "zh": "满意率"},
+        "surge.peak_backlog": {"en": "surge: peak backlog", "zh": "突发事件：积压峰值"},
+        "surge.days_to_recover": {"en": "surge: days to recover", "zh": "突发事件：恢复天数"},
+        "surge.on_time_rate": {"en": "surge: on-time closure rate", "zh": "突发事件：按期结案率"},
+        "trust.end_mean": {"en": "households' mean trust at the end", "zh": "期末住户平均信任度"},
+        "reporting_per_1000_per_30d": {"en": "reports per 1,000 residents per 30 days", "zh": "每千居民每30天上报数"},
+        "staff_utilisation.work.mean": {"en": "work-team utilisation", "zh": "工作团队利用率"},
+        "staff.work.travel_h": {"en": "work-team travel hours per member", "zh": "工作团队人均路途工时"},
+        "discovery_share.hotline_12345": {"en": "share found through 12345", "zh": "12345发现占比"},
+        "discovery_share.resident_app": {"en": "share reported by app", "zh": "随申办/APP上报占比"},
+        "discovery_share.service_point": {"en": "share reported at service points", "zh": "服务站点上报占比"},
+        "discovery_share.tell_head": {"en": "share told to household heads", "zh": "告知户长占比"},
+        "discovery_share.tell_party_member": {"en": "share told to party members", "zh": "告知党员占比"},
+        "discovery_share.party_member": {"en": "share found by party members", "zh": "党员发现占比"},
     },
 }
 # fmt: on
@@ -463,11 +480,14 @@ def check_lang(lang) -> str:
 
 
 def kpi_unit(kpi: str) -> str:
-    """Unit kind of a KPI key: ``h`` (hours), ``share`` (a rate in [0, 1]) or ``count``."""
+    """Unit kind of a KPI key: ``h`` (hours), ``days``, ``share`` (a rate in [0, 1]) or ``count``."""
     head = kpi.split(".")[0]
     last = kpi.split(".")[-1]
     if head.endswith("_h") or last.endswith("_h"):
         return "h"
-    if any(s in kpi for s in ("rate", "share", "coverage", "utilisation")):
+    if last.startswith("days_") or last.endswith("_days"):
+        return "days"
+    if head == "trust" or (any(s in kpi for s in ("rate", "share", "coverage", "utilisation"))
+                           and not head.startswith("reporting_per")):
         return "share"
     return "count"

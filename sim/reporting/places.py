@@ -79,10 +79,10 @@ def close_up_village(world, spec=None) -> int:
         hits = sorted({i for lang in LANGS for i, name in enumerate(world.names("village", lang)) if key(name) == want})
         if len(hits) == 1:
             return hits[0]
-        examples = ", ".join(world.names("village", "en")[:2])
+        examples = " or ".join(repr(str(v)) for v in world.names("village", "en")[:2])
         if not hits:
             raise ConfigError("report.village", f"no village named {spec!r}; give an index 0..{n - 1} or a name such "
-                                                f"as {examples!r}")
+                                                f"as {examples}")
         raise ConfigError("report.village", f"{len(hits)} villages are named {spec!r} (indices "
                                             f"{', '.join(map(str, hits))}); give the index")
     raise ConfigError("report.village", f"must be a village index 0..{n - 1} or a village name; got {spec!r}")
