@@ -322,8 +322,10 @@ class WorldParams:
     residents: int = num(680000, lo=1)
     settled_area_km2: float = num(993.0, lo=0.0, lo_open=True)
     island_aspect: float = num(4.5, lo=0.1)
-    village_area_sigma: float = num(0.35, lo=0.0)
-    propensity_sigma: float = num(0.35, lo=0.0)
+    # lognormal sigmas stop at 3 (a factor e^3 ≈ 20 per standard deviation): far wider
+    # draws overflow to inf or underflow to 0 and leave a town without shares
+    village_area_sigma: float = num(0.35, lo=0.0, hi=3.0)
+    propensity_sigma: float = num(0.35, lo=0.0, hi=3.0)
     detour_factor: float = num(1.3, lo=1.0)
     speed_walk_kmh: float = num(4.5, lo=0.0, lo_open=True)
     speed_ebike_kmh: float = num(15.0, lo=0.0, lo_open=True)
@@ -331,7 +333,7 @@ class WorldParams:
     service_walk_decay_min: float = num(15.0, lo=0.0, lo_open=True)
     towns_included: tuple[str, ...] = ()
     map_seed: int = num(1, lo=0)
-    village_density_sigma: float = num(0.3, lo=0.0)
+    village_density_sigma: float = num(0.3, lo=0.0, hi=3.0)
     road_offset_km: float = num(0.05, lo=0.0)
     bridge_speed_kmh: float = num(80.0, lo=0.0, lo_open=True)
     ferry_first_h: float = num(5.5, lo=0.0, hi=24.0)
