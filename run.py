@@ -169,8 +169,7 @@ def hydra_files(cfg: DictConfig) -> dict[str, str]:
 
 def run_one(cfg: DictConfig, out: Path, runlog: RunLog, key: str | None = None) -> dict:
     """Build parameters, run the model, write the run directory; return the summary."""
-    from sim import guard, run_model
-    from sim.output import write_run
+    from sim import guard
 
     t0 = time.perf_counter()
     hc = HydraConfig.get()
@@ -179,6 +178,25 @@ def run_one(cfg: DictConfig, out: Path, runlog: RunLog, key: str | None = None) 
     log.info("scenario %s, seed %s, %g days; overrides: %s", params.scenario, params.seed, params.run.horizon_days,
              " ".join(hc.overrides.task) or "(none)")
     log.info("estimate (sim/guard.py): %s", guard.check(params).describe())
+    opts = report_config(cfg)
+    worker = None
+    if opts.enabled and hc.mode != RunMode.MULTIRUN:
+        from sim.reporting.worker import FigureWorker, wanted
+
+        if wanted():  # a second core draws the maps while this one writes and draws the rest
+            worker = FigureWorker(opts.lang)
+    try:
+        return _run_and_write(cfg, params, out, runlog, key, t0, hc, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _run_and_write(cfg: DictConfig, params, out: Path, runlog: RunLog, key: str | None, t0: float, hc,
+                   worker) -> dict:
+    from sim import run_model
+    from sim.output import write_run
+
     res = run_model(params)
     st = res.structure
     log.info("built in %.2f s: %s towns, %s villages, %s grids, %s households, %s residents",
@@ -192,7 +210,7 @@ def run_one(cfg: DictConfig, out: Path, runlog: RunLog, key: str | None = None) 
     try:
         return write_run(res, out, command=cmd, overrides=list(hc.overrides.task), report=report_config(cfg),
                          t_start=t0, extra_manifest={"run_key": key}, extra_files=hydra_files(cfg),
-                         log_text=runlog.text)
+                         log_text=runlog.text, figure_worker=worker)
     except OSError as e:
         raise OutputError(describe_os_error(e, out)) from None
 

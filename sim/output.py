@@ -186,12 +186,13 @@ def commit(stage: Path, run_dir: Path) -> list[str]:
 def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[str] | None = None,
               report: bool | dict | ReportOptions = True, t_start: float | None = None,
               extra_manifest: dict | None = None, extra_files: dict[str, str] | None = None,
-              log_text: Callable[[], str] | None = None) -> dict:
+              log_text: Callable[[], str] | None = None, figure_worker=None) -> dict:
     """Write the contract's files for ``res`` into ``run_dir`` (which must exist); return
     the summary. ``report``: the report options (see :mod:`sim.reporting.options`; a bool
     switches the English report on or off). ``extra_files`` (relative path → text, e.g.
     ``.hydra/config.yaml``) are written with them; ``log_text()``, called last, gives
-    ``run.log`` (not written if None)."""
+    ``run.log`` (not written if None). ``figure_worker``: a
+    :class:`sim.reporting.worker.FigureWorker` that draws the report's maps meanwhile."""
     opts = report_options(report)
     if opts.enabled and res.world is not None and res.world.has_geometry:
         close_up_village(res.world, opts.village)  # a bad report.village fails before anything is written
@@ -200,6 +201,11 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
     stage = new_stage(run_dir)
     try:
         t0 = time.perf_counter()
+        remote = []
+        if opts.enabled and figure_worker is not None:
+            from sim.reporting.report import submit_maps
+
+            remote = submit_maps(figure_worker, res, stage, opts)
         summary = summarize(res)
         theory = theory_table(res.params, summary)
         if theory:
@@ -232,7 +238,7 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         if opts.enabled:
             from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
-            write_report(res, summary, manifest, stage, theory, grids, opts)
+            write_report(res, summary, manifest, stage, theory, grids, opts, figure_worker, remote)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")

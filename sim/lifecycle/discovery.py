@@ -99,6 +99,7 @@ class Discovery:
         self.u_spot = streams["on_spot"].random(n)
         types = p.issue_types
         self.vis = np.array([t.visibility for t in types])[occ.type]
+        self.dur_spot = np.array([t.dur_on_spot_h for t in types])
         self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * (0.5 + p.teams.training_level)
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
@@ -145,7 +146,10 @@ class Discovery:
         self.round_count = np.zeros(self.C, dtype=np.int64)
         # the rounds' pending issues (occurred, not yet found) and their accumulated hazard
         self.P = np.zeros(0, dtype=np.int64)
-        self.A = np.zeros((0, self.C))
+        self.t_occ_sorted = occ.t_occurred[occ.order]
+        # hazard accumulated by each round channel, per issue (channel-major: a round reads
+        # and writes one row at the pending issues)
+        self.A = np.zeros((self.C, occ.n))
         self.next_occ = 0
         self.blocks = None  # set by the model: sim.agents.staff.BlockLog
 
@@ -263,13 +267,12 @@ class Discovery:
     # ------------------------------------------------------------------ rounds (ticks)
     def _admit(self, t: float) -> None:
         """Issues that occurred by ``t`` join the pending set of the rounds."""
-        order, t_occ = self.occ.order, self.occ.t_occurred
+        order = self.occ.order
         j = self.next_occ
-        k = int(np.searchsorted(t_occ[order], t, side="right"))
+        k = int(np.searchsorted(self.t_occ_sorted, t, side="right"))
         if k > j:
             new = order[j:k]
             self.P = np.concatenate((self.P, new))
-            self.A = np.vstack((self.A, np.zeros((len(new), self.C))))
             self.next_occ = k
 
     def tick(self, t: float, channel: int, role: int) -> Found:
@@ -279,20 +282,22 @@ class Discovery:
         self._admit(t)
         keep = ~self.found[self.P]
         if not keep.all():
-            self.P, self.A = self.P[keep], self.A[keep]
+            self.P = self.P[keep]
         P = self.P
         if len(P) == 0:
             return Found.empty()
         q, who = self._round(channel, role, P, t)
+        row = self.A[channel]
         with np.errstate(divide="ignore"):
-            self.A[:, channel] += -np.log1p(-np.minimum(q, 1.0))
-        fire = (self.A[:, channel] >= self.E[P, channel]) & (q > 0)
+            a = row[P] - np.log1p(-np.minimum(q, 1.0))
+        row[P] = a
+        fire = (a >= self.E[P, channel]) & (q > 0)
         self.round_count[channel] += 1
         if not fire.any():
             return Found.empty()
         ids = P[fire]
         self.found[ids] = True
-        self.P, self.A = P[~fire], self.A[~fire]
+        self.P = P[~fire]
         return self._finish(ids, np.full(len(ids), t), np.full(len(ids), channel), who[fire])
 
     def _round(self, c: int, role: int, P: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
@@ -349,7 +354,7 @@ class Discovery:
         members, heads = self.people.members, self.people.heads
         staff = self.staff_channel[ch[0]]
         chan = self.p.channels[ch[0]]
-        dur = np.array([x.dur_on_spot_h for x in self.p.issue_types])[self.occ.type[ids]]
+        dur = self.dur_spot[self.occ.type[ids]]
         on_spot = np.zeros(len(ids), dtype=bool)
         for k, (i, f) in enumerate(zip(ids.tolist(), finder.tolist())):
             trades = members[f].trades if (staff and f >= 0) else None

@@ -85,8 +85,10 @@ class Handling:
             sel = occ.type == k
             if sel.any():
                 dur0[sel] = quantile(t.handling, u_handle[sel], mults[None, :])
-        self.dur0 = dur0.tolist()
-        self.u_fail = streams["failure"].random((n, 4)).tolist()
+        # (n, 4) arrays read one element per attempt: nested lists would be ~10x the memory
+        # (40 MB for a Chongming year) for a few ms of faster access
+        self.dur0 = dur0
+        self.u_fail = streams["failure"].random((n, 4))
         rw = streams["rework"]
         self.u_rework = rw.random(n).tolist()
         self.u_extension = streams["extension"].random(n).tolist()
@@ -378,7 +380,7 @@ class Handling:
         bit = 1 << L
         if not self.tried[i] & bit:
             self.tried[i] |= bit
-            work = self.dur0[i][L]
+            work = float(self.dur0[i, L])
         else:
             work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(), unit.dur_multiplier)
         cal = s.cal
@@ -462,7 +464,7 @@ class Handling:
             bit = 1 << L
             if kind == MAIN and not self.tried[i] & bit:
                 self.tried[i] |= bit
-                work = self.dur0[i][L]
+                work = float(self.dur0[i, L])
             else:
                 work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(),
                                        self.p.levels.by_index(L).dur_multiplier)
@@ -556,7 +558,7 @@ class Handling:
                 uf = self.rng_fail.random()
             else:
                 self.fail_drawn[i] |= bit
-                uf = self.u_fail[i][L]
+                uf = float(self.u_fail[i, L])
             if uf < pf:
                 self._escalate(t, i, L, 1)
                 return

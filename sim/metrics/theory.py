@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,8 @@ def erlang_c(lam: float, mu: float, c: int) -> float:
     Computed as P(wait) = B / (1 - rho (1 - B)) from the Erlang B loss probability,
     which scipy gives stably as a Poisson ratio: B = pmf(c; a) / cdf(c; a), a = lam/mu.
     """
+    from scipy import stats  # here, not at import: scipy.stats costs ~0.4 s and only validation runs need it
+
     a = lam / mu
     rho = a / c
     if rho >= 1:

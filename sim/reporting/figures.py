@@ -39,6 +39,11 @@ def audit():
         _audit = prev
 
 
+PNG = {"compress_level": 1}
+"""zlib level of the PNGs: level 1 instead of Pillow's 6 saves ~0.07 s per figure (the
+district map: 0.38 -> 0.30 s) for files about 5 % larger."""
+
+
 def save(fig, path: Path, dpi: int = DPI) -> None:
     """Write ``fig`` to ``path`` (PNG, at least :data:`DPI`), cropped to its artists so that
     legends and keys placed outside the axes are kept, and close it."""
@@ -47,11 +52,11 @@ def save(fig, path: Path, dpi: int = DPI) -> None:
         from sim.reporting.fonts import capture_missing_glyph_warnings, text_glyphs
 
         with capture_missing_glyph_warnings() as missing:
-            fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+            fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08, pil_kwargs=PNG)
             texts = text_glyphs(fig, draw=False)  # saving drew it: tick labels and legends exist
         _audit.append({"path": str(path), "texts": texts, "dpi": dpi, "warnings": list(missing)})
     else:
-        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight", pad_inches=0.08, pil_kwargs=PNG)
     plt.close(fig)
 
 

@@ -22,18 +22,20 @@ from sim.reporting.maps import fig_district, fig_village  # noqa: E402
 from sim.reporting.options import ReportOptions  # noqa: E402
 from sim.reporting.people import fig_monthly, fig_staff_time, fig_trust_map  # noqa: E402
 from sim.reporting.places import close_up_village, village_place  # noqa: E402
+from sim.reporting.worker import FIGURES as WORKER_FIGURES  # noqa: E402
 
 LEVELS = ("grid", "village", "town", "district")
 
 
-def fig_resolution(res, path: Path, T: Tr) -> None:
+def fig_resolution(res, path: Path, T: Tr) -> bool:
     """Histogram (log-spaced hours) and ECDF of resolution time (report → closed, h) by
-    the level that closed the issue, for issues reported after the warm-up."""
+    the level that closed the issue, for issues dispatched to a unit (on-the-spot fixes
+    apart, as the KPI) and reported after the warm-up."""
     iss = res.issues
     w = res.params.warmup_h
     rep = iss["t_reported_h"]
     rt = iss["t_closed_h"] - rep
-    ok = np.isfinite(rt) & (rep >= w)
+    ok = np.isfinite(rt) & (rep >= w) & ~np.asarray(iss["on_spot"], dtype=bool)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
     x = rt[ok]
     if x.size:
@@ -60,9 +62,10 @@ def fig_resolution(res, path: Path, T: Tr) -> None:
     a2.set_title(T("fig.resolution.title_cdf"))
     a2.grid(alpha=0.3)
     save(fig, path)
+    return True
 
 
-def fig_backlog(res, path: Path, T: Tr) -> None:
+def fig_backlog(res, path: Path, T: Tr) -> bool:
     """Live backlog (dispatched, not closed; count) over simulated days, warm-up shaded."""
     fig, ax = plt.subplots(figsize=(12, 3.8), layout="constrained")
     t = res.backlog_t_h / 24.0
@@ -77,6 +80,7 @@ def fig_backlog(res, path: Path, T: Tr) -> None:
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     save(fig, path)
+    return True
 
 
 def _stat_rows(summary: dict, T: Tr) -> list[list]:
@@ -283,32 +287,89 @@ def _named(params: dict) -> dict:
     return out
 
 
+FIGURES = {
+    "resolution": ("resolution_time.png", lambda res, s, path, T, v: fig_resolution(res, path, T)),
+    "backlog": ("backlog.png", lambda res, s, path, T, v: fig_backlog(res, path, T)),
+    "district": ("map_district.png", lambda res, s, path, T, v: fig_district(res, path, T) is not False),
+    "village": ("map_village.png", lambda res, s, path, T, v: v is not None and fig_village(res, path, T, v) is not False),
+    "staff": ("staff_time.png", lambda res, s, path, T, v: fig_staff_time(res, s, path, T)),
+    "trust": ("map_trust.png", lambda res, s, path, T, v: fig_trust_map(res, path, T)),
+    "monthly": ("residents_monthly.png", lambda res, s, path, T, v: fig_monthly(res, s, path, T)),
+}
+"""The report's figures in report order: key -> (file name, draw(res, summary, path, T,
+village) -> drawn?)."""
+
+MAPS = ("district", "village", "trust")
+"""The figures that need the world's geometry."""
+
+
+def figure_keys(res) -> list[str]:
+    """The figures a report of ``res`` draws (maps only for worlds with geometry)."""
+    geo = res.world is not None and res.world.has_geometry
+    return [k for k in FIGURES if geo or k not in MAPS]
+
+
+def draw_figures(keys, res, summary: dict | None, out: Path, T: Tr, village: int | None) -> dict:
+    """Draw figures ``keys`` of ``res`` into ``out``; ``{key: drawn}`` (False where there
+    was nothing to draw). The maps need no summary (the figure worker draws them)."""
+    with fonts.context(T.lang):
+        return {k: bool(FIGURES[k][1](res, summary, out / FIGURES[k][0], T, village)) for k in keys}
+
+
+def warm_up(lang: str) -> None:
+    """Load what the first figure would (matplotlib's fonts, the CJK font for zh)."""
+    import io
+
+    with fonts.context(lang):
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.set_title("0 图" if lang == "zh" else "0")
+        fig.savefig(io.BytesIO(), format="png")
+        plt.close(fig)
+
+
+def submit_maps(worker, res, out: Path, options: ReportOptions) -> list[str]:
+    """Hand the report's maps to a figure worker (:mod:`sim.reporting.worker`); returns the
+    keys it draws (none without a worker)."""
+    keys = [k for k in figure_keys(res) if k in WORKER_FIGURES] if worker is not None else []
+    if keys:
+        village = close_up_village(res.world, options.village)
+        worker.submit(map_records(res), out, keys, village)
+    return keys
+
+
+MAP_COLUMNS = {"issues": ("household", "village", "level_reached"), "households": ("trust_start", "trust_end")}
+"""The columns the worker's figures read (all it is sent, with the world)."""
+
+
+def map_records(res):
+    """``res`` with only what the maps read (keeps the worker's memory small)."""
+    import dataclasses
+
+    def cols(table, names):
+        return None if table is None else {k: table[k] for k in names if k in table}
+
+    return dataclasses.replace(res, issues=cols(res.issues, MAP_COLUMNS["issues"]), staff=None, units={},
+                               households=cols(res.households, MAP_COLUMNS["households"]),
+                               backlog_t_h=res.backlog_t_h[:0], backlog_n=res.backlog_n[:0])
+
+
 def write_report(res, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
-                 grids: dict | None = None, options: ReportOptions | None = None) -> list[str]:
+                 grids: dict | None = None, options: ReportOptions | None = None, worker=None,
+                 remote: list[str] | None = None) -> list[str]:
     """Write figures, ``report.md`` and ``report.html`` into ``out`` in the language of
-    ``options``; return the file names written."""
+    ``options``; return the file names written. ``remote``: figures already handed to
+    ``worker`` (:func:`submit_maps`), collected here."""
     opts = options or ReportOptions()
     T = Tr(opts.lang)
-    figs = {"resolution": "resolution_time.png", "backlog": "backlog.png"}
-    village = None
-    with fonts.context(opts.lang):
-        fig_resolution(res, out / figs["resolution"], T)
-        fig_backlog(res, out / figs["backlog"], T)
-        if fig_district(res, out / "map_district.png", T) is not False:
-            figs["district"] = "map_district.png"
-        if res.world is not None and res.world.has_geometry:
-            village = close_up_village(res.world, opts.village)
-            if fig_village(res, out / "map_village.png", T, village) is not False:
-                figs["village"] = "map_village.png"
-        if fig_staff_time(res, summary, out / "staff_time.png", T):
-            figs["staff"] = "staff_time.png"
-        if fig_trust_map(res, out / "map_trust.png", T):
-            figs["trust"] = "map_trust.png"
-        if fig_monthly(res, summary, out / "residents_monthly.png", T):
-            figs["monthly"] = "residents_monthly.png"
+    remote = list(remote or [])
+    village = close_up_village(res.world, opts.village) if res.world is not None and res.world.has_geometry else None
+    keys = figure_keys(res)
+    drawn = draw_figures([k for k in keys if k not in remote], res, summary, out, T, village)
+    if remote:
+        drawn.update(worker.result())
+    figs = {k: FIGURES[k][0] for k in keys if drawn.get(k)}
     widths = {k: css_width(out / f) for k, f in figs.items()}
     d = build_doc(res, summary, manifest, figs, theory, grids, opts.lang, village, opts.village is not None, widths)
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")
     return [*figs.values(), "report.md", "report.html"]
-
