@@ -190,6 +190,18 @@ def test_every_catalogue_entry_has_both_languages_and_the_same_placeholders():
             assert len(e["en"]) == len(e["zh"]), key
 
 
+@pytest.mark.parametrize("scenario", ["chongming", "pre_reform", "village"])
+def test_every_channel_and_issue_type_of_a_shipped_scenario_has_a_display_name(scenario):
+    """Report tables name channels and issue types by their display names; a name missing
+    from the catalogue would print the raw identifier (untranslated in a zh report)."""
+    from sim.reporting.i18n import TERMS
+
+    p = params_from_dict(scenario_params(scenario, 1.0))
+    missing = [("channel", c.name) for c in p.channels if c.name not in TERMS["channel"]]
+    missing += [("type", t.name) for t in p.issue_types if t.name not in TERMS["type"]]
+    assert not missing
+
+
 def test_close_up_village_is_the_same_for_reform_and_pre_reform():
     from sim.rng import Streams
     from sim.world.world import build_world

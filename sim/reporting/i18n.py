@@ -345,6 +345,8 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "household_head": {"en": "household head", "zh": "户长"},
         "volunteer": {"en": "volunteer", "zh": "志愿者"},
         "party_member": {"en": "party member", "zh": "党员"},
+        "tell_head": {"en": "told to the household head", "zh": "告知户长"},
+        "tell_party_member": {"en": "told to a party member", "zh": "告知党员"},
         "resident_app": {"en": "resident app", "zh": "居民App"},
         "service_point": {"en": "service point", "zh": "党群服务点"},
         "hotline_12345": {"en": "12345 hotline", "zh": "12345热线"},
