@@ -126,14 +126,17 @@ class SweepCallback(Callback):
         failed = _failed_runs(root)
         print(f"sweep: {r['ok']}/{r['total']} runs ok; runs.parquet, comparison.json and report.html written to {root}",
               file=sys.stderr)
-        if failed:
-            first = failed[0]
-            print(f"sweep: runs not ok: {_ranges([f[0] for f in failed])} (e.g. run {first[0]}: {first[1]}: "
-                  f"{first[2][:200]})", file=sys.stderr)
+        if not failed and r["ok"] > 0:
+            return
+        # the aggregates of the runs that completed are written; the exit code still says that
+        # the sweep is incomplete (2 when every failure was a bad input, as for a single run)
+        code = 2 if failed and all(f[1] == "invalid" for f in failed) else 1
         if r["ok"] == 0:
-            bad_input = failed and all(f[1] == "invalid" for f in failed)
             _exit(f"no run of the sweep completed ({r['failed']} of {r['total']} did not); see failed.json in "
-                  f"each run folder", 2 if bad_input else 1)
+                  f"each run folder", code)
+        first = failed[0]
+        _exit(f"sweep incomplete: runs not ok: {_ranges([f[0] for f in failed])} (e.g. run {first[0]}: {first[1]}: "
+              f"{first[2][:200]}); the others are aggregated", code)
 
 
 def _failed_runs(root: Path) -> list[tuple[str, str, str]]:

@@ -430,10 +430,14 @@ def test_adhoc_multirun_aggregates(cli, tmp_path):
     assert (d / "comparison.json").is_file() and (d / "report.html").is_file()
 
 
-def test_sweep_with_a_bad_level_aggregates_and_says_which(cli, tmp_path):
+def test_sweep_with_a_bad_level_aggregates_says_which_and_exits_2(cli, tmp_path):
+    """The runs that completed are aggregated; the exit code says the sweep is incomplete
+    (2: every failure was a bad input)."""
     d = tmp_path / "nan"
     r = cli("-m", "experiment=tiny", "seed=1,nan", f"hydra.sweep.dir={d}")
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert [ln for ln in r.stderr.splitlines() if ln.startswith("error:")] == [
+        ln for ln in r.stderr.splitlines() if "runs not ok" in ln]
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 4 and (runs["status"] == "invalid").sum() == 2
     assert runs.loc[runs["status"] == "invalid", "error"].str.contains("seed: must be a whole number").all()

@@ -109,8 +109,15 @@ CATALOGUE: dict[str, dict] = {
     "run.group_cols": {"en": ["", "count", "closed", "mean resolution (h)"],
                        "zh": ["", "数量", "已办结", "平均办结时长（小时）"]},
     "run.workload": {"en": "Workload by level", "zh": "各层级工作量"},
-    "run.workload_cols": {"en": ["level", "units", "servers", "attempts", "busy hours (h)", "utilisation"],
-                          "zh": ["层级", "单位数", "处置人员/班组", "处置次数", "处置工时（小时）", "利用率"]},
+    "run.workload_cols": {"en": ["level", "units", "servers", "attempts", "busy hours (h)",
+                                 "issue work (share of on-duty hours)"],
+                          "zh": ["层级", "单位数", "处置人员/班组", "处置次数", "处置工时（小时）", "处置工时占在岗工时比例"]},
+    "run.workload_note": {"en": "At grid and village level the servers are team members and village cadres whose "
+                                "on-duty hours go mostly to routine duty and patrols (see staff time above): the "
+                                "last column is the small share spent handling issues, not how busy they are. "
+                                "Town and district departments do nothing but cases.",
+                          "zh": "网格和村两级的处置人员是各队伍成员和村干部，其在岗工时主要用于日常工作和巡查（见上文人员工时）："
+                                "末列只是其中用于处置问题的比例，并非其繁忙程度。镇、区两级部门专职办理案件。"},
     "run.structure": {"en": "Structure", "zh": "结构"},
     "run.structure_cols": {"en": ["towns", "villages", "micro-grids", "residents", "households", "management team",
                                   "work team", "volunteer team", "household heads", "service points",

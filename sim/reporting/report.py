@@ -231,6 +231,8 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
                 [[T.term("level", k), v["units"], v.get("servers", v.get("crews")), v["attempts"],
                   v.get("busy_h", v.get("busy_crew_h")), pct(v.get("utilisation"))]
                  for k, v in summary["workload"].items()])
+        if any(k in summary["workload"] for k in ("grid", "village")) and summary.get("staff_utilisation"):
+            d.p(T("run.workload_note"))
     st = summary["structure"]
     d.h(T("run.structure"))
     cols = T.list("run.structure_cols")
