@@ -11,6 +11,7 @@ horizon and returns the records (:class:`sim.metrics.records.RunResult`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import gc
 import math
@@ -35,6 +36,21 @@ CALENDAR_MARGIN_DAYS = 400
 horizon); beyond it working time continues at its average rate."""
 
 
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cycle collector while agents are created. A Chongming build makes
+    ~385,000 Mesa agents (over a million tracked objects) and no cyclic garbage, yet the
+    collector would traverse the growing heap again and again: pausing it saves ~0.6 s of
+    a 3.3-3.9 s build (measured with and without, 3 runs each). Restored on any exit."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class GovernanceModel(mesa.Model):
     """One district, one run (see module doc).
 
@@ -57,23 +73,25 @@ class GovernanceModel(mesa.Model):
         self.level_cals = [self.book.unit(p.levels.by_index(L).calendar) for L in range(4)]
         self.office_cal = self.book.unit(p.office_calendar)
         self.service_cal = self.book.unit(p.service_calendar)
-        self.world: World = build_world(p, self.streams["world"])
-        self.has_members = p.has_members and self.world.has_geometry
-        self.travel = (self.world.map_extras or {}).get("travel")
-        self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
-        self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"], self.streams["surge"])
-        self.households = None
-        if p.has_households and self.world.has_geometry:
-            from sim.agents.households import Households
+        with collector_paused():  # agents are allocated here
+            self.world: World = build_world(p, self.streams["world"])
+            self.has_members = p.has_members and self.world.has_geometry
+            self.travel = (self.world.map_extras or {}).get("travel")
+            self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
+            self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"],
+                                        self.streams["surge"])
+            self.households = None
+            if p.has_households and self.world.has_geometry:
+                from sim.agents.households import Households
 
-            self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
-                                         self.streams["households"], self.start_date)
-        self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
-                                   self.households)
-        self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
-                             self.has_members)
-        self.handling = Handling(self)
-        self._prime()
+                self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
+                                             self.streams["households"], self.start_date)
+            self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
+                                       self.households)
+            self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
+                                 self.has_members)
+            self.handling = Handling(self)
+            self._prime()
         self.day = 0
         self.timings_s = {"build": time.perf_counter() - t0}
 
@@ -113,7 +131,14 @@ class GovernanceModel(mesa.Model):
         from sim.metrics.records import collect
 
         t0 = time.perf_counter()
-        self.advance(self.params.horizon_h)
+        # The built model (agents, calendars, tables: over a million objects) lives as long
+        # as the run and holds no garbage; frozen, the cycle collector's full passes during
+        # the event loop skip it (measured on a Chongming year: build+run wall x0.87, ~2 s).
+        gc.freeze()
+        try:
+            self.advance(self.params.horizon_h)
+        finally:
+            gc.unfreeze()
         self.handling._record_backlog(self.params.horizon_h)
         t1 = time.perf_counter()
         res = collect(self)
