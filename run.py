@@ -17,6 +17,7 @@ sweep aggregation; one line too, full traceback with ``SIM_TRACEBACK=1``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -114,11 +115,13 @@ def report_config(cfg: DictConfig | dict, check_font: bool = True) -> ReportOpti
     return report_options(r, check_font=check_font, allow_bool=False)
 
 
-def check_app_keys(cfg: DictConfig | dict) -> None:
-    report_config(cfg)
+def check_app_keys(cfg: DictConfig | dict) -> ReportOptions:
+    """Check the application's own keys (report, experiment); return the report options."""
+    opts = report_config(cfg)
     e = cfg.get("experiment")
     if e is not None and not isinstance(e, (Mapping, DictConfig)):
         raise ConfigError("experiment", f"must name a file of conf/experiment (experiment=NAME), got {e!r}")
+    return opts
 
 
 def run_key(data: dict) -> str:
@@ -169,50 +172,39 @@ def hydra_files(cfg: DictConfig) -> dict[str, str]:
 
 def run_one(cfg: DictConfig, out: Path, runlog: RunLog, key: str | None = None) -> dict:
     """Build parameters, run the model, write the run directory; return the summary."""
-    from sim import guard
+    from sim import guard, run_model
+    from sim.output import write_run
 
     t0 = time.perf_counter()
     hc = HydraConfig.get()
-    check_app_keys(cfg)
+    opts = check_app_keys(cfg)
     params = params_from_dict(model_data(cfg))
     log.info("scenario %s, seed %s, %g days; overrides: %s", params.scenario, params.seed, params.run.horizon_days,
              " ".join(hc.overrides.task) or "(none)")
     log.info("estimate (sim/guard.py): %s", guard.check(params).describe())
-    opts = report_config(cfg)
     worker = None
     if opts.enabled and hc.mode != RunMode.MULTIRUN:
         from sim.reporting.worker import FigureWorker, wanted
 
         if wanted():  # a second core draws the maps while this one writes and draws the rest
             worker = FigureWorker(opts.lang)
-    try:
-        return _run_and_write(cfg, params, out, runlog, key, t0, hc, worker)
-    finally:
-        if worker is not None:
-            worker.close()
-
-
-def _run_and_write(cfg: DictConfig, params, out: Path, runlog: RunLog, key: str | None, t0: float, hc,
-                   worker) -> dict:
-    from sim import run_model
-    from sim.output import write_run
-
-    res = run_model(params)
-    st = res.structure
-    log.info("built in %.2f s: %s towns, %s villages, %s grids, %s households, %s residents",
-             res.timings_s.get("build", 0.0), st.get("towns"), st.get("villages"), st.get("grids"),
-             st.get("households"), st.get("residents"))
-    log.info("simulated %d events in %.2f s; %d issues", res.events_processed, res.timings_s.get("simulate", 0.0),
-             len(res.issues.get("issue_id", ())))
-    mode = ["-m"] if hc.mode == RunMode.MULTIRUN else []
-    cmd = " ".join(["python", "run.py", *mode, *hc.overrides.task])
-    log.info("writing %s", out)
-    try:
-        return write_run(res, out, command=cmd, overrides=list(hc.overrides.task), report=report_config(cfg),
-                         t_start=t0, extra_manifest={"run_key": key}, extra_files=hydra_files(cfg),
-                         log_text=runlog.text, figure_worker=worker)
-    except OSError as e:
-        raise OutputError(describe_os_error(e, out)) from None
+    with worker or contextlib.nullcontext():  # the worker is stopped however the run ends
+        res = run_model(params)
+        st = res.structure
+        log.info("built in %.2f s: %s towns, %s villages, %s grids, %s households, %s residents",
+                 res.timings_s.get("build", 0.0), st.get("towns"), st.get("villages"), st.get("grids"),
+                 st.get("households"), st.get("residents"))
+        log.info("simulated %d events in %.2f s; %d issues", res.events_processed,
+                 res.timings_s.get("simulate", 0.0), len(res.issues.get("issue_id", ())))
+        mode = ["-m"] if hc.mode == RunMode.MULTIRUN else []
+        cmd = " ".join(["python", "run.py", *mode, *hc.overrides.task])
+        log.info("writing %s", out)
+        try:
+            return write_run(res, out, command=cmd, overrides=list(hc.overrides.task), report=opts,
+                             t_start=t0, extra_manifest={"run_key": key}, extra_files=hydra_files(cfg),
+                             log_text=runlog.text, figure_worker=worker)
+        except OSError as e:
+            raise OutputError(describe_os_error(e, out)) from None
 
 
 def describe_os_error(e: OSError, where: Path) -> str:

@@ -194,8 +194,9 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
     ``run.log`` (not written if None). ``figure_worker``: a
     :class:`sim.reporting.worker.FigureWorker` that draws the report's maps meanwhile."""
     opts = report_options(report)
+    village = None
     if opts.enabled and res.world is not None and res.world.has_geometry:
-        close_up_village(res.world, opts.village)  # a bad report.village fails before anything is written
+        village = close_up_village(res.world, opts.village)  # a bad report.village fails before anything is written
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)  # run.py creates it first (to undo on failure); callers may not
     stage = new_stage(run_dir)
@@ -205,7 +206,7 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         if opts.enabled and figure_worker is not None:
             from sim.reporting.report import submit_maps
 
-            remote = submit_maps(figure_worker, res, stage, opts)
+            remote = submit_maps(figure_worker, res, stage, village)
         summary = summarize(res)
         theory = theory_table(res.params, summary)
         if theory:
@@ -238,7 +239,7 @@ def write_run(res: RunResult, run_dir: Path, command: str = "", overrides: list[
         if opts.enabled:
             from sim.reporting.report import write_report  # matplotlib only when a report is asked for
 
-            write_report(res, summary, manifest, stage, theory, grids, opts, figure_worker, remote)
+            write_report(res, summary, manifest, stage, theory, grids, opts, village, figure_worker, remote)
         timings["report"] = time.perf_counter() - t1
         timings["total"] = (time.perf_counter() - t_start) if t_start else sum(
             v for k, v in timings.items() if k != "total")

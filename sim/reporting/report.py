@@ -21,7 +21,7 @@ from sim.reporting.i18n import Tr  # noqa: E402
 from sim.reporting.maps import fig_district, fig_village  # noqa: E402
 from sim.reporting.options import ReportOptions  # noqa: E402
 from sim.reporting.people import fig_monthly, fig_staff_time, fig_trust_map  # noqa: E402
-from sim.reporting.places import close_up_village, village_place  # noqa: E402
+from sim.reporting.places import village_place  # noqa: E402
 from sim.reporting.worker import FIGURES as WORKER_FIGURES  # noqa: E402
 
 LEVELS = ("grid", "village", "town", "district")
@@ -329,12 +329,11 @@ def warm_up(lang: str) -> None:
         plt.close(fig)
 
 
-def submit_maps(worker, res, out: Path, options: ReportOptions) -> list[str]:
-    """Hand the report's maps to a figure worker (:mod:`sim.reporting.worker`); returns the
-    keys it draws (none without a worker)."""
+def submit_maps(worker, res, out: Path, village: int | None) -> list[str]:
+    """Hand the report's maps (close-up of ``village``) to a figure worker
+    (:mod:`sim.reporting.worker`); returns the keys it draws (none without a worker)."""
     keys = [k for k in figure_keys(res) if k in WORKER_FIGURES] if worker is not None else []
     if keys:
-        village = close_up_village(res.world, options.village)
         worker.submit(map_records(res), out, keys, village)
     return keys
 
@@ -356,15 +355,15 @@ def map_records(res):
 
 
 def write_report(res, summary: dict, manifest: dict, out: Path, theory: dict | None = None,
-                 grids: dict | None = None, options: ReportOptions | None = None, worker=None,
-                 remote: list[str] | None = None) -> list[str]:
+                 grids: dict | None = None, options: ReportOptions | None = None, village: int | None = None,
+                 worker=None, remote: list[str] | None = None) -> list[str]:
     """Write figures, ``report.md`` and ``report.html`` into ``out`` in the language of
-    ``options``; return the file names written. ``remote``: figures already handed to
-    ``worker`` (:func:`submit_maps`), collected here."""
+    ``options``; return the file names written. ``village``: the close-up's village
+    (:func:`sim.reporting.places.close_up_village`; None on maps without geometry).
+    ``remote``: figures already handed to ``worker`` (:func:`submit_maps`), collected here."""
     opts = options or ReportOptions()
     T = Tr(opts.lang)
     remote = list(remote or [])
-    village = close_up_village(res.world, opts.village) if res.world is not None and res.world.has_geometry else None
     keys = figure_keys(res)
     drawn = draw_figures([k for k in keys if k not in remote], res, summary, out, T, village)
     if remote:
