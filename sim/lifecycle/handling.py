@@ -78,7 +78,8 @@ class Handling:
         self.p_rework = [min(1.0, t.p_rework * rework_scale) for t in types]
         self.handling_dist = [t.handling for t in types]
         self.dur_spot = [t.dur_on_spot_h for t in types]
-        mults = np.array([p.levels.by_index(L).dur_multiplier for L in range(4)])
+        self.level_dur_multiplier = [p.levels.by_index(L).dur_multiplier for L in range(4)]
+        mults = np.array(self.level_dur_multiplier)
         u_handle = streams["handling"].random((n, 4))
         dur0 = np.zeros((n, 4))
         for k, t in enumerate(types):
@@ -374,15 +375,24 @@ class Handling:
         else:
             self._crew_begin(t, job, s, unit)
 
-    def _crew_begin(self, t: float, job: int, s, unit) -> None:
-        i = job
-        L = self.job_level[job]
+    def _attempt_work_h(self, i: int, L: int) -> float:
+        """Work (h) of an attempt on issue ``i`` at level ``L``: the issue's pre-drawn duration
+        on its first attempt there (common random numbers across policies), a fresh draw on
+        any later one."""
         bit = 1 << L
         if not self.tried[i] & bit:
             self.tried[i] |= bit
-            work = float(self.dur0[i, L])
-        else:
-            work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(), unit.dur_multiplier)
+            return float(self.dur0[i, L])
+        return self._fresh_work_h(i, L)
+
+    def _fresh_work_h(self, i: int, L: int) -> float:
+        """A fresh draw (h) of issue ``i``'s handling work at level ``L`` (repeat attempts,
+        joint parts)."""
+        return scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(), self.level_dur_multiplier[L])
+
+    def _crew_begin(self, t: float, job: int, s, unit) -> None:
+        i = job
+        work = self._attempt_work_h(i, self.job_level[job])
         cal = s.cal
         if cal.always_on:
             start, finish = t, t + work
@@ -461,15 +471,10 @@ class Handling:
             akind = CONSULTATION
         else:
             trade = self.trade[i] if kind == MAIN else self.joint_trade[i]
-            bit = 1 << L
-            if kind == MAIN and not self.tried[i] & bit:
-                self.tried[i] |= bit
-                work = float(self.dur0[i, L])
+            if kind == MAIN:
+                work = self._attempt_work_h(i, L)
             else:
-                work = scalar_quantile(self.handling_dist[self.type[i]], self.rng_rework.random(),
-                                       self.p.levels.by_index(L).dur_multiplier)
-                if kind == JOINT:
-                    work *= self.joint_share[self.type[i]]
+                work = self._fresh_work_h(i, L) * self.joint_share[self.type[i]]
             if s.team in GRID_TEAMS:
                 own, fo, other, fx = self.fam
                 if self.dispatcher.owner_of(trade, self.household[i]) == s.sid:
