@@ -36,3 +36,15 @@ def scenario_params(name: str, days: float) -> dict:
     d = scenario_dict(name)
     d["run"] = {"horizon_days": days, "warmup_days": days / 10, "start_date": d["run"]["start_date"]}
     return d
+
+
+def model_and_run(name: str, days: float, seed: int):
+    """A shipped scenario's model (kept, for tests that read its agents) and its records,
+    with a shorter horizon and the given seed: ``(model, result)``."""
+    from sim import params_from_dict
+    from sim.model import GovernanceModel
+
+    d = scenario_params(name, days)
+    d["seed"] = seed
+    m = GovernanceModel(params_from_dict(d))
+    return m, m.run()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import scenario_params
+from conftest import model_and_run, scenario_params
 from sim import params_from_dict, run_model
 from sim.metrics.kpi import summarize
 
@@ -17,12 +17,7 @@ HOUSEHOLD_COLS = {"household_id", "town", "village", "grid", "x_km", "y_km", "si
 
 @pytest.fixture(scope="module")
 def town():
-    d = scenario_params("chongming_town", 120.0)
-    d["seed"] = 5
-    from sim.model import GovernanceModel
-
-    m = GovernanceModel(params_from_dict(d))
-    return m, m.run()
+    return model_and_run("chongming_town", 120.0, seed=5)
 
 
 def test_household_records_add_up(town):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import scenario_params
+from conftest import model_and_run, scenario_params
 from sim import params_from_dict, run_model
 from sim.metrics.kpi import summarize
 from sim.metrics.records import STAFF_ACTIVITIES
@@ -16,12 +16,7 @@ from test_theory import batch_tolerance
 
 @pytest.fixture(scope="module")
 def town_run():
-    d = scenario_params("chongming_town", 60.0)
-    d["seed"] = 4
-    from sim.model import GovernanceModel
-
-    m = GovernanceModel(params_from_dict(d))
-    return m, m.run()
+    return model_and_run("chongming_town", 60.0, seed=4)
 
 
 def test_hours_are_conserved(town_run):
