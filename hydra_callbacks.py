@@ -26,6 +26,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 STATE = {"ran": False}
+RUNNING = ".running"  # as in run.py: the sweep's plan and progress while it runs
 
 
 def sweep_size(config: DictConfig) -> int:
@@ -61,10 +62,6 @@ def _exit(msg: str, code: int) -> None:
     sys.exit(code)  # SystemExit passes through Hydra's callback notification
 
 
-def _runs_on_disk(root: Path) -> list[str]:
-    return sorted((p.name for p in root.iterdir() if p.is_dir() and p.name.isdigit()), key=int)
-
-
 def _ranges(names: list[str]) -> str:
     """'0-3, 5' for run numbers 0, 1, 2, 3, 5."""
     nums = sorted(int(n) for n in names)
@@ -80,29 +77,27 @@ def _ranges(names: list[str]) -> str:
 
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        from sim.output import remove_stale_stages
-
+        """The sweep root exists (run.py made it, recorded its design and holds its lock):
+        write the plan and an empty progress log in its ``.running/`` folder."""
         STATE["ran"] = True
         root = Path(config.hydra.sweep.dir).absolute()
-        for p in [root, *root.parents]:
-            if p.exists() and not p.is_dir():
-                _exit(f"hydra.sweep.dir: {p} is a file, not a folder; give a folder path", 2)
-        created = [p for p in [root, *root.parents] if not p.exists()]
+        design = _design(root)
         try:
-            root.mkdir(parents=True, exist_ok=True)
-            remove_stale_stages(root)
-            (root / "sweep_plan.json").write_text(json.dumps({"total": sweep_size(config), "started": time.time()}))
-            (root / "progress.log").write_text("")
+            (root / RUNNING).mkdir(parents=True, exist_ok=True)
+            total = len(design["jobs"]) if design else sweep_size(config)
+            (root / RUNNING / "plan.json").write_text(json.dumps({"total": total, "started": time.time()}))
+            (root / RUNNING / "progress.log").write_text("")
         except OSError as e:
-            if created:  # a sweep folder this sweep made: leave nothing behind
-                shutil.rmtree(created[-1], ignore_errors=True)
             _exit(f"hydra.sweep.dir: cannot write {e.filename or root}: {e.strerror or e}", 2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from sim.output import commit, new_stage
+        from sim.store import SWEEP_FILES, commit, new_stage
 
         root = Path(config.hydra.sweep.dir)
+        shutil.rmtree(root / RUNNING, ignore_errors=True)
         cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
+        design = _design(root)
+        n_jobs = len(design["jobs"]) if design else None
         stage = None
         try:
             cfg = OmegaConf.to_container(config, resolve=False)
@@ -112,10 +107,10 @@ class SweepCallback(Callback):
             stage = new_stage(root)
             report = config.get("report")
             lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
-            cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), out=stage, lang=lang)
-            commit(stage, root)
+            cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), out=stage, lang=lang, design=design)
+            commit(stage, root, SWEEP_FILES)
         except Exception as e:  # noqa: BLE001 - one line, then a non-zero exit (Hydra would swallow it)
-            runs = _runs_on_disk(root) if root.is_dir() else []
+            runs = [str(k) for k in range(n_jobs)] if n_jobs else []
             _exit(f"sweep aggregation failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                   f"runs affected: {_ranges(runs)} of {root} (their run folders are intact; runs.parquet, "
                   f"comparison.json and the report were not written)", 1)
@@ -123,9 +118,8 @@ class SweepCallback(Callback):
             if stage is not None:
                 shutil.rmtree(stage, ignore_errors=True)
         r = cmp["runs"]
-        failed = _failed_runs(root)
-        print(f"sweep: {r['ok']}/{r['total']} runs ok; runs.parquet, comparison.json and report.html written to {root}",
-              file=sys.stderr)
+        failed = _failed_runs(root, n_jobs or 0)
+        _say(f"sweep: {r['ok']}/{r['total']} runs ok; runs.parquet, comparison.json and report.html written to {root}")
         if not failed and r["ok"] > 0:
             return
         # the aggregates of the runs that completed are written; the exit code still says that
@@ -139,16 +133,34 @@ class SweepCallback(Callback):
               f"{first[2][:200]}); the others are aggregated", code)
 
 
-def _failed_runs(root: Path) -> list[tuple[str, str, str]]:
-    """(run, status, error) of every run that did not complete."""
+def _design(root: Path) -> dict | None:
+    from sim.experiments.design import read
+
+    d = read(root)
+    return d if d and d.get("jobs") else None
+
+
+def _say(text: str) -> None:
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def _failed_runs(root: Path, n_jobs: int) -> list[tuple[str, str, str]]:
+    """(run, status, error) of every run of the design that is not a complete, checksummed
+    result: a failure record, a corrupt or missing folder."""
+    from sim.store import verify
+
     out = []
-    for name in _runs_on_disk(root):
-        d = root / name
-        if (d / "summary.json").is_file():
+    for k in range(n_jobs):
+        d = root / str(k)
+        why = verify(d)
+        if why is None:
             continue
         try:
             f = json.loads((d / "failed.json").read_text())
-            out.append((name, f.get("status", "failed"), f.get("error", "")))
+            out.append((str(k), f.get("status", "failed"), f.get("error", "")))
         except (OSError, ValueError, AttributeError):
-            out.append((name, "missing", "no summary.json or failed.json"))
+            out.append((str(k), "corrupt" if d.is_dir() else "missing", why))
     return out

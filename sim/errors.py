@@ -15,3 +15,7 @@ class ConfigError(ValueError):
         self.key = key
         self.message = message
         super().__init__(f"{key}: {message}")
+
+    def __reduce__(self):
+        # picklable with its two arguments, so a worker process's error reaches the parent intact
+        return (type(self), (self.key, self.message))

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import ConfigError
-from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+from sim.params import STAFF_DRIVERS, IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
 
 # --- the formula's coefficients (bytes per counted item) -------------------------------
 BYTES = {
@@ -51,6 +51,7 @@ BYTES = {
     "issues": 1900.0,       # arrival columns, event-loop lists, issue table, parquet, KPIs (fit 1,491)
     "days": 15.0,           # per simulated day: service-day clock (fit 10)
     "geojson_bytes": 8.0,   # parsing a GeoJSON file: Python objects per byte of text (measured ~6.7)
+    "round_ticks": 250.0,   # a scheduled round tick: a tuple in the sorted schedule and its heap entry (not fitted)
 }
 EVENTS_PER_ISSUE = 5.0  # arrival, end, verification, hand-overs and breaches, per attempt
 GEOJSON_BYTES_PER_HOUSEHOLD = 60.0  # bytes of the smallest household Point feature: households <= file bytes / this
@@ -99,8 +100,9 @@ def _drv(key: str, value, default) -> tuple:
     return (key, value, default)
 
 
-def estimate(p: ModelParams) -> Estimate:
-    """Counts, memory and events of run ``p`` (see module doc), from the parameters only."""
+def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
+    """Counts, memory and events of run ``p`` (see module doc), from the parameters only,
+    or with the ``households`` and ``residents`` of a map already read (``known``)."""
     w, pp, tp = p.world, p.partition, p.teams
     W = lambda k: _drv(f"world.{k}", getattr(w, k), _d(WorldParams, k))  # noqa: E731
     terms: list[Term] = []
@@ -126,6 +128,9 @@ def estimate(p: ModelParams) -> Estimate:
         world_drv = [_drv("world.geojson_path", w.geojson_path, "")]
         grid_drv, grids = _grids(pp, villages, households)
     residents = households * persons
+    if known:  # a GeoJSON map read: its real households and residents (sizes in the file)
+        households = float(known.get("households", households))
+        residents = float(known.get("residents", households * persons))
     terms += [Term("residents", residents, [*world_drv, W("persons_per_household")]),
               Term("households", households, world_drv),
               Term("villages", villages, world_drv),
@@ -159,11 +164,22 @@ def estimate(p: ModelParams) -> Estimate:
     years = p.run.horizon_days / 365.0
     R = _drv("run.horizon_days", p.run.horizon_days, _d(RunParams, "horizon_days"))
     rate = sum(t.rate_per_1000_residents_per_year for t in p.issue_types) / 1000.0
-    issues = residents * rate * years
+    surge = sum(float(e.extra_issues) for e in p.events)
+    issues = residents * rate * years + surge
     rate_drv = [_drv(f"issue_types.{t.name}.rate_per_1000_residents_per_year", t.rate_per_1000_residents_per_year,
                      _d(IssueTypeParams, "rate_per_1000_residents_per_year")) for t in p.issue_types]
-    terms.append(Term("issues", issues, [R, *rate_drv, *world_drv]))
+    surge_drv = [_drv(f"events.{e.name}.extra_issues", e.extra_issues, 2500) for e in p.events]
+    terms.append(Term("issues", issues, [R, *rate_drv, *world_drv, *surge_drv]))
     terms.append(Term("days", p.run.horizon_days, [R]))
+
+    # rounds not tied to staff (video sweeps, river chiefs, ...): one tick per period, everywhere
+    horizon_h = 24.0 * p.run.horizon_days
+    ticks, tick_drv = 0.0, [R]
+    for ch in p.channels:
+        if ch.enabled and ch.kind == "rounds" and getattr(ch, "driver", None) not in STAFF_DRIVERS:
+            ticks += horizon_h / ch.period_h + 1
+            tick_drv.append(_drv(f"channels.{ch.name}.period_h", 1.0 / ch.period_h, 1.0 / 24.0))
+    terms.append(Term("round_ticks", ticks, tick_drv))
 
     # events: every attempt costs a few; reworks repeat attempts (at most lifecycle.max_reworks)
     scale = 1.5 - tp.training_level
@@ -173,8 +189,9 @@ def estimate(p: ModelParams) -> Estimate:
         n = p.lifecycle.max_reworks
         expected = n if q >= 1.0 else q * (1 - q**n) / (1 - q)  # Σ_{k=1..n} q^k
         reworks = max(reworks, expected)
-    events = issues * EVENTS_PER_ISSUE * (1.0 + reworks)
-    ev_drv = [R, *rate_drv, *world_drv, _drv("lifecycle.max_reworks", p.lifecycle.max_reworks, 3)]
+    events = issues * EVENTS_PER_ISSUE * (1.0 + reworks) + ticks
+    ev_drv = [R, *rate_drv, *world_drv, *surge_drv, *tick_drv[1:],
+              _drv("lifecycle.max_reworks", p.lifecycle.max_reworks, 3)]
     return Estimate(terms, events, ev_drv)
 
 
@@ -224,10 +241,10 @@ def _culprit(drivers: list) -> str:
     return best
 
 
-def check(p: ModelParams) -> Estimate:
+def check(p: ModelParams, known: dict | None = None) -> Estimate:
     """Raise ConfigError if run ``p`` would exceed the memory or event limit; else return
-    the estimate."""
-    e = estimate(p)
+    the estimate (``known``: see :func:`estimate`)."""
+    e = estimate(p, known)
     if p.run.memory_limit_gb is not None:
         limit, src = p.run.memory_limit_gb * GB, "run.memory_limit_gb"
     else:
@@ -237,14 +254,19 @@ def check(p: ModelParams) -> Estimate:
         top = max(e.terms, key=lambda t: t.bytes)
         key = _culprit(top.drivers)
         raise ConfigError(key, f"too large: this run would need {_gb(mem)} of memory ({top.count:,.3g} {top.kind.replace('_', ' ')}), "
-                               f"more than {_gb(limit)} ({src}); allowed: a smaller {key} "
+                               f"more than {_gb(limit)} ({src}); allowed: {_fewer(key)} "
                                f"(or set run.memory_limit_gb if more memory is really there)")
     if p.run.max_events is not None and (not math.isfinite(e.events) or e.events > p.run.max_events):
         key = _culprit(e.event_drivers)
         raise ConfigError(key, f"too long: this run would process about {e.events:.3g} events, more than "
-                               f"run.max_events ({p.run.max_events:.3g}); allowed: a smaller {key} "
+                               f"run.max_events ({p.run.max_events:.3g}); allowed: {_fewer(key)} "
                                f"(or raise run.max_events)")
     return e
+
+
+def _fewer(key: str) -> str:
+    """What lowers the estimate: a smaller count, or a longer period."""
+    return f"a longer {key}" if key.endswith("period_h") else f"a smaller {key}"
 
 
 def _gb(b: float) -> str:

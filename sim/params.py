@@ -598,7 +598,8 @@ class RunParams:
     chinese-calendar package) or ``none``.
     ``memory_limit_gb``: a run whose estimated memory (:mod:`sim.guard`) exceeds this is
     refused before anything is built (null: the machine's memory); ``max_events``: the
-    same for the estimated number of events (null: no limit)."""
+    same for the estimated number of events (null: no limit); ``max_jobs``: a sweep of more
+    runs is refused before its design is expanded."""
 
     horizon_days: float = num(365.0, lo=0.0, lo_open=True)
     warmup_days: float = num(0.0, lo=0.0)
@@ -606,6 +607,7 @@ class RunParams:
     holidays: str = choice("none", HOLIDAY_SOURCES)
     memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
     max_events: float | None = num(1e9, lo=0.0, lo_open=True)
+    max_jobs: int = num(10_000, lo=1)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,20 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
                           env=e, timeout=timeout)
 
 
+def run_inproc(*args: str) -> subprocess.CompletedProcess:
+    """``run.cli`` in this process (for inputs refused before a run: no interpreter start,
+    so about 10x faster than :func:`run_cli`), with the same exit code and output."""
+    import contextlib
+    import io
+
+    import run
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = run.cli(["run.py", *args], signals=False)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture
 def cli():
     return run_cli

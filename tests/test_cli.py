@@ -27,7 +27,8 @@ ISSUE_COLS = {"issue_id", "type", "grid", "village", "channel", "t_occurred_h", 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_runs_and_follows_contract(cli, tmp_path, name):
     out = tmp_path / name
-    r = cli(f"scenario={name}", "run.horizon_days=20", "run.warmup_days=2", "seed=5", f"hydra.run.dir={out}")
+    surge = ["events.typhoon.start_date=2025-01-15"] if "typhoon" in name else []  # inside the 20 days
+    r = cli(f"scenario={name}", "run.horizon_days=20", "run.warmup_days=2", "seed=5", *surge, f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(s)

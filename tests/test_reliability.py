@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_inproc
 
 # --------------------------------------------------------------------------- helpers
 
@@ -55,15 +55,16 @@ def one_clean_line(r: subprocess.CompletedProcess, key: str, code: int = 2) -> s
     return lines[0]
 
 
-def rejected_without_a_trace(tmp_path: Path, args: list[str], key: str, **kw) -> str:
+def rejected_without_a_trace(tmp_path: Path, args: list[str], key: str, inproc: bool = False, **kw) -> str:
     """Run ``args`` into an existing result folder and into a new one; both must be
     rejected in one line naming ``key``, the first folder unchanged, the second not made."""
+    run = run_inproc if inproc else run_cli
     old = earlier_result(tmp_path)
     before = snapshot(old)
-    line = one_clean_line(run_cli(*args, f"hydra.run.dir={old}", **kw), key)
+    line = one_clean_line(run(*args, f"hydra.run.dir={old}", **kw), key)
     assert snapshot(old) == before
     new = tmp_path / "new" / "deeper"
-    one_clean_line(run_cli(*args, f"hydra.run.dir={new}", **kw), key)
+    one_clean_line(run(*args, f"hydra.run.dir={new}", **kw), key)
     assert not (tmp_path / "new").exists()
     return line
 
@@ -126,6 +127,14 @@ VALUES = [
 
 @pytest.mark.parametrize("args,key", [c[1:] for c in VALUES], ids=[c[0] for c in VALUES])
 def test_bad_value_rejected_without_a_trace(tmp_path, args, key):
+    # in-process: the same checks as the command line, before Hydra starts (a handful of
+    # end-to-end cases below run the real command)
+    rejected_without_a_trace(tmp_path, args, key, inproc=True)
+
+
+@pytest.mark.parametrize("args,key", [c[1:] for c in VALUES[:: len(VALUES) // 4]][:4],
+                         ids=[c[0] for c in VALUES[:: len(VALUES) // 4]][:4])
+def test_bad_value_rejected_end_to_end(tmp_path, args, key):
     rejected_without_a_trace(tmp_path, args, key)
 
 
@@ -287,7 +296,7 @@ def test_really_full_filesystem_is_one_line(tmp_path):
 
 
 def test_commit_rolls_back_when_a_move_fails(tmp_path, monkeypatch):
-    from sim import output
+    from sim import store as output
 
     run_dir = earlier_result(tmp_path)
     before = snapshot(run_dir)

@@ -83,38 +83,54 @@ def level_str(v) -> str:
     return str(v)
 
 
-def collect_runs(sweep_dir: Path) -> pd.DataFrame:
-    """One row per run directory under ``sweep_dir``."""
+def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
+    """One row per run of the sweep's ``design`` (every numbered run folder when there is
+    none). A run is ``ok`` only when its folder is a complete, checksummed result
+    (:func:`sim.store.verify`) of that design's job; a corrupt or foreign one is reported
+    by name (status ``corrupt``), never aggregated. Other folders are not looked at."""
+    from sim.store import verify
+
+    sweep_dir = Path(sweep_dir)
+    if design is not None:
+        nums = range(len(design["jobs"]))
+    else:
+        nums = sorted(int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit())
     rows = []
-    for d in sorted((p for p in Path(sweep_dir).iterdir() if p.is_dir() and p.name.isdigit()), key=lambda p: int(p.name)):
-        row: dict = {"run": int(d.name)}
-        if (d / "summary.json").is_file():
+    for k in nums:
+        d = sweep_dir / str(k)
+        job = design["jobs"][k] if design is not None else None
+        row: dict = {"run": k}
+        ov = parse_overrides(job) if job is not None else {}
+        why = verify(d) if d.is_dir() else "no run folder"
+        if why is None:
             try:
                 s = json.loads((d / "summary.json").read_text())
                 m = json.loads((d / "manifest.json").read_text())
+                if design is not None and (m.get("design_hash") != design["design_hash"]
+                                           or list(m.get("job_overrides") or []) != list(job)):
+                    raise ValueError("the run belongs to another design or job")
                 ov = parse_overrides(m.get("overrides", []))
                 kpis = {f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
                                                             if k not in ("seed", "horizon_days", "warmup_days")}).items()}
                 row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"], **kpis,
                             "warmup_days": s["warmup_days"], "mser5_truncation_days": mser5_days(d / "backlog.parquet")})
             except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as e:
-                ov = {}
-                row = {"run": int(d.name), "status": "unreadable", "error": f"{type(e).__name__}: {e}"}
+                row = {"run": k, "status": "corrupt", "error": f"{type(e).__name__}: {e}", "seed": _seed(ov.get("seed"))}
         elif (d / "failed.json").is_file():
             try:
                 f = json.loads((d / "failed.json").read_text())
-                ov = parse_overrides(f.get("overrides", []))
+                ov = parse_overrides(f.get("overrides", [])) or ov
                 row.update({"status": f.get("status", "failed"), "error": f.get("error", ""),
                             "seed": _seed(ov.get("seed"))})
             except (OSError, ValueError, AttributeError) as e:
-                ov = {}
-                row.update({"status": "unreadable", "error": f"failed.json: {type(e).__name__}: {e}"})
+                row.update({"status": "corrupt", "error": f"failed.json: {type(e).__name__}: {e}",
+                            "seed": _seed(ov.get("seed"))})
         else:
-            ov = {}
-            row.update({"status": "missing", "error": "no summary.json or failed.json (killed?)"})
-        for k, v in ov.items():
-            if k not in ("seed", "experiment") and not k.startswith(("hydra", "report")):  # report.*: not a factor
-                row[f"factor.{k}"] = v
+            row.update({"status": "missing" if not d.is_dir() else "corrupt", "error": why,
+                        "seed": _seed(ov.get("seed"))})
+        for key, v in ov.items():
+            if key not in ("seed", "experiment") and not key.startswith(("hydra", "report")):  # report.*: not a factor
+                row[f"factor.{key}"] = v
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -170,7 +186,7 @@ def paired_comparison(base: np.ndarray, other: np.ndarray) -> dict:
         p = 1.0 if (n >= 2 and mean == 0) else (0.0 if n >= 2 else math.nan)
     bm = float(base.mean()) if n else math.nan
     return {"n_pairs": n, "mean_diff": mean, "ci95": [mean - half, mean + half], "rel_change": mean / bm if bm else None,
-            "baseline_mean": bm, "p_value": p}
+            "baseline_mean": bm, "p_value": p, "few_pairs": n < 3}
 
 
 def replication_check(x: np.ndarray, target: float) -> dict:

@@ -36,6 +36,52 @@ def problem(bounds: dict) -> dict:
     return {"num_vars": len(names), "names": names, "bounds": [[float(b[0]), float(b[1])] for b in bounds.values()]}
 
 
+def _whole(spec: dict, key: str, default: int, lo: int) -> int:
+    v = spec.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ConfigError(f"experiment.{key}", f"must be a whole number >= {lo}, got {v!r}")
+    try:
+        f = float(v)
+    except ValueError:
+        raise ConfigError(f"experiment.{key}", f"must be a whole number >= {lo}, got {v!r}") from None
+    if not np.isfinite(f) or f != int(f) or f < lo or f > 1e6:
+        raise ConfigError(f"experiment.{key}", f"must be a whole number from {lo} to 1,000,000, got {v!r}")
+    return int(f)
+
+
+def check_spec(spec: dict, base: dict) -> None:
+    """Everything about ``experiment.*`` of a sensitivity analysis that can be checked
+    before a run: the method, the sample size, the worker count, each parameter's range
+    (both ends must be values the model accepts: checked with the same validation as a
+    run) and the KPI's form. Raises :class:`ConfigError` naming the key."""
+    from sim.params import params_from_dict
+
+    sens = spec.get("sensitivity")
+    if not isinstance(sens, dict) or not isinstance(sens.get("params"), dict) or not sens["params"]:
+        raise ConfigError("experiment.sensitivity.params", "must map parameters to [low, high] ranges")
+    if sens.get("method", "morris") not in METHODS:
+        raise ConfigError("experiment.sensitivity.method", f"must be one of {', '.join(METHODS)}; "
+                                                            f"got {sens.get('method')!r}")
+    try:
+        _whole(sens, "n", 8, 1)
+    except ConfigError as e:
+        raise ConfigError("experiment.sensitivity.n", e.message) from None
+    _whole(spec, "n_jobs", 2, 1)
+    kpi = sens.get("kpi", "resolution_time_h.mean")
+    if not isinstance(kpi, str) or not kpi or any(not p.isidentifier() and not p.isalnum() for p in kpi.split(".")):
+        raise ConfigError("experiment.sensitivity.kpi", f"must be a dotted path into summary.json, got {kpi!r}")
+    prob = problem(dict(sens["params"]))
+    for k, (lo, hi) in zip(prob["names"], prob["bounds"]):
+        for v in (lo, hi):
+            d = copy.deepcopy(base)
+            set_dotted(d, k, v)
+            try:
+                params_from_dict(d)
+            except ConfigError as e:
+                raise ConfigError(f"experiment.sensitivity.params.{k}",
+                                  f"the range [{lo:g}, {hi:g}] leaves what {e.key} allows ({e.message})") from None
+
+
 def sample(prob: dict, method: str, n: int, seed: int) -> np.ndarray:
     """Design matrix: Morris trajectories (n trajectories, 4 levels) or Sobol' points
     (n should be a power of 2; first and total order only)."""

@@ -238,15 +238,16 @@ def _kpi_value(k: str, v):
 
 
 def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "",
-              lang: str = "en", out: Path | None = None) -> dict:
+              lang: str = "en", out: Path | None = None, design: dict | None = None) -> dict:
     """Write runs.parquet, comparison.json, report.md/html and figures for the runs under
     ``sweep_dir`` into ``out`` (default: ``sweep_dir``; a staging folder to commit
-    atomically); the report in ``lang`` (en or zh)."""
+    atomically); the report in ``lang`` (en or zh). ``design``: the sweep's design record
+    (:mod:`sim.experiments.design`): only its runs are read, each checked against it."""
     T = Tr(lang)
     fonts.require(lang)
     sweep = Path(sweep_dir)
     out = Path(out) if out is not None else sweep
-    runs = collect_runs(sweep)
+    runs = collect_runs(sweep, design)
     runs.to_parquet(out / "runs.parquet", index=False)
     cmp = compare(runs, spec)
     (out / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
@@ -299,6 +300,8 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
                 lo, hi = (c * mult for c in vs["ci95"])
                 sc = max(abs(lo), abs(hi))
                 ci = f"[{fmt(lo, lang, sc)}, {fmt(hi, lang, sc)}]"
+                if vs.get("few_pairs"):
+                    ci += f" (n = {vs['n_pairs']} < 3)"
             rows.append([pols.tag(pol), pols.short(pol), e["replicates"], _kpi_value(k, v["mean"]),
                          vs["mean_diff"] * mult if vs and vs["mean_diff"] is not None else None, ci or "—",
                          pct(vs["rel_change"]) if vs else None,

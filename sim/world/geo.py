@@ -297,6 +297,7 @@ def read_geojson(path: str | Path) -> VillageMap:
     xy = np.array([[h[0], h[1]] for h in hh], dtype=float)
     hv = np.array([villages[h[2]][0] for h in hh], dtype=np.int64)
     _check_inside(p, shapes, list(villages), xy, hv, [h[4] for h in hh])
+    _check_extent(p, polys)
     sizes = [h[3] for h in hh]
     size = np.array(sizes, dtype=np.int64) if all(s is not None for s in sizes) else None
     empty = sorted(set(range(len(polys))) - set(hv.tolist()))
@@ -306,6 +307,22 @@ def read_geojson(path: str | Path) -> VillageMap:
                                f"every village needs at least one household point")
     return VillageMap([r for r, _ in polys], np.array([t for _, t in polys]),
                       np.array([sh.area for sh in shapes]), xy, hv, size, np.array(roads), len(towns))
+
+
+MAX_EXTENT_KM = 1000.0
+"""Largest span of a map (km): a district is tens of km; rasters and distance tables of
+the report and the travel model grow with the square of the span."""
+
+
+def _check_extent(path: Path, polys: list) -> None:
+    lo = np.min([r.min(axis=0) for r, _ in polys], axis=0)
+    hi = np.max([r.max(axis=0) for r, _ in polys], axis=0)
+    span = float(np.max(hi - lo))
+    if span > MAX_EXTENT_KM:
+        far = int(np.argmax([np.abs(r.mean(axis=0) - (lo + hi) / 2).max() for r, _ in polys]))
+        raise ConfigError(GEOJSON_KEY, f"{path}: the villages span {span:,.0f} km (village polygon {far} lies "
+                                       f"furthest out); allowed: a map within {MAX_EXTENT_KM:,.0f} km, in km "
+                                       f"of a projected system")
 
 
 def _check_inside(path: Path, shapes: list, names: list, xy: np.ndarray, hv: np.ndarray, feature: list) -> None:

@@ -1,0 +1,133 @@
+"""A sweep's design: what a sweep folder holds, so that one folder belongs to one design.
+
+The design is the list of jobs (each job's overrides, in the order Hydra numbers them),
+the factors with their levels, the fixed overrides and the hash of the first job's
+resolved configuration (which changes when a scenario file does). It is written to
+``design.json`` at the sweep root before the first run. A sweep whose design differs
+from what its folder holds is refused (:func:`check_folder`), so runs of two designs are
+never aggregated together. Hydra-free: the caller parses the command line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import Counter
+from pathlib import Path
+
+from sim.errors import ConfigError
+from sim.store import config_hash
+
+DESIGN = "design.json"
+VERSION = 1
+MAX_JOBS_DEFAULT = 10_000
+
+
+def count_jobs(lengths: dict[str, int]) -> int:
+    """Number of jobs of a full-factorial design with these factor lengths."""
+    return math.prod(lengths.values()) if lengths else 1
+
+
+def check_size(lengths: dict[str, int], max_jobs: int) -> None:
+    """Refuse an empty design, or one of more than ``max_jobs`` jobs, before expanding it."""
+    for k, n in lengths.items():
+        if n == 0:
+            raise ConfigError(k, "the sweep gives this factor no level (an empty list or range); give at least one")
+    n = count_jobs(lengths)
+    if n > max_jobs:
+        big = max(lengths, key=lengths.get)
+        raise ConfigError(big, f"the sweep would launch {n:,} runs ({' x '.join(f'{v:,}' for v in lengths.values())}), "
+                               f"more than run.max_jobs ({max_jobs:,}); allowed: fewer levels of {big}, or a "
+                               f"higher run.max_jobs")
+
+
+def check_replicates(jobs: list[list[str]]) -> None:
+    """Refuse a design in which two jobs are the same run (e.g. ``seed=1,1``): identical
+    replicates would fake a zero-width confidence interval."""
+    seen = Counter(tuple(sorted(j)) for j in jobs)
+    dup = next((j for j, n in seen.items() if n > 1), None)
+    if dup is None:
+        return
+    seeds = [o for o in dup if o.partition("=")[0] == "seed"]
+    key = "seed" if seeds else dup[0].partition("=")[0]
+    value = (seeds[0] if seeds else dup[0]).partition("=")[2]
+    raise ConfigError(key, f"the sweep repeats the run {' '.join(dup)} ({key}={value} is given more than once); "
+                           f"replicates need distinct seeds, levels must differ")
+
+
+def record(jobs: list[list[str]], factors: dict[str, list[str]], fixed: list[str], first_config: dict) -> dict:
+    """The design record (``design.json``) with its hash."""
+    body = {"version": VERSION, "factors": factors, "seeds": factors.get("seed", []), "fixed": sorted(fixed),
+            "jobs": jobs, "config_hash": config_hash(first_config)}
+    return {"design_hash": config_hash(body), **body}
+
+
+def read(root: Path) -> dict | None:
+    try:
+        d = json.loads((Path(root) / DESIGN).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"design_hash": None}
+    return d if isinstance(d, dict) else {"design_hash": None}
+
+
+def difference(old: dict, new: dict) -> str:
+    """The first differences between two designs, in words."""
+    out = []
+    of, nf = old.get("factors") or {}, new.get("factors") or {}
+    for k in sorted(set(of) | set(nf)):
+        if of.get(k) != nf.get(k):
+            out.append(f"{k}: {','.join(of.get(k, [])) or '(not a factor)'} there, "
+                       f"{','.join(nf.get(k, [])) or '(not a factor)'} here")
+    if old.get("fixed") != new.get("fixed"):
+        gone = sorted(set(old.get("fixed") or []) - set(new.get("fixed") or []))
+        added = sorted(set(new.get("fixed") or []) - set(old.get("fixed") or []))
+        out.append("fixed settings differ (" + "; ".join(
+            [*(f"there: {g}" for g in gone), *(f"here: {a}" for a in added)]) + ")")
+    if not out and old.get("config_hash") != new.get("config_hash"):
+        out.append("the resolved configuration differs (a scenario or experiment file changed)")
+    return "; ".join(out[:3]) or "an unreadable or older design record"
+
+
+def is_run_folder(p: Path) -> bool:
+    """A sweep's own run folder: a number, holding a run's or a failure's files."""
+    return p.is_dir() and p.name.isdigit() and any((p / n).exists() for n in ("manifest.json", "summary.json",
+                                                                              "failed.json"))
+
+
+def check_folder(root: Path, design: dict) -> bool:
+    """Whether ``root`` already holds this design (a resume). Raises ConfigError naming
+    the folder and the difference when it holds another design, or runs of an
+    unrecorded one; foreign files and folders are ignored."""
+    root = Path(root)
+    if not root.exists():
+        return False
+    if not root.is_dir():
+        raise ConfigError("hydra.sweep.dir", f"{root} is a file, not a folder; give a folder path")
+    old = read(root)
+    if old is None:
+        if any(is_run_folder(p) for p in root.iterdir()):
+            raise ConfigError("hydra.sweep.dir", f"{root} holds runs of a sweep whose design was not recorded; "
+                                                 f"give a new folder, e.g. hydra.sweep.dir={_sibling(root)}")
+        return False
+    if old.get("design_hash") == design["design_hash"]:
+        return True
+    raise ConfigError("hydra.sweep.dir", f"{root} holds another design ({difference(old, design)}); give a new "
+                                         f"folder, e.g. hydra.sweep.dir={_sibling(root)}")
+
+
+def _sibling(root: Path) -> str:
+    for k in range(2, 1000):
+        cand = root.with_name(f"{root.name}-{k}")
+        if not cand.exists():
+            return os.path.relpath(cand) if not os.path.relpath(cand).startswith("..") else str(cand)
+    return str(root) + "-new"
+
+
+def write(root: Path, design: dict) -> None:
+    """``design.json`` at ``root`` (atomically)."""
+    tmp = Path(root) / f".{DESIGN}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(design, indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, Path(root) / DESIGN)
