@@ -629,7 +629,7 @@ def _alarm(signum, frame):
     raise _Overtime(f"a run took longer than {FUZZ_DEADLINE_S:g} s")
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 300)), deadline=None, derandomize=True, database=None,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)), deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(configurations())
 def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
