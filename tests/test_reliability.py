@@ -173,6 +173,8 @@ MAPS = [
      "feature 0 (village): geometry must be a valid polygon"),
     ("household outside every village", _map(_household(x=10, y=10)), "outside every village"),
     ("household in another village", _map(_household("A", x=3, y=0.5)), "it lies in village 'B'"),
+    ("a village 99,000 km away", _map(_village("C", ring=[[99000, 0], [99002, 0], [99002, 1], [99000, 1], [99000, 0]]),
+                                      _household("C", x=99001, y=0.5)), "the villages span 99,002 km"),
     ("negative road_km", _map(first=_village(road_km=-3)), "properties.road_km must be a finite number >= 0"),
     ("fractional household size", _map(_household(size=2.5)), "properties.size must be a whole number"),
     ("coordinates in metres", _map(first=_village(ring=[[350000, 0], [352000, 0], [352000, 1000], [350000, 1000],
@@ -187,7 +189,7 @@ def test_bad_map_rejected_without_a_trace(tmp_path, content, needle):
     f.write_text(content if isinstance(content, str) else json.dumps({"type": "FeatureCollection", "features": content}))
     args = ["scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", "partition.total_grids=null",
             "partition.k_min=1", "run.horizon_days=40", "run.warmup_days=1"]
-    line = rejected_without_a_trace(tmp_path, args, "world.geojson_path")
+    line = rejected_without_a_trace(tmp_path, args, "world.geojson_path", inproc=True)
     assert needle in line and str(f) in line
 
 
