@@ -47,8 +47,13 @@ def scenario_params(name: str, days: float) -> dict:
     """A shipped scenario composed exactly as run.py composes it, with a shorter horizon."""
     from compose import scenario_dict
 
+    import datetime as dt
+
     d = scenario_dict(name)
     d["run"] = {"horizon_days": days, "warmup_days": days / 10, "start_date": d["run"]["start_date"]}
+    start = dt.date.fromisoformat(d["run"]["start_date"])
+    for ev in (d.get("events") or {}).values():  # a surge moved inside the shorter span (one outside is refused)
+        ev["start_date"] = str(start + dt.timedelta(days=int(days / 3)))
     return d
 
 
