@@ -11,20 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
+
+from hydra_checks import resolved
+from sim.config import model_data, register
 
 ROOT = Path(__file__).resolve().parent
+register(ConfigStore.instance())  # the model defaults, as run.py registers them
 
 
 def compose_config(overrides: list[str]):
     """The composed config (with Hydra's defaults lists, scenarios and experiments)."""
-    import run  # noqa: F401 - registers the model defaults in Hydra's ConfigStore
-
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return compose("config", overrides=list(overrides))
 
 
 def scenario_dict(name: str, overrides: list[str] | tuple = ()) -> dict:
     """Model parameters (plain dict) of scenario ``name`` with command-line style overrides."""
-    import run
-
-    return run.model_data(compose_config([f"scenario={name}", *overrides]))
+    return model_data(resolved(compose_config([f"scenario={name}", *overrides])))

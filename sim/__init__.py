@@ -49,12 +49,14 @@ def _check_surges(params: ModelParams) -> None:
                               f"events.{e.name}.extra_issues=0")
 
 
-def run_model(params: ModelParams):
+def run_model(params: ModelParams, checked: bool = False):
     """Run one model and return its :class:`~sim.model.RunResult`. A run that would not
-    fit in memory or the event budget is refused first (:mod:`sim.guard`)."""
+    fit in memory or the event budget is refused first (:func:`check`), unless the caller
+    has ``checked`` it already."""
     from .model import run_model as _run
 
-    check(params)
+    if not checked:
+        check(params)
     return _run(params)
 
 

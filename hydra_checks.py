@@ -1,0 +1,242 @@
+"""Checks of the command line before Hydra starts (Hydra-aware; used by ``run.py``).
+
+What a user types is checked here first, so that a bad flag, key or group option is one
+line on stderr with exit code 2 and nothing is created: Hydra's print flags pass, flags
+that would bypass these checks are refused (:func:`precheck_flags`), Hydra's own keys
+that would write outside the staging or mix runs are refused (:func:`precheck_hydra_keys`),
+group options must name files (:func:`precheck_groups`), and Hydra's and OmegaConf's
+composition errors are reworded into one line naming the key as typed
+(:func:`composition_error`).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from sim.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent
+CONF = ROOT / "conf"
+EXIT_BAD_INPUT = 2
+
+
+def fail(msg: str, code: int = EXIT_BAD_INPUT) -> None:
+    print(f"error: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+def available(folder: Path) -> list[str]:
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def config_groups() -> dict[str, Path]:
+    """Config groups the user may choose from (``scenario=``, ``experiment=``, ...):
+    every folder of conf/ except Hydra's own."""
+    return {p.name: p for p in sorted(CONF.iterdir()) if p.is_dir() and p.name != "hydra"}
+
+
+def precheck_groups(argv: list[str]) -> None:
+    """Reject an unknown scenario, experiment or other group option before Hydra composes."""
+    groups = config_groups()
+    for arg in argv[1:]:
+        key, sep, value = arg.lstrip("+~").partition("=")
+        if sep and key in groups:
+            for name in value.split(","):
+                name = name.strip().strip("'\"")
+                if "/" in name or name.endswith(".yaml"):
+                    fail(f"{key}: give the name of a file of {groups[key].relative_to(ROOT)}/ without its folder or "
+                         f".yaml (allowed: {', '.join(available(groups[key]))}), not a path; got {name!r}")
+                if name and name != "null" and not (groups[key] / f"{name}.yaml").is_file():
+                    fail(f"{key}: unknown {key} {name!r}; allowed: {', '.join(available(groups[key]))}")
+
+
+# Hydra's command-line flags: the ones that only print pass through (after the same
+# composition check as a run); the ones that would bypass this project's checks are refused.
+PRINT_FLAGS = {"--help": 0, "-h": 0, "--hydra-help": 0, "--version": 0, "--cfg": 1, "-c": 1, "--resolve": 0,
+               "--package": 1, "-p": 1, "--info": "?", "-i": "?", "--shell-completion": 0, "-sc": 0}
+
+
+INFO_TOPICS = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+
+
+REFUSED_FLAGS = {
+    "--config-dir": "scenarios live in scenarios/ (scenario=NAME) and sweeps in conf/experiment/ (experiment=NAME)",
+    "-cd": "scenarios live in scenarios/ (scenario=NAME) and sweeps in conf/experiment/ (experiment=NAME)",
+    "--config-path": "the config tree is conf/; choose a scenario with scenario=NAME",
+    "-cp": "the config tree is conf/; choose a scenario with scenario=NAME",
+    "--config-name": "the root config is conf/config.yaml; choose a scenario with scenario=NAME",
+    "-cn": "the root config is conf/config.yaml; choose a scenario with scenario=NAME",
+    "--experimental-rerun": "rerun a run with the command in its manifest.json",
+}
+
+
+# Hydra's own keys that may be set: where results go and how sweeps are launched. Every
+# other hydra key would write outside the staging (log files, .hydra/), change the working
+# folder or mix runs, so it is refused.
+HYDRA_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir", "hydra.launcher.", "hydra/launcher",
+              "hydra.verbose", "hydra.job.env_set.")
+
+
+HYDRA_FIXED = {"hydra.sweep.subdir": "${hydra.job.num}"}
+
+
+HYDRA_WHY = {"hydra/job_logging": "run.py writes the run's log as run.log with the results",
+             "hydra/hydra_logging": "run.py writes the run's log as run.log with the results",
+             "hydra.job_logging": "run.py writes the run's log as run.log with the results",
+             "hydra.output_subdir": "the composed config is written as .hydra/ with the results, only on success",
+             "hydra.job.chdir": "runs do not change the working folder"}
+
+
+def precheck_flags(argv: list[str]) -> tuple[list[str], bool]:
+    """Split Hydra's flags from the overrides: returns (overrides, multirun). Refuses the
+    flags that bypass the checks and any flag Hydra does not know, in one line; a print
+    flag (``--help``, ``--cfg job``, ...) stays in ``argv`` for Hydra."""
+    args, out, multirun, i = argv[1:], [], False, 0
+    while i < len(args):
+        a = args[i]
+        flag, eq, _ = a.partition("=")
+        if a in ("-m", "--multirun"):
+            multirun = True
+        elif a in ("-r", "--run"):
+            pass
+        elif flag in REFUSED_FLAGS:
+            fail(f"{flag}: not supported here: {REFUSED_FLAGS[flag]}")
+        elif flag in PRINT_FLAGS:
+            n = PRINT_FLAGS[flag]
+            if (n == 1 and not eq) or (n == "?" and not eq and i + 1 < len(args) and args[i + 1] in INFO_TOPICS):
+                i += 1
+        elif a.startswith("-"):
+            fail(f"{flag}: unknown option; allowed: -m (a sweep), {', '.join(sorted(k for k in PRINT_FLAGS if k.startswith('--')))} "
+                 f"and key=value overrides")
+        else:
+            out.append(a)
+        i += 1
+    return out, multirun
+
+
+def precheck_hydra_keys(overrides: list[str]) -> None:
+    """Refuse overrides of Hydra's own config that would bypass staging or mix runs."""
+    for o in overrides:
+        key, sep, value = o.lstrip("+~").partition("=")
+        if not (key == "hydra" or key.startswith(("hydra.", "hydra/"))):
+            continue
+        value = value.strip().strip("'\"")
+        if key in HYDRA_FIXED:
+            if value != HYDRA_FIXED[key]:
+                fail(f"{key}: must stay {HYDRA_FIXED[key]} (each run of a sweep in its own numbered folder); got {value!r}")
+            continue
+        if any(key == k or (k.endswith((".", "/")) and key.startswith(k)) for k in HYDRA_KEYS):
+            continue
+        why = next((w for k, w in HYDRA_WHY.items() if key == k or key.startswith(k + ".")), None)
+        fail(f"{key}: Hydra's own setting cannot be changed here" + (f" ({why})" if why else "")
+             + "; allowed: hydra.run.dir, hydra.sweep.dir, hydra/launcher=NAME, hydra.launcher.*")
+
+
+def _compose(overrides: list[str], hydra_cfg: bool = False) -> DictConfig:
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose("config", overrides=overrides, return_hydra_config=hydra_cfg)
+
+
+def _first_line_of_causes(e: BaseException) -> list[str]:
+    out = []
+    while e is not None:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        out.append(lines[0] if lines else type(e).__name__)
+        e = e.__cause__ or e.__context__
+    return out
+
+
+def composition_error(e: Exception, overrides: list[str]) -> str:
+    """One line for a Hydra/OmegaConf composition error: the key as typed and what is allowed."""
+    import re
+
+    causes = _first_line_of_causes(e)
+    text = causes[0]
+    m = re.search(r"(?:Could not override|Error merging override|Could not append to config\.?.*?at) '?([^'\s=]+)", text)
+    m = m or re.search(r"override '?\+{0,2}([^'=\s]+)", text)
+    found = re.search(r"Could not find '([^']+)/([^'/]+)'", str(e))
+    if found:
+        options = [ln.strip() for ln in str(e).splitlines() if ln.startswith("\t")]
+        return (f"{found.group(1)}: unknown option {found.group(2)!r}"
+                + (f"; allowed: {', '.join(options)}" if options else ""))
+    if type(e).__name__ == "OverrideParseException":
+        lines = [ln for ln in getattr(e, "message", str(e)).splitlines() if ln.strip() and not ln.startswith("See ")]
+        detail = lines[-1] if lines else str(e)
+        bad = getattr(e, "override", "") or next((o for o in overrides if not o.isascii()), "")
+        if not bad.isascii() and "=" in bad:
+            k, _, v = bad.partition("=")
+            return (f"{k}: cannot read the value {v!r}: quote text with Chinese characters for Hydra, "
+                    f"e.g. '{k}=\"{v}\"'")
+        if detail.strip() in ("^", ""):
+            detail = "unexpected character"
+        return (f"cannot read the override {bad!r}: {detail} "
+                f"(write key=value; quote values with spaces or brackets)")
+    if not m:
+        return " ".join(causes[:2])
+    key = m.group(1).lstrip("+~")
+    rest = [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]
+    parent, _, leaf = key.rpartition(".")
+    try:
+        base = _compose(rest)
+    except Exception:  # noqa: BLE001 - the hint is optional
+        base = None
+    if base is not None:
+        missing = _catalogue_entry_missing(base, key)
+        if missing:
+            return missing
+    node = OmegaConf.select(base, parent) if (base is not None and parent) else base
+    here = OmegaConf.select(base, key) if base is not None else None
+    if any(re.search(r"Key '[^']+' (is )?not in", c) for c in causes) and isinstance(node, DictConfig):
+        return f"{key}: unknown key; allowed keys under {parent or 'the top level'}: {', '.join(map(str, node.keys()))}"
+    if isinstance(here, DictConfig):
+        return (f"{key}: is a group of settings ({', '.join(map(str, here.keys()))}); set one of them, "
+                f"e.g. {key}.{next(iter(here.keys()), 'x')}=...")
+    detail = "; ".join(dict.fromkeys(c for c in causes[1:] if c))
+    return f"{key}: {detail or text}"
+
+
+def _is_catalogue(cfg: DictConfig | None, key: str) -> bool:
+    """Is ``key`` a named catalogue (a mapping name -> typed entry, e.g. issue_types)?"""
+    if cfg is None or not key:
+        return False
+    node = OmegaConf.select(cfg, key)
+    if not isinstance(node, DictConfig):
+        return False
+    from omegaconf._utils import get_dict_key_value_types, is_dict_annotation
+
+    ref = node._metadata.ref_type
+    return is_dict_annotation(ref) and get_dict_key_value_types(ref)[1] is not None
+
+
+def _catalogue_entry_missing(cfg: DictConfig, key: str) -> str | None:
+    """For ``issue_types.flood.x`` where ``flood`` is not an entry: say so."""
+    parts = key.split(".")
+    for i in range(1, len(parts)):
+        head = ".".join(parts[:i])
+        if _is_catalogue(cfg, head) and parts[i] not in OmegaConf.select(cfg, head):
+            entries = ", ".join(map(str, OmegaConf.select(cfg, head).keys())) or "none"
+            return (f"{key}: {head} has no entry {parts[i]!r} (entries: {entries}); to add one, write "
+                    f"'+{head}={{{parts[i]}: {{{parts[i + 1] if i + 1 < len(parts) else 'field'}: ...}}}}'")
+    return None
+
+
+def _quote(value: str) -> str:
+    """A string as a quoted Hydra override value."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("${", "\\${") + "'"
+
+
+def resolved(cfg: DictConfig) -> dict:
+    """The composed config as plain data, interpolations resolved (errors name the key)."""
+    try:
+        if "hydra" in cfg:  # composed with Hydra's own config (before Hydra starts): not ours
+            cfg = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+        return OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as e:
+        key = getattr(e, "full_key", None) or "config"
+        raise ConfigError(str(key), f"cannot be resolved ({str(e).splitlines()[0]})") from None

@@ -1,0 +1,33 @@
+"""Lines for the person at the terminal that must not fail once the results are written."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def say(text: str, stream=None) -> None:
+    """Print a line: a closed pipe (``| head``), a full device or an encoding that lacks a
+    character (a Chinese path on an ASCII terminal) lose the line or its characters, never
+    the exit code."""
+    stream = stream or sys.stdout
+    try:
+        try:
+            print(text, file=stream, flush=True)
+        except UnicodeEncodeError:
+            enc = getattr(stream, "encoding", None) or "ascii"
+            print(text.encode(enc, "backslashreplace").decode(enc), file=stream, flush=True)
+    except (BrokenPipeError, OSError, ValueError):
+        _silence(stream)
+
+
+def _silence(stream) -> None:
+    """Point a broken stream at /dev/null, so that the interpreter's flush at exit does
+    not fail too (which would print 'Exception ignored' and exit 120)."""
+    try:
+        fd = stream.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
