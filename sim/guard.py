@@ -166,7 +166,7 @@ def estimate(p: ModelParams) -> Estimate:
     terms.append(Term("days", p.run.horizon_days, [R]))
 
     # events: every attempt costs a few; reworks repeat attempts (at most lifecycle.max_reworks)
-    scale = 1.5 - tp.training_level
+    scale = tp.rework_factor
     reworks = 0.0
     for t in p.issue_types:
         q = min(1.0, t.p_rework * scale)

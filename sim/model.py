@@ -20,10 +20,12 @@ import time
 import mesa
 import numpy as np
 
+from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
-from sim.lifecycle.handling import ARRIVE, DAY, TICK, Handling
+from sim.lifecycle.engine import DAY, TICK
+from sim.lifecycle.handling import Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.occurrence import draw_occurrences
@@ -86,8 +88,10 @@ class GovernanceModel(mesa.Model):
 
                 self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
                                              self.streams["households"], self.start_date)
+            # hours of issue work inside the block that gives way: members write it, rounds read it
+            self.blocks = BlockLog() if self.has_members else None
             self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
-                                       self.households)
+                                       self.households, self.blocks)
             self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
                                  self.has_members)
             self.handling = Handling(self)
@@ -112,8 +116,8 @@ class GovernanceModel(mesa.Model):
         if self.households is not None:
             for d in range(1, int(self.params.horizon_h // 24) + 1):
                 loop.schedule(24.0 * d, DAY, 0, 0)
-        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick, h.on_discover, h.on_day]
-        assert len(self._handlers) == DAY + 1 and ARRIVE == 0
+        self._handlers = h.handlers
+        assert len(self._handlers) == DAY + 1
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:
@@ -139,7 +143,7 @@ class GovernanceModel(mesa.Model):
             self.advance(self.params.horizon_h)
         finally:
             gc.unfreeze()
-        self.handling._record_backlog(self.params.horizon_h)
+        self.handling.book.record_backlog(self.params.horizon_h)
         t1 = time.perf_counter()
         res = collect(self)
         self.timings_s.update({"simulate": t1 - t0, "collect": time.perf_counter() - t1})

@@ -387,6 +387,16 @@ class TeamParams:
     households_per_head: float = num(12.0, lo=1.0)
     head_visits_per_round: float = num(12.0, lo=0.0)
 
+    @property
+    def on_spot_factor(self) -> float:
+        """Training's effect on on-the-spot fixes: ``p_on_spot_fix`` × (0.5 + training_level)."""
+        return 0.5 + self.training_level
+
+    @property
+    def rework_factor(self) -> float:
+        """Training's effect on verification failures: ``p_rework`` × (1.5 − training_level)."""
+        return 1.5 - self.training_level
+
 
 @dataclass(frozen=True)
 class ScheduleParams:

@@ -26,14 +26,13 @@ import mesa
 import numpy as np
 
 from sim.agents.schedule import Schedule, build_schedule
-from sim.agents.staff import ALL_TRADES, StaffMember, trade_mask
+from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
 from sim.agents.units import HandlingUnit, LinkageCentre
 from sim.lifecycle.calendar import CalendarBook
 from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
 from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
 
-GRID_TEAMS = ("management", "work", "volunteer")
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
                 "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader",)}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""

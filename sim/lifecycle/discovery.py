@@ -87,7 +87,7 @@ class Discovery:
     """The tick machine (see module doc)."""
 
     def __init__(self, p: ModelParams, world: World, people: People, occ, streams: Streams, start: _dt.date,
-                 households=None):
+                 households=None, blocks=None):
         self.p, self.world, self.people, self.occ = p, world, people, occ
         n = occ.n
         chans = p.channels
@@ -100,7 +100,7 @@ class Discovery:
         types = p.issue_types
         self.vis = np.array([t.visibility for t in types])[occ.type]
         self.dur_spot = np.array([t.dur_on_spot_h for t in types])
-        self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * (0.5 + p.teams.training_level)
+        self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * p.teams.on_spot_factor
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
         factors = rate_factors(p, world, households)
@@ -151,7 +151,7 @@ class Discovery:
         # and writes one row at the pending issues)
         self.A = np.zeros((self.C, occ.n))
         self.next_occ = 0
-        self.blocks = None  # set by the model: sim.agents.staff.BlockLog
+        self.blocks = blocks  # sim.agents.staff.BlockLog: hours the rounds lost to issue work
 
     # ------------------------------------------------------------------ setup
     def _staff_arrays(self) -> None:

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.agents.staff import AttemptLog
-from sim.lifecycle.handling import CONSULTATION, HANDLING, MEDIATION
+from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.params import LEVELS, TRADES, ModelParams
 
 STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
@@ -38,19 +37,20 @@ class RunResult:
 def collect(model) -> RunResult:
     """Assemble the records of a finished run."""
     h = model.handling
+    b = h.book
     p = model.params
     return RunResult(
-        params=p, issues=issue_table(model), backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
+        params=p, issues=issue_table(model), backlog_t_h=np.array(b.backlog_t_h), backlog_n=np.array(b.backlog_n),
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
         staff=staff_table(model), households=model.households.table() if model.households is not None else None,
-        extra={"t_first_arrival_h": np.array(h.t_first), "on_close_ratings": None},
+        extra={"t_first_arrival_h": np.array(b.t_first), "on_close_ratings": None},
         world=model.world)
 
 
 def issue_table(model) -> dict[str, np.ndarray]:
     """One row per issue that occurred, every stage timestamp (NaN where the stage was not
     reached within the horizon)."""
-    h, occ, p = model.handling, model.occ, model.params
+    h, occ, p = model.handling.book, model.occ, model.params
     T = p.horizon_h
 
     def clip(a) -> np.ndarray:
