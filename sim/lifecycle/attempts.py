@@ -11,6 +11,8 @@ ends, the freed person takes its next job, and the job either fails (up the ladd
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.lifecycle.dispatch import queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile
@@ -18,8 +20,6 @@ from sim.lifecycle.engine import END
 from sim.lifecycle.issuebook import CONSULT, JOINT, MAIN, IssueBook
 from sim.lifecycle.routing import Reason
 from sim.params import TRADES
-
-import numpy as np
 
 MEDIATION_TRADE = TRADES.index("mediation")
 GENERAL_TRADE = TRADES.index("general")

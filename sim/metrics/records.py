@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
+from sim.metrics.populations import dispatched, due
 from sim.params import LEVELS, TRADES, ModelParams
 
 STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
@@ -62,10 +63,8 @@ def issue_table(model) -> dict[str, np.ndarray]:
     deadline = np.asarray(h.deadline, dtype=float)
     spot = np.asarray(h.on_spot, dtype=bool)
     closed = ~np.isnan(t_closed)
-    dispatched = ~np.isnan(clip(h.t_dispatched)) & ~spot
-    late_open = dispatched & ~closed & (deadline <= T)
     in_time = closed & (np.nan_to_num(t_handled, nan=np.inf) <= deadline)
-    on_time = np.where(closed & dispatched, in_time, np.where(late_open, False, np.nan))
+    on_time = np.where(due(dispatched(clip(h.t_dispatched), spot), closed, deadline, T), in_time, np.nan)
     names_t = np.array([t.name for t in p.issue_types])
     names_c = np.array([c.name for c in p.channels] + ["none"])
     units = model.people.units

@@ -17,6 +17,7 @@ identifier with underscores as spaces, so a new scenario never breaks a report.
 from __future__ import annotations
 
 from sim.errors import ConfigError
+from sim.metrics.registry import kpi_unit, labels, stage_labels  # noqa: F401  (kpi_unit re-exported)
 
 LANGS = ("en", "zh")
 
@@ -137,17 +138,6 @@ CATALOGUE: dict[str, dict] = {
     "run.closeup_rule_most": {"en": "the village with most households (the same in every scenario of this map)",
                               "zh": "户数最多的村（同一地图下各情景相同）"},
     "run.closeup_rule_given": {"en": "given by report.village", "zh": "由 report.village 指定"},
-    # headline KPIs
-    "kpi.resolution_mean": {"en": "mean resolution time (h)", "zh": "平均办结时长（小时）"},
-    "kpi.resolution_p50": {"en": "median resolution time (h)", "zh": "办结时长中位数（小时）"},
-    "kpi.resolution_p90": {"en": "90th percentile of resolution time (h)", "zh": "办结时长第90百分位数（小时）"},
-    "kpi.on_time_rate": {"en": "on-time closure rate", "zh": "按期结案率"},
-    "kpi.closure_rate": {"en": "closure rate", "zh": "结案率"},
-    "kpi.escalation_rate": {"en": "escalation rate", "zh": "升级率"},
-    "kpi.rework_rate": {"en": "rework rate", "zh": "返工率"},
-    "kpi.routed_up_rate": {"en": "routed up by capability", "zh": "按能力上转率"},
-    "kpi.extension_rate": {"en": "extension rate", "zh": "延期率"},
-    "kpi.supervision_rate": {"en": "supervision (督办) rate", "zh": "督办率"},
     # counts
     "counts.occurred": {"en": "occurred", "zh": "发生"},
     "counts.discovered": {"en": "discovered", "zh": "发现"},
@@ -166,10 +156,6 @@ CATALOGUE: dict[str, dict] = {
     "counts.dispatched": {"en": "dispatched", "zh": "派遣"},
     "counts.due": {"en": "due", "zh": "应结"},
     # stage intervals
-    "stage.discovery_delay_h": {"en": "occurred → reported", "zh": "发生 → 上报"},
-    "stage.wait_time_h": {"en": "dispatched → handling started", "zh": "派遣 → 开始处置"},
-    "stage.resolution_time_h": {"en": "reported → closed", "zh": "上报 → 办结"},
-    "stage.total_time_h": {"en": "occurred → closed", "zh": "发生 → 办结"},
     "stage.cols": {"en": ["interval", "issues", "mean", "median", "p90", "p95", "max"],
                    "zh": ["区间", "问题数", "均值", "中位数", "第90百分位", "第95百分位", "最大值"]},
     # partition quality
@@ -377,45 +363,9 @@ TERMS: dict[str, dict[str, dict[str, str]]] = {
         "department": {"en": "department case handlers", "zh": "部门承办人员"},
         "crew": {"en": "crews", "zh": "处置班组"},
     },
-    # KPI keys as in summary.json / experiment.kpis (dotted)
-    "kpi": {
-        "resolution_time_h.mean": {"en": "mean resolution time", "zh": "平均办结时长"},
-        "resolution_time_h.p50": {"en": "median resolution time", "zh": "办结时长中位数"},
-        "resolution_time_h.p90": {"en": "90th percentile of resolution time", "zh": "办结时长第90百分位数"},
-        "resolution_time_h.p95": {"en": "95th percentile of resolution time", "zh": "办结时长第95百分位数"},
-        "total_time_h.mean": {"en": "mean total time, occurred → closed", "zh": "平均总用时，发生 → 办结"},
-        "discovery_delay_h.mean": {"en": "mean discovery delay", "zh": "平均发现用时"},
-        "wait_time_h.mean": {"en": "mean wait for handling", "zh": "平均等待处置时间"},
-        "on_time_rate": {"en": "on-time closure rate", "zh": "按期结案率"},
-        "closure_rate": {"en": "closure rate", "zh": "结案率"},
-        "escalation_rate": {"en": "escalation rate", "zh": "升级率"},
-        "rework_rate": {"en": "rework rate", "zh": "返工率"},
-        "on_spot_share": {"en": "share fixed on the spot", "zh": "现场处置占比"},
-        "lost_reports": {"en": "lost reports", "zh": "遗失上报数"},
-        "structure.coverage_15min": {"en": "15-minute service-circle coverage", "zh": "15分钟服务圈覆盖率"},
-        "staff.work.mean_h": {"en": "mean work-team hours per member", "zh": "工作团队人均工时"},
-        "staff.work.issue_h_per_member_mean": {"en": "work-team issue hours per member", "zh": "工作团队人均问题处置工时"},
-        "routed_up_rate": {"en": "routed up by capability", "zh": "按能力上转率"},
-        "extension_rate": {"en": "extension rate", "zh": "延期率"},
-        "supervision_rate": {"en": "supervision rate", "zh": "督办率"},
-        "routine_coverage": {"en": "routine coverage", "zh": "日常工作完成率"},
-        "patrol_coverage": {"en": "patrol coverage", "zh": "巡查完成率"},
-        "handling_time_h.mean": {"en": "mean handling time", "zh": "平均处置时长"},
-        "satisfaction_rate": {"en": "satisfaction rate", "zh": "满意率"},
-        "surge.peak_backlog": {"en": "surge: peak backlog", "zh": "突发事件：积压峰值"},
-        "surge.days_to_recover": {"en": "surge: days to recover", "zh": "突发事件：恢复天数"},
-        "surge.on_time_rate": {"en": "surge: on-time closure rate", "zh": "突发事件：按期结案率"},
-        "trust.end_mean": {"en": "households' mean trust at the end", "zh": "期末住户平均信任度"},
-        "reporting_per_1000_per_30d": {"en": "reports per 1,000 residents per 30 days", "zh": "每千居民每30天上报数"},
-        "staff_utilisation.work.mean": {"en": "work-team utilisation", "zh": "工作团队利用率"},
-        "staff.work.travel_h": {"en": "work-team travel hours per member", "zh": "工作团队人均路途工时"},
-        "discovery_share.hotline_12345": {"en": "share found through 12345", "zh": "12345发现占比"},
-        "discovery_share.resident_app": {"en": "share reported by app", "zh": "随申办/APP上报占比"},
-        "discovery_share.service_point": {"en": "share reported at service points", "zh": "服务站点上报占比"},
-        "discovery_share.tell_head": {"en": "share told to household heads", "zh": "告知户长占比"},
-        "discovery_share.tell_party_member": {"en": "share told to party members", "zh": "告知党员占比"},
-        "discovery_share.party_member": {"en": "share found by party members", "zh": "党员发现占比"},
-    },
+    # KPIs (summary.json / experiment.kpis keys, dotted) and stage intervals: from the registry
+    "kpi": labels(),
+    "stage": stage_labels(),
 }
 # fmt: on
 
@@ -486,17 +436,3 @@ def check_lang(lang) -> str:
     if lang not in LANGS:
         raise ConfigError("report.lang", f"must be one of {', '.join(LANGS)}; got {lang!r}")
     return lang
-
-
-def kpi_unit(kpi: str) -> str:
-    """Unit kind of a KPI key: ``h`` (hours), ``days``, ``share`` (a rate in [0, 1]) or ``count``."""
-    head = kpi.split(".")[0]
-    last = kpi.split(".")[-1]
-    if head.endswith("_h") or last.endswith("_h"):
-        return "h"
-    if last.startswith("days_") or last.endswith("_days"):
-        return "days"
-    if head == "trust" or (any(s in kpi for s in ("rate", "share", "coverage", "utilisation"))
-                           and not head.startswith("reporting_per")):
-        return "share"
-    return "count"
