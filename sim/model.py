@@ -86,7 +86,7 @@ class GovernanceModel(mesa.Model):
             if p.has_households and self.world.has_geometry:
                 from sim.agents.households import Households
 
-                self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
+                self.households = Households(p, self.world, self.people, self.occ, self.streams["trust"],
                                              self.streams["households"], self.start_date)
             # hours of issue work inside the block that gives way: members write it, rounds read it
             self.blocks = BlockLog() if self.has_members else None

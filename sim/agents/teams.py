@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.agents.schedule import Schedule, build_schedule
 from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
-from sim.agents.units import HandlingUnit, LinkageCentre
+from sim.agents.units import HandlingUnit
 from sim.lifecycle.calendar import CalendarBook
 from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
 from sim.world.roads import Patches, split_patches
@@ -36,7 +36,6 @@ from sim.world.world import World, centroids
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
                 "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader",)}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
-DRIVER_TEAM = {"work_team": "work", "management_team": "management", "volunteer_team": "volunteer"}
 MANAGEMENT_TRADES = ("service", "mediation", "general")
 CADRE_TRADES = ("service", "mediation", "general")
 
@@ -93,7 +92,6 @@ class People:
     village_unit: np.ndarray  # per village
     town_unit: np.ndarray  # (towns, trades): unit index per town and trade
     district_unit: np.ndarray  # (trades,)
-    centres: list[LinkageCentre]
     schedules: dict[str, Schedule]
     team_size: dict[str, np.ndarray]  # per grid
     leader_sid: np.ndarray  # per grid (−1: none)
@@ -104,7 +102,6 @@ class People:
     head_pos: np.ndarray | None = None  # position in its head's block
     head_block: np.ndarray | None = None  # size of its head's block
     departments: dict = field(default_factory=dict)  # (level, name) -> staff, handlers per geo
-    party_volunteers: np.ndarray | None = None  # per grid: volunteers who are party members
 
     def unit_for(self, level: int, geo: int, trade: int) -> int:
         if level == 0:
@@ -327,10 +324,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
 
     if patch_len is not None:
         patch_len = np.concatenate((patch_len, np.ones(len(members) - len(patch_len))))
-    centres = [LinkageCentre(model, 2, t, level_cals[2]) for t in range(n_t)] + [LinkageCentre(model, 3, 0, level_cals[3])]
-    people = People(members, units, grid_units, village_units, town_unit, district_unit, centres, schedules,
-                    team_size, leader_sid, patches, patch_len, departments=departments,
-                    party_volunteers=n_party_vol if members_world else None)
+    people = People(members, units, grid_units, village_units, town_unit, district_unit, schedules,
+                    team_size, leader_sid, patches, patch_len, departments=departments)
     if members_world and p.teams.household_heads:
         _build_heads(model, p, world, people)
     return people
