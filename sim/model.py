@@ -18,7 +18,6 @@ import math
 import time
 
 import mesa
-import numpy as np
 
 from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
@@ -79,7 +78,8 @@ class GovernanceModel(mesa.Model):
             self.world: World = build_world(p, self.streams["world"])
             self.has_members = p.has_members and self.world.has_geometry
             self.travel = (self.world.map_extras or {}).get("travel")
-            self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
+            self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book,
+                                                self.level_cals)
             self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"],
                                         self.streams["surge"])
             self.households = None

@@ -42,6 +42,8 @@ RESIDENT_ROUTES = ("app_users", "service_point", "hotline", "household_heads", "
 STAFF_DRIVERS = ("grid_leader", "work_team", "management_team", "volunteer_team")
 """Channels whose rounds are walked by team members on their patches (see sim.agents.staff)."""
 ACTIVITIES = ("patrol", "routine")
+SERVICE_DAYS = (10, 20)
+"""Days of the month that are service days (the 10th and 20th: ``service_day_boost``)."""
 BLOCKS = ("patrol", "routine", "slack")
 """How a team member's working day is divided (see :class:`ScheduleParams`)."""
 MAP_SOURCES = ("regular", "synthetic", "geojson", "chongming")
@@ -194,6 +196,11 @@ class ChannelParams:
     service_day_boost: float = num(1.0, lo=0.0)
     utility: float = num(0.0)
     p_feedback: float = num(1.0, lo=0.0, hi=1.0)
+
+    def boost_on(self, date) -> float:
+        """The rate multiplier on ``date``: ``service_day_boost`` on a service day
+        (:data:`SERVICE_DAYS`), else 1."""
+        return self.service_day_boost if date.day in SERVICE_DAYS else 1.0
 
 
 @dataclass(frozen=True)
@@ -348,9 +355,9 @@ class PartitionParams:
     (``target_area_km2`` per grid) or ``households`` (``target_households`` per grid),
     clamped to [``k_min``, ``k_max``]; with ``total_grids`` the district total is fixed;
     ``grids_per_village`` (a policy lever for sweeps) overrides all of these: every
-    village gets exactly that many grids (1 = the pre-reform village grid). On the
-    ``regular`` map, grids come from ``world.grids_per_village`` and these keys are
-    rejected."""
+    village gets exactly that many grids (1 = the pre-reform village grid), on every map
+    (on the ``regular`` map it overrides ``world.grids_per_village``; the other keys do
+    not apply there). The precedence: :attr:`ModelParams.fixed_grids_per_village`."""
 
     by: str = choice("area", ("area", "households"))
     target_area_km2: float = num(1.0, lo=0.0, lo_open=True)
@@ -664,6 +671,15 @@ class ModelParams:
     def has_households(self) -> bool:
         """Households decide and report (some channel is of kind ``resident``)."""
         return any(c.enabled and c.kind == "resident" for c in self.channels)
+
+    @property
+    def fixed_grids_per_village(self) -> int | None:
+        """Grids every village gets when that is fixed: ``partition.grids_per_village`` (the
+        lever every map honours), else on the ``regular`` map ``world.grids_per_village``;
+        None: :func:`sim.world.partition.grids_per_village` computes them per village."""
+        if self.partition.grids_per_village is not None:
+            return self.partition.grids_per_village
+        return self.world.grids_per_village if self.world.map == "regular" else None
 
 
 # --------------------------------------------------------------------------- builder

@@ -161,8 +161,9 @@ class Households:
                     continue
             elif d == "service_point":
                 u += rp.walk_slope_per_10min * self.walk_min[h] / 10.0
-                if ch.service_day_boost > 0 and date.day in (10, 20):
-                    u += math.log(ch.service_day_boost)
+                boost = ch.boost_on(date)
+                if boost > 0:
+                    u += math.log(boost)
             elif d == "hotline":
                 u += rp.hotline_distrust_slope * (1.0 - tr)
             elif d == "household_heads":

@@ -28,6 +28,7 @@ import numpy as np
 from sim.agents.schedule import Schedule, build_schedule
 from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
 from sim.agents.units import HandlingUnit
+from sim.apportion import apportion
 from sim.lifecycle.calendar import CalendarBook
 from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
 from sim.world.roads import Patches, split_patches
@@ -53,18 +54,6 @@ class HouseholdHead(mesa.Agent):
 
     def found(self) -> None:
         self.issues_found += 1
-
-
-def allocate(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` people between grids in proportion to ``weights`` (largest remainder)."""
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    x = total * weights / weights.sum()
-    k = np.floor(x).astype(np.int64)
-    rem = int(total - k.sum())
-    if rem > 0:
-        k[np.argsort(-(x - k), kind="stable")[:rem]] += 1
-    return k
 
 
 def unit_schedule(role: str, cal) -> Schedule:
@@ -133,12 +122,13 @@ def _patch_mid_households(world: World, patches: Patches, n_members: np.ndarray)
 
 
 def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random.Generator,
-                 book: CalendarBook) -> People:
-    """Create every staff member, household head and unit of the run (see module doc)."""
+                 book: CalendarBook, level_cals: list) -> People:
+    """Create every staff member, household head and unit of the run (see module doc):
+    schedules from the run's calendar ``book``, units on their level's calendar
+    (``level_cals``, grid to district)."""
     wp, sp = p.world, p.staff
     members: list[StaffMember] = []
     units: list[HandlingUnit] = []
-    level_cals = [book.unit(p.levels.by_index(L).calendar) for L in range(4)]
     schedules: dict[str, Schedule] = {}
     n_g, n_v, n_t = world.n_grids, world.n_villages, world.n_towns
     hh = world.grid_households().astype(float)
@@ -181,7 +171,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         tp = p.teams
         for t in GRID_TEAMS:
             total = int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}")))
-            team_size[t] = allocate(total, hh)
+            team_size[t] = apportion(total, hh)
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
                               ("volunteer", sp.volunteer), ("cadre", sp.cadre)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)

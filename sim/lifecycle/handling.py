@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION  # noqa: F401  (re-exported)
 from sim.lifecycle.attempts import Attempts
 from sim.lifecycle.closure import Closure
 from sim.lifecycle.discovery import NOTICE
 from sim.lifecycle.dispatch import Dispatcher, household_xy
-from sim.lifecycle.engine import ARRIVE, CLOSE, DAY, DISCOVER, END, OVERDUE, TICK, EventLoop  # noqa: F401
+from sim.lifecycle.engine import ARRIVE, DISCOVER, EventLoop
 from sim.lifecycle.intake import Intake
-from sim.lifecycle.issuebook import CONSULT, INF, JOINT, MAIN, IssueBook  # noqa: F401
+from sim.lifecycle.issuebook import INF, IssueBook
 from sim.lifecycle.oversight import Oversight
 
 

@@ -43,6 +43,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPoint, Polygon
 
+from sim.apportion import largest_remainder
 from sim.errors import ConfigError
 from sim.world.geo import VillageMap
 
@@ -364,7 +365,7 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
     then split between the town's villages by area × lognormal(0, ``density_sigma``)."""
     d = load_data()
     w = np.array([t.residents_weight for t in d.towns])
-    town_res = _largest_remainder(residents * w / w.sum(), residents)
+    town_res = largest_remainder(residents * w / w.sum(), residents)
     polys, vt, local, res_v = [], [], [], []
     roads, road_v = [], []
     for t, (town, tpoly) in enumerate(zip(d.towns, d.town_poly)):
@@ -376,7 +377,7 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
         rng = _town_rng(map_seed, t, 1)
         area = np.array([p.area for p in vp])
         share = area * rng.lognormal(0.0, density_sigma, len(vp))
-        res_v.append(_largest_remainder(town_res[t] * share / share.sum(), int(town_res[t])))
+        res_v.append(largest_remainder(town_res[t] * share / share.sum(), int(town_res[t])))
         pieces, pv = village_roads(vp, rng)
         roads += pieces
         road_v.append(pv + len(polys))
@@ -387,15 +388,6 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
     for a in arrays:  # shared through the cache: read-only
         a.setflags(write=False)
     return Layout(tuple(polys), arrays[0], arrays[1], tuple(roads), arrays[2], arrays[3])
-
-
-def _largest_remainder(x: np.ndarray, total: int) -> np.ndarray:
-    """Whole numbers summing to ``total`` closest to ``x`` (largest remainder)."""
-    f = np.floor(x).astype(np.int64)
-    rest = int(total - f.sum())
-    if rest > 0:
-        f[np.argsort(-(x - f), kind="stable")[:rest]] += 1
-    return f
 
 
 def place_households(road_xy: list, road_village: np.ndarray, village_poly: list, n_households: np.ndarray,
