@@ -3,7 +3,10 @@
 Everything the model reads comes from a :class:`ModelParams`. It is built from a plain
 nested dict (what Hydra resolves, or what an outside experiment tool passes) by
 :func:`params_from_dict`, which rejects unknown keys and out-of-range values with a
-:class:`~sim.errors.ConfigError` naming the dotted key and what is allowed.
+:class:`~sim.errors.ConfigError` naming the dotted key and what is allowed. The generic
+dict→dataclass engine is :mod:`sim.typedconfig`; each dataclass's cross-field checks are
+its own ``validate`` method, next to its fields; the vocabularies (levels, trades, ...)
+are :mod:`sim.vocab` (re-exported here).
 
 Units are in the names: ``_h`` hours, ``_days`` days, ``_km`` kilometres, ``_km2`` square
 kilometres, ``_kmh`` km per hour, ``p_`` a probability in [0, 1], ``rate_per_..._per_...``
@@ -14,69 +17,26 @@ plausible range in ``conf/assumptions.yaml``.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import math
-import numbers
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from sim.errors import ConfigError
-
-LEVELS = ("grid", "village", "town", "district")
-"""The handling ladder, lowest first. Index = level number used inside the model."""
-
-DISTS = ("exponential", "lognormal", "deterministic")
-DISCIPLINES = ("fifo", "severity", "time_left")
-ESCALATION_RULES = ("step", "direct")
-OVERDUE_POLICIES = ("escalate", "supervise", "extend")
-CHANNEL_KINDS = ("instant", "rounds", "poisson", "resident")
-CHANNEL_DRIVERS = ("none", "grid_leader", "work_team", "management_team", "volunteer_team", "household_heads",
-                   "party_members", "app_users", "service_point", "propensity", "hotline")
-RESIDENT_ROUTES = ("app_users", "service_point", "hotline", "household_heads", "party_members")
-"""How a household that decides to report does it (the ``driver`` of a ``resident`` channel)."""
-STAFF_DRIVERS = ("grid_leader", "work_team", "management_team", "volunteer_team")
-"""Channels whose rounds are walked by team members on their patches (see sim.agents.staff)."""
-ACTIVITIES = ("patrol", "routine")
-SERVICE_DAYS = (10, 20)
-"""Days of the month that are service days (the 10th and 20th: ``service_day_boost``)."""
-BLOCKS = ("patrol", "routine", "slack")
-"""How a team member's working day is divided (see :class:`ScheduleParams`)."""
-MAP_SOURCES = ("regular", "synthetic", "geojson", "chongming")
-HOLIDAY_SOURCES = ("china", "none")
-ECO_TRADES = ("cleaning", "river", "forestry", "road", "safety")
-"""The work team's ecological-employment trades (road and river cleaning, waste, forestry, safety patrol)."""
-TRADES = (*ECO_TRADES, "service", "mediation", "enforcement", "general")
-"""Every trade an issue type can need: a closed set. Grid and village members and town
-departments are qualified for some of them (see docs/ODD.md, Submodels)."""
-DISPATCH_RULES = ("patch_owner", "grid_pool", "village_pool")
-SURGE_SHAPES = ("uniform", "decay")
+from sim.typedconfig import FLOAT_LIMIT, FLOAT_TINY, INT_LIMIT, allowed, build, choice, num, require, to_dict  # noqa: F401
+from sim.vocab import (  # noqa: F401  (re-exported: the vocabularies' historical home)
+    ACTIVITIES, BLOCKS, CHANNEL_DRIVERS, CHANNEL_KINDS, DISCIPLINES, DISPATCH_RULES, DISTS, ECO_TRADES,
+    ESCALATION_RULES, HOLIDAY_SOURCES, LEVELS, MAP_SOURCES, OVERDUE_POLICIES, RESIDENT_ROUTES, SERVICE_DAYS,
+    STAFF_DRIVERS, SURGE_SHAPES, TRADES, resolve_towns)
 
 
-def _check(cond: bool, key: str, msg: str) -> None:
-    if not cond:
-        raise ConfigError(key, msg)
+def positive_profile(values: tuple, n: int, key: str) -> None:
+    """A profile of ``n`` non-negative factors, not all zero (or none: flat)."""
+    require(len(values) in (0, n), key, f"must list {n} values (or none for a flat profile), got {len(values)}")
+    require(all(math.isfinite(v) and v >= 0 for v in values), key, "values must be finite and >= 0")
+    require(len(values) == 0 or sum(values) > 0, key, "must not be all zero")
 
 
-def _meta(lo: float | None = None, hi: float | None = None, choices: tuple | None = None,
-          lo_open: bool = False) -> dict:
-    return {"lo": lo, "hi": hi, "choices": choices, "lo_open": lo_open}
-
-
-def num(default: Any, lo: float | None = None, hi: float | None = None, lo_open: bool = False):
-    """A numeric field with bounds (inclusive unless ``lo_open``)."""
-    return field(default=default, metadata=_meta(lo, hi, lo_open=lo_open))
-
-
-def choice(default: str | None, choices: tuple):
-    return field(default=default, metadata=_meta(choices=choices))
-
-
-# --------------------------------------------------------------------------- leaves
 
 
 @dataclass(frozen=True)
@@ -91,6 +51,10 @@ class DistParams:
     mean_h: float = num(0.0, lo=0.0)
     cv: float = num(1.0, lo=0.0)
 
+    def validate(self, p: str) -> None:
+        if self.dist == "lognormal":
+            require(self.mean_h == 0 or self.cv > 0, p + "cv", "must be > 0 for a lognormal with mean > 0")
+
 
 @dataclass(frozen=True)
 class CalendarParams:
@@ -104,6 +68,14 @@ class CalendarParams:
     day_end_h: float = num(17.5, lo=0.0, hi=24.0)
     weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     observes_holidays: bool = True
+
+    def validate(self, p: str) -> None:
+        if self.always_on:
+            return
+        require(self.day_end_h > self.day_start_h, p + "day_end_h", "must be later than day_start_h")
+        require(len(self.weekdays) > 0 and all(0 <= d <= 6 for d in self.weekdays),
+                p + "weekdays", "must list weekdays 0 (Monday) .. 6 (Sunday), at least one")
+        require(len(set(self.weekdays)) == len(self.weekdays), p + "weekdays", "must not repeat a day")
 
 
 @dataclass(frozen=True)
@@ -146,6 +118,10 @@ class IssueTypeParams:
     p_fail_attempt: float | None = num(None, lo=0.0, hi=1.0)
     extendable: bool = False
     source: str = ""
+
+    def validate(self, p: str) -> None:
+        positive_profile(self.month_factors, 12, p + "month_factors")
+        require(self.joint_trade != self.trade, p + "joint_trade", f"must differ from trade ({self.trade})")
 
 
 @dataclass(frozen=True)
@@ -429,6 +405,16 @@ class ScheduleParams:
     observes_holidays: bool = False
     always_on: bool = False
 
+    def validate(self, p: str) -> None:
+        if self.always_on:
+            return
+        require(self.start_h + self.hours_per_day <= 24.0, p + "hours_per_day",
+                f"must end by midnight: start_h ({self.start_h:g}) + hours_per_day <= 24")
+        require(self.patrol_share + self.routine_share <= 1.0 + 1e-12, p + "routine_share",
+                "patrol_share + routine_share must be <= 1 (the rest is slack)")
+        require(sorted(self.block_order) == sorted(BLOCKS), p + "block_order",
+                f"must list each of {', '.join(BLOCKS)} once, got {list(self.block_order)}")
+
 
 def _schedule(**kw) -> Any:
     return field(default_factory=lambda: ScheduleParams(**kw))
@@ -505,6 +491,11 @@ class DepartmentParams:
     min_staff: int = num(1, lo=1)
     case_share: float = num(0.5, lo=0.0, hi=1.0, lo_open=True)
 
+    def validate(self, p: str) -> None:
+        require(len(self.trades) > 0, p + "trades", "must list at least one trade")
+        bad = [t for t in self.trades if t not in TRADES]
+        require(not bad, p + "trades", f"unknown trade {bad[:1]}; allowed: {', '.join(TRADES)}")
+
 
 @dataclass(frozen=True)
 class DepartmentsParams:
@@ -522,6 +513,9 @@ class OccurrenceParams:
     midnight first; empty = flat)."""
 
     hour_factors: tuple[float, ...] = ()
+
+    def validate(self, p: str) -> None:
+        positive_profile(self.hour_factors, 24, p + "hour_factors")
 
 
 @dataclass(frozen=True)
@@ -542,6 +536,16 @@ class SurgeParams:
     towns: tuple[str, ...] = ()
     shape: str = choice("uniform", SURGE_SHAPES)
     decay_h: float = num(24.0, lo=0.0, lo_open=True)
+
+    def validate(self, p: str) -> None:
+        try:
+            _dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {self.start_date!r}") from None
+        require(len(self.types) > 0 or self.extra_issues == 0, p + "types", "must list the issue types of the surge")
+        require(len(self.shares) in (0, len(self.types)), p + "shares", "must give one share per type (or none)")
+        require(all(math.isfinite(s) and s >= 0 for s in self.shares) and (not self.shares or sum(self.shares) > 0),
+                p + "shares", "must be finite, >= 0 and not all zero")
 
 
 @dataclass(frozen=True)
@@ -624,6 +628,21 @@ class RunParams:
     memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
     max_events: float | None = num(1e9, lo=0.0, lo_open=True)
 
+    def validate(self, p: str) -> None:
+        require(self.warmup_days < self.horizon_days, p + "warmup_days",
+                f"must be shorter than run.horizon_days ({self.horizon_days:g})")
+        try:
+            start = _dt.date.fromisoformat(self.start_date)
+        except ValueError:
+            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {self.start_date!r}") from None
+        # calendars look up to ~2 years past the horizon (service days); dates end in 9999
+        latest = _dt.date.max - _dt.timedelta(days=800)
+        require(start < latest, p + "start_date", f"must be before {latest.isoformat()}, got {self.start_date!r}")
+        room = (latest - start).days
+        require(self.horizon_days <= room, p + "horizon_days",
+                f"must be at most {room} days from run.start_date {self.start_date} (dates end in 9999); "
+                f"got {self.horizon_days:g}")
+
 
 @dataclass(frozen=True)
 class ModelParams:
@@ -681,284 +700,67 @@ class ModelParams:
             return self.partition.grids_per_village
         return self.world.grids_per_village if self.world.map == "regular" else None
 
-
-# --------------------------------------------------------------------------- builder
-
-
-INT_LIMIT = 2**63 - 1
-"""Whole numbers must fit a 64-bit integer (numpy's); sizes are bounded further by :mod:`sim.guard`."""
-FLOAT_LIMIT = 1e12
-"""Magnitude limit of every number (hours, rates, areas, ...): beyond it clock arithmetic in
-hours loses its precision and sums overflow. Not a modelling bound: sizes are bounded by
-:mod:`sim.guard`, ranges by each field's own bounds."""
-FLOAT_TINY = 1e-9
-"""The smallest value a field that must be > 0 may take (1e-9 h is 4 µs): below it rates and
-counts derived from it overflow."""
-
-
-def _type_name(tp: Any) -> str:
-    return getattr(tp, "__name__", str(tp))
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
-
-
-def _show(value: Any, width: int = 60) -> str:
-    """A value as the user wrote it, shortened for a one-line message."""
-    r = repr(value)
-    return r if len(r) <= width else r[: width - 4] + " ..."
-
-
-def allowed(tp: Any, meta: dict) -> str:
-    """What a field accepts, in words ("a whole number >= 1", "a number in [0, 1]")."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return allowed(args[0], meta) + " or null"
-    if meta.get("nullable"):
-        return allowed(tp, {**meta, "nullable": False}) + " or null"
-    if meta.get("choices") is not None:
-        return "one of " + ", ".join(meta["choices"])
-    if tp is bool:
-        return "true or false"
-    if tp is str:
-        return "a string"
-    if tp not in (int, float):
-        return f"a {_type_name(tp)}"
-    what = "a whole number" if tp is int else "a finite number"
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if lo is not None and hi is not None and not meta.get("lo_open"):
-        return f"{what} in [{_fmt(lo)}, {_fmt(hi)}]"
-    parts = []
-    if lo is not None:
-        parts.append(f"{'>' if meta.get('lo_open') else '>='} {_fmt(lo)}")
-    if hi is not None:
-        parts.append(f"<= {_fmt(hi)}")
-    return " ".join([what, " and ".join(parts)]).strip()
-
-
-def _coerce(value: Any, tp: Any, key: str, meta: dict) -> Any:
-    """Convert ``value`` to annotation ``tp`` or raise ConfigError naming ``key`` and
-    what is allowed."""
-    origin = typing.get_origin(tp)
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if value is None:
-            return None
-        return _coerce(value, args[0], key, {**meta, "nullable": True})
-    if dataclasses.is_dataclass(tp):
-        if isinstance(value, tp):
-            return value
-        if not isinstance(value, dict):
-            raise ConfigError(key, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(tp))}; "
-                                   f"got {_show(value)}")
-        return _build(tp, value, key)
-    if origin is tuple:
-        (item_tp, *_rest) = typing.get_args(tp)
-        if isinstance(value, dict):  # a mapping name -> entry, as YAML groups compose best
-            if not dataclasses.is_dataclass(item_tp):
-                raise ConfigError(key, f"must be a list of {allowed(item_tp, {})}")
-            out = []
-            for name, v in value.items():
-                k = f"{key}.{name}"
-                if v is None:
-                    v = {}
-                if not isinstance(v, dict):
-                    raise ConfigError(k, f"must be a mapping of {', '.join(f.name for f in dataclasses.fields(item_tp))}; "
-                                         f"got {_show(v)}")
-                v = dict(v)
-                if v.get("name") is None:  # the entry's key is its name
-                    v["name"] = name
-                out.append(_coerce(v, item_tp, k, {}))
-            return tuple(out)
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(key, f"must be a list, got {_show(value)}")
-        return tuple(_coerce(v, item_tp, f"{key}[{i}]", {}) for i, v in enumerate(value))
-    if tp is dict:
-        if not isinstance(value, dict):
-            raise ConfigError(key, f"must be a mapping, got {_show(value)}")
-        return value
-    if tp is bool:
-        if not isinstance(value, (bool, np.bool_)):
-            raise ConfigError(key, f"must be true or false, got {_show(value)}")
-        return bool(value)
-    if tp is int:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
-        if not isinstance(value, numbers.Integral):
-            v = float(value)
-            if not math.isfinite(v) or v != math.floor(v):
-                raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
-        value = int(value)
-        if abs(value) > INT_LIMIT:
-            raise ConfigError(key, f"must be {allowed(tp, meta)} (at most {INT_LIMIT:.3g}), got {_show(value)}")
-    elif tp is float:
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
-        try:
-            value = float(value)
-        except OverflowError:  # an int beyond the float range
-            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}") from None
-        if not math.isfinite(value):
-            raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
-        if abs(value) > FLOAT_LIMIT:
-            raise ConfigError(key, f"must be {allowed(tp, meta)} of magnitude at most {FLOAT_LIMIT:g}, got {_show(value)}")
-        if meta.get("lo_open") and meta.get("lo") == 0 and 0 < value < FLOAT_TINY:
-            raise ConfigError(key, f"must be {allowed(tp, meta)} and at least {FLOAT_TINY:g}, got {_show(value)}")
-    elif tp is str:
-        if not isinstance(value, str):
-            raise ConfigError(key, f"must be a string, got {_show(value)}")
-    choices = meta.get("choices")
-    if choices is not None and value not in choices:
-        raise ConfigError(key, f"must be one of {', '.join(choices)}; got {_show(value)}")
-    lo, hi = meta.get("lo"), meta.get("hi")
-    if (lo is not None and (value <= lo if meta.get("lo_open") else value < lo)) or (hi is not None and value > hi):
-        raise ConfigError(key, f"must be {allowed(tp, meta)}, got {_show(value)}")
-    return value
-
-
-def _build(cls: type, data: dict, prefix: str) -> Any:
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields), key=str)
-    if unknown:
-        key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        raise ConfigError(key, f"unknown key; allowed: {', '.join(fields)}")
-    kwargs = {}
-    for name, value in data.items():
-        key = f"{prefix}.{name}" if prefix else name
-        kwargs[name] = _coerce(value, hints[name], key, dict(fields[name].metadata))
-    obj = cls(**kwargs)
-    _validate(obj, prefix)
-    return obj
-
-
-def _validate(obj: Any, prefix: str) -> None:
-    """Cross-field checks that a single field's bounds cannot express."""
-    p = (prefix + ".") if prefix else ""
-    _validate_people_and_time(obj, p)
-    if isinstance(obj, CalendarParams) and not obj.always_on:
-        _check(obj.day_end_h > obj.day_start_h, p + "day_end_h", "must be later than day_start_h")
-        _check(len(obj.weekdays) > 0 and all(0 <= d <= 6 for d in obj.weekdays),
-               p + "weekdays", "must list weekdays 0 (Monday) .. 6 (Sunday), at least one")
-        _check(len(set(obj.weekdays)) == len(obj.weekdays), p + "weekdays", "must not repeat a day")
-    if isinstance(obj, DistParams) and obj.dist == "lognormal":
-        _check(obj.mean_h == 0 or obj.cv > 0, p + "cv", "must be > 0 for a lognormal with mean > 0")
-    if isinstance(obj, RunParams):
-        _check(obj.warmup_days < obj.horizon_days, p + "warmup_days",
-               f"must be shorter than run.horizon_days ({obj.horizon_days:g})")
-        try:
-            start = _dt.date.fromisoformat(obj.start_date)
-        except ValueError:
-            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {obj.start_date!r}") from None
-        # calendars look up to ~2 years past the horizon (service days); dates end in 9999
-        latest = _dt.date.max - _dt.timedelta(days=800)
-        _check(start < latest, p + "start_date", f"must be before {latest.isoformat()}, got {obj.start_date!r}")
-        room = (latest - start).days
-        _check(obj.horizon_days <= room, p + "horizon_days",
-               f"must be at most {room} days from run.start_date {obj.start_date} (dates end in 9999); "
-               f"got {obj.horizon_days:g}")
-    if isinstance(obj, ModelParams):
-        _check(len(obj.issue_types) > 0, "issue_types", "must list at least one issue type")
-        names = [t.name for t in obj.issue_types]
-        _check(len(set(names)) == len(names), "issue_types", "names must be unique")
-        _check(any(c.enabled for c in obj.channels), "channels", "at least one channel must be enabled")
-        cnames = [c.name for c in obj.channels]
-        _check(len(set(cnames)) == len(cnames), "channels", "names must be unique")
-        for c in obj.channels:
+    def validate(self, p: str = "") -> None:
+        """Whole-model checks: surges name catalogue types; capacity comes from people or
+        from crews, never both; every trade has a department; then names, channels, rules."""
+        self._validate_capacity()
+        require(len(self.issue_types) > 0, "issue_types", "must list at least one issue type")
+        names = [t.name for t in self.issue_types]
+        require(len(set(names)) == len(names), "issue_types", "names must be unique")
+        require(any(c.enabled for c in self.channels), "channels", "at least one channel must be enabled")
+        cnames = [c.name for c in self.channels]
+        require(len(set(cnames)) == len(cnames), "channels", "names must be unique")
+        for c in self.channels:
             if c.kind == "resident":
-                _check(c.driver in RESIDENT_ROUTES, f"channels.{c.name}.driver",
-                       f"a resident channel's driver is its route: one of {', '.join(RESIDENT_ROUTES)}; got {c.driver!r}")
-                _check(obj.world.map != "regular", f"channels.{c.name}.kind",
-                       "resident channels need households on a map (world.map: synthetic, geojson or chongming)")
-        _check(obj.fusion.enabled or obj.escalation.rule == "step", "escalation.rule",
-               "'direct' needs fused nets (fusion.enabled=true); with fusion off the only rule is 'step'")
+                require(c.driver in RESIDENT_ROUTES, f"channels.{c.name}.driver",
+                        f"a resident channel's driver is its route: one of {', '.join(RESIDENT_ROUTES)}; got {c.driver!r}")
+                require(self.world.map != "regular", f"channels.{c.name}.kind",
+                        "resident channels need households on a map (world.map: synthetic, geojson or chongming)")
+        require(self.fusion.enabled or self.escalation.rule == "step", "escalation.rule",
+                "'direct' needs fused nets (fusion.enabled=true); with fusion off the only rule is 'step'")
         # No cycle without time passing: a rework sends the issue back through handling,
         # feedback and verification; if all three can take no time it would repeat at
         # one instant (lifecycle.max_reworks bounds it, but such a run is meaningless).
-        lc = obj.lifecycle
+        lc = self.lifecycle
         if lc.feedback.mean_h == 0 and lc.verify.mean_h == 0:
-            for t in obj.issue_types:
+            for t in self.issue_types:
                 k = f"issue_types.{t.name}"
-                _check(t.p_rework == 0 or t.handling.mean_h > 0, f"{k}.p_rework",
-                       f"must be 0 when {k}.handling.mean_h, lifecycle.feedback.mean_h and lifecycle.verify.mean_h "
-                       f"are all 0 (a rework would repeat at the same instant); got {t.p_rework:g}")
-        _check(obj.partition.k_min <= obj.partition.k_max, "partition.k_min",
-               f"must be <= partition.k_max ({obj.partition.k_max})")
-        if obj.world.map == "geojson":
-            _check(bool(obj.world.geojson_path), "world.geojson_path", "must name a GeoJSON file when world.map=geojson")
-        if obj.world.towns_included:  # names checked whatever the map; used by world.map=chongming
-            from sim.world.chongming import resolve_towns
+                require(t.p_rework == 0 or t.handling.mean_h > 0, f"{k}.p_rework",
+                        f"must be 0 when {k}.handling.mean_h, lifecycle.feedback.mean_h and lifecycle.verify.mean_h "
+                        f"are all 0 (a rework would repeat at the same instant); got {t.p_rework:g}")
+        require(self.partition.k_min <= self.partition.k_max, "partition.k_min",
+                f"must be <= partition.k_max ({self.partition.k_max})")
+        w = self.world
+        if w.map == "geojson":
+            require(bool(w.geojson_path), "world.geojson_path", "must name a GeoJSON file when world.map=geojson")
+        if w.towns_included:  # names checked whatever the map; used by world.map=chongming
+            resolve_towns(w.towns_included)
+        require(w.ferry_last_h >= w.ferry_first_h, "world.ferry_last_h",
+                f"must be >= world.ferry_first_h ({w.ferry_first_h:g})")
+        if w.map == "synthetic":
+            require(w.villages >= w.towns, "world.villages", f"must be >= world.towns ({w.towns})")
 
-            resolve_towns(obj.world.towns_included)
-        _check(obj.world.ferry_last_h >= obj.world.ferry_first_h, "world.ferry_last_h",
-               f"must be >= world.ferry_first_h ({obj.world.ferry_first_h:g})")
-        if obj.world.map == "synthetic":
-            _check(obj.world.villages >= obj.world.towns, "world.villages",
-                   f"must be >= world.towns ({obj.world.towns})")
-
-
-def _positive_profile(values: tuple, n: int, key: str) -> None:
-    _check(len(values) in (0, n), key, f"must list {n} values (or none for a flat profile), got {len(values)}")
-    _check(all(math.isfinite(v) and v >= 0 for v in values), key, "values must be finite and >= 0")
-    _check(len(values) == 0 or sum(values) > 0, key, "must not be all zero")
-
-
-def _validate_people_and_time(obj: Any, p: str) -> None:
-    """Checks of the schedules, departments, catalogue extensions and surges."""
-    if isinstance(obj, ScheduleParams) and not obj.always_on:
-        _check(obj.start_h + obj.hours_per_day <= 24.0, p + "hours_per_day",
-               f"must end by midnight: start_h ({obj.start_h:g}) + hours_per_day <= 24")
-        _check(obj.patrol_share + obj.routine_share <= 1.0 + 1e-12, p + "routine_share",
-               "patrol_share + routine_share must be <= 1 (the rest is slack)")
-        _check(sorted(obj.block_order) == sorted(BLOCKS), p + "block_order",
-               f"must list each of {', '.join(BLOCKS)} once, got {list(obj.block_order)}")
-    if isinstance(obj, IssueTypeParams):
-        _positive_profile(obj.month_factors, 12, p + "month_factors")
-        _check(obj.joint_trade != obj.trade, p + "joint_trade", f"must differ from trade ({obj.trade})")
-    if isinstance(obj, OccurrenceParams):
-        _positive_profile(obj.hour_factors, 24, p + "hour_factors")
-    if isinstance(obj, DepartmentParams):
-        _check(len(obj.trades) > 0, p + "trades", "must list at least one trade")
-        bad = [t for t in obj.trades if t not in TRADES]
-        _check(not bad, p + "trades", f"unknown trade {bad[:1]}; allowed: {', '.join(TRADES)}")
-    if isinstance(obj, SurgeParams):
-        try:
-            _dt.date.fromisoformat(obj.start_date)
-        except ValueError:
-            raise ConfigError(p + "start_date", f"must be an ISO date YYYY-MM-DD, got {obj.start_date!r}") from None
-        _check(len(obj.types) > 0 or obj.extra_issues == 0, p + "types", "must list the issue types of the surge")
-        _check(len(obj.shares) in (0, len(obj.types)), p + "shares", "must give one share per type (or none)")
-        _check(all(math.isfinite(s) and s >= 0 for s in obj.shares) and (not obj.shares or sum(obj.shares) > 0),
-               p + "shares", "must be finite, >= 0 and not all zero")
-    if isinstance(obj, ModelParams):
-        _validate_model(obj)
-
-
-def _validate_model(m: ModelParams) -> None:
-    """Whole-model checks: capacity comes from people or from crews, never both; every
-    trade has a department; surges name catalogue types."""
-    types = [t.name for t in m.issue_types]
-    for k, ev in enumerate(m.events):
-        for t in ev.types:
-            _check(t in types, f"events.{ev.name}.types", f"unknown issue type {t!r}; allowed: {', '.join(types)}")
-    if m.has_members:
-        for lvl in ("grid", "village"):
-            _check(m.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
-                   "must not be set in a world with team members (teams.*_total): grid and village capacity comes "
-                   "from the members' working weeks; size it with teams.* and staff.*")
-    for lvl in ("town", "district"):
-        depts = getattr(m.departments, lvl)
-        if not depts:
-            continue
-        _check(m.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
-               f"must not be set when departments.{lvl} lists departments: their staff are the capacity")
-        covered = [t for d in depts for t in d.trades]
-        missing = [t for t in TRADES if t not in covered]
-        _check(not missing, f"departments.{lvl}", f"no department handles trade(s) {', '.join(missing)}")
-        twice = sorted({t for t in covered if covered.count(t) > 1})
-        _check(not twice, f"departments.{lvl}", f"trade(s) {', '.join(twice)} belong to more than one department")
+    def _validate_capacity(self) -> None:
+        types = [t.name for t in self.issue_types]
+        for ev in self.events:
+            for t in ev.types:
+                require(t in types, f"events.{ev.name}.types", f"unknown issue type {t!r}; allowed: {', '.join(types)}")
+        if self.has_members:
+            for lvl in ("grid", "village"):
+                require(self.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
+                        "must not be set in a world with team members (teams.*_total): grid and village capacity "
+                        "comes from the members' working weeks; size it with teams.* and staff.*")
+        for lvl in ("town", "district"):
+            depts = getattr(self.departments, lvl)
+            if not depts:
+                continue
+            require(self.levels.by_index(LEVELS.index(lvl)).crews is None, f"levels.{lvl}.crews",
+                    f"must not be set when departments.{lvl} lists departments: their staff are the capacity")
+            covered = [t for d in depts for t in d.trades]
+            missing = [t for t in TRADES if t not in covered]
+            require(not missing, f"departments.{lvl}", f"no department handles trade(s) {', '.join(missing)}")
+            twice = sorted({t for t in covered if covered.count(t) > 1})
+            require(not twice, f"departments.{lvl}", f"trade(s) {', '.join(twice)} belong to more than one department")
 
 
 def params_from_dict(data: dict) -> ModelParams:
@@ -970,13 +772,9 @@ def params_from_dict(data: dict) -> ModelParams:
     from sim.validation import expand_validation_blocks
 
     data = expand_validation_blocks(dict(data))
-    return _build(ModelParams, data, "")
+    return build(ModelParams, data, "")
 
 
 def params_to_dict(params: Any) -> Any:
     """The inverse of :func:`params_from_dict`: plain dicts and lists (for manifests)."""
-    if dataclasses.is_dataclass(params):
-        return {f.name: params_to_dict(getattr(params, f.name)) for f in dataclasses.fields(params)}
-    if isinstance(params, (list, tuple)):
-        return [params_to_dict(v) for v in params]
-    return params
+    return to_dict(params)

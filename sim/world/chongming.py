@@ -44,12 +44,11 @@ import shapely
 from shapely.geometry import LineString, MultiPoint, Polygon
 
 from sim.apportion import largest_remainder
-from sim.errors import ConfigError
+from sim.vocab import TOWNS_FILE, resolve_towns, town_names  # noqa: F401  (town names live with the vocabularies)
 from sim.world.geo import VillageMap
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LAND_FILE = DATA_DIR / "chongming.geojson"
-TOWNS_FILE = DATA_DIR / "towns.csv"
 
 LLOYD_STEPS = 3
 """Lloyd relaxation steps for village centres: enough to avoid slivers, few enough that
@@ -230,33 +229,6 @@ def load_data() -> ChongmingData:
     return ChongmingData(crs=gj["crs_note"], island_zh=tuple(islands[k][0] for k in en), island_en=en,
                          island_poly=tuple(islands[k][1] for k in en), towns=tuple(rows),
                          town_poly=tuple(towns_geom[t.zh] for t in rows), links=tuple(links))
-
-
-def town_names() -> list[tuple[str, str, tuple[str, ...]]]:
-    """(zh, pinyin, other spellings) of every town, in table order (no geometry read)."""
-    with TOWNS_FILE.open(encoding="utf-8") as fh:
-        return [(r["zh"], r["pinyin"], tuple(a for a in r["aliases"].split("|") if a)) for r in csv.DictReader(fh)]
-
-
-def resolve_towns(names) -> list[int]:
-    """Indices (table order) of the towns named in ``names`` (zh or pinyin, any case);
-    empty: all. Raises ConfigError on ``world.towns_included`` for an unknown name."""
-    table = town_names()
-    if not names:
-        return list(range(len(table)))
-    lookup = {}
-    for i, (zh, en, aka) in enumerate(table):
-        for k in (zh, en, *aka):
-            lookup[k.casefold()] = i
-    out = []
-    for n in names:
-        i = lookup.get(str(n).strip().casefold())
-        if i is None:
-            allowed = ", ".join(f"{zh}/{en}" for zh, en, _ in table)
-            raise ConfigError("world.towns_included", f"unknown town {n!r}; allowed (zh or pinyin): {allowed}")
-        if i not in out:
-            out.append(i)
-    return sorted(out)
 
 
 # --------------------------------------------------------------------------- villages
