@@ -43,6 +43,13 @@ def choice(default: str | None, choices: tuple):
     return field(default=default, metadata=_meta(choices=choices))
 
 
+def positive_profile(values: tuple, n: int, key: str) -> None:
+    """A profile of ``n`` non-negative factors, not all zero (or none: flat)."""
+    require(len(values) in (0, n), key, f"must list {n} values (or none for a flat profile), got {len(values)}")
+    require(all(math.isfinite(v) and v >= 0 for v in values), key, "values must be finite and >= 0")
+    require(len(values) == 0 or sum(values) > 0, key, "must not be all zero")
+
+
 INT_LIMIT = 2**63 - 1
 """Whole numbers must fit a 64-bit integer (numpy's); sizes are bounded further by :mod:`sim.guard`."""
 FLOAT_LIMIT = 1e12
