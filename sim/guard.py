@@ -38,6 +38,7 @@ from pathlib import Path
 
 from sim.errors import ConfigError
 from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+from sim.vocab import LEVELS
 
 # --- the formula's coefficients (bytes per counted item) -------------------------------
 BYTES = {
@@ -150,7 +151,7 @@ def estimate(p: ModelParams) -> Estimate:
 
     # abstract crews where a level has no people
     L = lambda lv: _drv(f"levels.{lv}.crews", getattr(p.levels, lv).crews, _d(LevelParams, "crews"))  # noqa: E731
-    c = {lv: (getattr(p.levels, lv).crews or 1) for lv in ("grid", "village", "town", "district")}
+    c = {lv: (getattr(p.levels, lv).crews or 1) for lv in LEVELS}
     crews = 0.0 if members else grids * c["grid"] + villages * c["village"]
     crews += 0.0 if p.departments.town else towns * c["town"]
     crews += 0.0 if p.departments.district else c["district"]

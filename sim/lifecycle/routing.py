@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-TOP = 3
+from sim.vocab import LEVELS
+
+TOP = len(LEVELS) - 1
 """The top level (the district): nothing escalates past it."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from sim.metrics.populations import Populations, flag
 from sim.metrics.records import RunResult
 from sim.metrics.registry import DISTRIBUTIONS, RATES
+from sim.vocab import LEVELS
 
 TEAM_ORDER = ("work", "management", "volunteer", "cadre", "department", "crew")
 
@@ -240,7 +241,7 @@ def summarize(res: RunResult) -> dict:
         rates[r.kpi.key] = _rate((m & flag(iss, r.flag)).sum(), m.sum())
     units = res.units
     busy = {}
-    for L in ("grid", "village", "town", "district"):
+    for L in LEVELS:
         sel = units["level"] == L
         busy_h = float(units["busy_h"][sel].sum())
         cap_h = float(units["capacity_h"][sel].sum())
