@@ -17,7 +17,7 @@ from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.lifecycle.dispatch import queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile
 from sim.lifecycle.engine import END
-from sim.lifecycle.issuebook import CONSULT, JOINT, MAIN, IssueBook
+from sim.lifecycle.issuebook import CONSULT, JOINT, MAIN, IssueBook, Room
 from sim.lifecycle.routing import Reason
 from sim.params import TRADES
 
@@ -25,19 +25,15 @@ MEDIATION_TRADE = TRADES.index("mediation")
 GENERAL_TRADE = TRADES.index("general")
 
 
-class Attempts:
+class Attempts(Room):
     """Dispatch and attempts of one run (see module doc). ``escalate``, ``part_done`` and
     ``consulted`` are the next rooms' entry points, wired by
     :class:`~sim.lifecycle.handling.Handling`."""
 
     def __init__(self, model, book: IssueBook, loop, dispatcher, blocks) -> None:
+        super().__init__(model, book, loop)
         p = model.params
-        ppl = model.people
-        self.b = book
-        self.loop = loop
-        self.people = ppl
-        self.units = ppl.units
-        self.members = ppl.members
+        self.people = model.people
         self.dispatcher = dispatcher
         self.log = AttemptLog()
         self.blocks = blocks

@@ -14,20 +14,17 @@ from sim.agents.staff import GRID_TEAMS
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.engine import CLOSE
 from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE
-from sim.lifecycle.issuebook import NAN, IssueBook
+from sim.lifecycle.issuebook import NAN, IssueBook, Room
 from sim.lifecycle.routing import TOP, Reason
 
 
-class Closure:
+class Closure(Room):
     """Closure of one run (see module doc); ``attempts`` and ``escalate`` are wired by
     :class:`~sim.lifecycle.handling.Handling`."""
 
     def __init__(self, model, book: IssueBook, loop) -> None:
+        super().__init__(model, book, loop)
         p = model.params
-        self.b = book
-        self.loop = loop
-        self.units = model.people.units
-        self.members = model.people.members
         self.households = model.households
         self.attempts = None
         self.escalate = None

@@ -119,3 +119,14 @@ class IssueBook:
         """An issue was closed at ``t``: it leaves the live backlog."""
         self.open -= 1
         self.record_backlog(t)
+
+
+class Room:
+    """What every room of the lifecycle shares: the run's :class:`IssueBook` (``b``), its
+    event loop, and its units and staff members (by index)."""
+
+    def __init__(self, model, book: IssueBook, loop) -> None:
+        self.b = book
+        self.loop = loop
+        self.units = model.people.units
+        self.members = model.people.members

@@ -18,23 +18,20 @@ from __future__ import annotations
 
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.engine import ARRIVE, OVERDUE
-from sim.lifecycle.issuebook import IssueBook
+from sim.lifecycle.issuebook import IssueBook, Room
 from sim.lifecycle.routing import TOP, Reason, escalation_target
 
 BREACH, YELLOW, RED = range(3)
 """Time-limit stages (an OVERDUE event's token is ``4 * deadline version + stage``)."""
 
 
-class Oversight:
+class Oversight(Room):
     """Time limits and escalation of one run (see module doc); ``attempts`` is wired by
     :class:`~sim.lifecycle.handling.Handling`."""
 
     def __init__(self, model, book: IssueBook, loop) -> None:
+        super().__init__(model, book, loop)
         p = model.params
-        self.b = book
-        self.loop = loop
-        self.units = model.people.units
-        self.members = model.people.members
         self.attempts = None
         esc = p.escalation
         self.esc = esc
