@@ -40,9 +40,10 @@ horizon); beyond it working time continues at its average rate."""
 @contextlib.contextmanager
 def collector_paused():
     """Pause Python's cycle collector while agents are created. A Chongming build makes
-    ~385,000 Mesa agents (over a million tracked objects) and no cyclic garbage, yet the
-    collector would traverse the growing heap again and again: pausing it saves ~0.6 s of
-    a 3.3-3.9 s build (measured with and without, 3 runs each). Restored on any exit."""
+    ~60,000 Mesa agents (staff, household heads, units) and ~0.66 million tracked objects,
+    and no cyclic garbage, yet the collector would traverse the growing heap again and again:
+    pausing it saves ~0.35 s of a 2.2-2.6 s build (measured with and without, alternating,
+    3 builds each). Restored on any exit."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -56,7 +57,8 @@ class GovernanceModel(mesa.Model):
     """One district, one run (see module doc).
 
     Mesa agents: every staff member (:class:`~sim.agents.staff.StaffMember`), household
-    head, handling unit and linkage centre. Residents are columns in
+    head and handling unit. Households act as one collective
+    (:class:`~sim.agents.households.Households`); residents are columns in
     :class:`~sim.world.world.World`.
     """
 
@@ -157,7 +159,7 @@ def run_model(params: ModelParams, model_cls: type[GovernanceModel] | None = Non
     res = model.run()
     del model
     # Agents and the model refer to each other (Mesa), so only the cycle collector frees
-    # them; collecting now returns ~340 MB (a Chongming year) before the outputs and the
-    # report are built, which sets the run's peak memory (measured: 1.15 GB -> 0.83 GB).
+    # them; collecting now returns ~230 MB (a Chongming year: 717 -> 490 MB resident) before
+    # the outputs and the report are built, which sets the run's peak memory.
     gc.collect()
     return res
