@@ -167,6 +167,8 @@ def test_registry_declares_every_kpi_once_with_unit_direction_and_labels():
     assert registry.KPIS["on_time_rate"].better == "higher" and registry.KPIS["resolution_time_h.mean"].better == "lower"
     assert registry.kpi_unit("resolution_time_h.p90") == "h" and registry.kpi_unit("surge.days_to_recover") == "days"
     assert registry.kpi_unit("workload.grid.busy_h") == "h" and registry.kpi_unit("by_type.river.count") == "count"
+    assert registry.describe("on_time_rate") == {"unit": "share", "better": "higher", "practical_difference": None}
+    assert registry.describe("workload.town.busy_h")["better"] is None  # not declared: no direction
 
 
 def test_every_experiment_kpi_is_declared():

@@ -180,3 +180,11 @@ def labels() -> dict[str, dict[str, str]]:
 def stage_labels() -> dict[str, dict[str, str]]:
     """``{distribution key: {"en": "a → b", "zh": ...}}`` of the stage intervals that have one."""
     return {d.key: {"en": d.stage[0], "zh": d.stage[1]} for d in DISTRIBUTIONS if d.stage}
+
+
+def describe(key: str) -> dict:
+    """What a comparison needs to know of KPI ``key``: its unit, which direction is better
+    and its practical difference (None where not declared)."""
+    k = KPIS.get(key)
+    return {"unit": kpi_unit(key), "better": k.better if k else None,
+            "practical_difference": k.practical_difference if k else None}
