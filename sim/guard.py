@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import ConfigError
-from sim.params import STAFF_DRIVERS, IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+from sim.vocab import LEVELS, STAFF_DRIVERS
 
 # --- the formula's coefficients (bytes per counted item) -------------------------------
 BYTES = {
@@ -156,7 +157,7 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
 
     # abstract crews where a level has no people
     L = lambda lv: _drv(f"levels.{lv}.crews", getattr(p.levels, lv).crews, _d(LevelParams, "crews"))  # noqa: E731
-    c = {lv: (getattr(p.levels, lv).crews or 1) for lv in ("grid", "village", "town", "district")}
+    c = {lv: (getattr(p.levels, lv).crews or 1) for lv in LEVELS}
     crews = 0.0 if members else grids * c["grid"] + villages * c["village"]
     crews += 0.0 if p.departments.town else towns * c["town"]
     crews += 0.0 if p.departments.district else c["district"]
@@ -184,7 +185,7 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     terms.append(Term("round_ticks", ticks, tick_drv))
 
     # events: every attempt costs a few; reworks repeat attempts (at most lifecycle.max_reworks)
-    scale = 1.5 - tp.training_level
+    scale = tp.rework_factor
     reworks = 0.0
     for t in p.issue_types:
         q = min(1.0, t.p_rework * scale)

@@ -18,12 +18,13 @@ import math
 import time
 
 import mesa
-import numpy as np
 
+from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
-from sim.lifecycle.handling import ARRIVE, DAY, TICK, Handling
+from sim.lifecycle.engine import DAY, TICK
+from sim.lifecycle.handling import Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.occurrence import draw_occurrences
@@ -39,9 +40,10 @@ horizon); beyond it working time continues at its average rate."""
 @contextlib.contextmanager
 def collector_paused():
     """Pause Python's cycle collector while agents are created. A Chongming build makes
-    ~385,000 Mesa agents (over a million tracked objects) and no cyclic garbage, yet the
-    collector would traverse the growing heap again and again: pausing it saves ~0.6 s of
-    a 3.3-3.9 s build (measured with and without, 3 runs each). Restored on any exit."""
+    ~60,000 Mesa agents (staff, household heads, units) and ~0.66 million tracked objects,
+    and no cyclic garbage, yet the collector would traverse the growing heap again and again:
+    pausing it saves ~0.35 s of a 2.2-2.6 s build (measured with and without, alternating,
+    3 builds each). Restored on any exit."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -55,7 +57,8 @@ class GovernanceModel(mesa.Model):
     """One district, one run (see module doc).
 
     Mesa agents: every staff member (:class:`~sim.agents.staff.StaffMember`), household
-    head, handling unit and linkage centre. Residents are columns in
+    head and handling unit. Households act as one collective
+    (:class:`~sim.agents.households.Households`); residents are columns in
     :class:`~sim.world.world.World`.
     """
 
@@ -77,17 +80,20 @@ class GovernanceModel(mesa.Model):
             self.world: World = build_world(p, self.streams["world"])
             self.has_members = p.has_members and self.world.has_geometry
             self.travel = (self.world.map_extras or {}).get("travel")
-            self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book)
+            self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book,
+                                                self.level_cals)
             self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"],
                                         self.streams["surge"])
             self.households = None
             if p.has_households and self.world.has_geometry:
                 from sim.agents.households import Households
 
-                self.households = Households(self, p, self.world, self.people, self.occ, self.streams["trust"],
+                self.households = Households(p, self.world, self.people, self.occ, self.streams["trust"],
                                              self.streams["households"], self.start_date)
+            # hours of issue work inside the block that gives way: members write it, rounds read it
+            self.blocks = BlockLog() if self.has_members else None
             self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
-                                       self.households)
+                                       self.households, self.blocks)
             self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
                                  self.has_members)
             self.handling = Handling(self)
@@ -112,8 +118,8 @@ class GovernanceModel(mesa.Model):
         if self.households is not None:
             for d in range(1, int(self.params.horizon_h // 24) + 1):
                 loop.schedule(24.0 * d, DAY, 0, 0)
-        self._handlers = [h.on_arrive, h.on_end, h.on_close, h.on_overdue, h.on_tick, h.on_discover, h.on_day]
-        assert len(self._handlers) == DAY + 1 and ARRIVE == 0
+        self._handlers = h.handlers
+        assert len(self._handlers) == DAY + 1
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:
@@ -139,7 +145,7 @@ class GovernanceModel(mesa.Model):
             self.advance(self.params.horizon_h)
         finally:
             gc.unfreeze()
-        self.handling._record_backlog(self.params.horizon_h)
+        self.handling.book.record_backlog(self.params.horizon_h)
         t1 = time.perf_counter()
         res = collect(self)
         self.timings_s.update({"simulate": t1 - t0, "collect": time.perf_counter() - t1})
@@ -153,7 +159,7 @@ def run_model(params: ModelParams, model_cls: type[GovernanceModel] | None = Non
     res = model.run()
     del model
     # Agents and the model refer to each other (Mesa), so only the cycle collector frees
-    # them; collecting now returns ~340 MB (a Chongming year) before the outputs and the
-    # report are built, which sets the run's peak memory (measured: 1.15 GB -> 0.83 GB).
+    # them; collecting now returns ~230 MB (a Chongming year: 717 -> 490 MB resident) before
+    # the outputs and the report are built, which sets the run's peak memory.
     gc.collect()
     return res

@@ -4,7 +4,7 @@ A config system (``run.py`` registers the result as a Hydra structured config) n
 know every key and its default, so that any parameter can be overridden on the command
 line without ``+``, including fields a scenario file does not mention. This module builds
 that schema at import time from the dataclasses themselves, so a field added to
-``sim/params.py`` is a command-line key at once:
+``sim/params/`` is a command-line key at once:
 
 - a nested dataclass becomes a nested schema with the same fields and the defaults of
   that place in the tree (``levels.district.crews`` 4, ``levels.grid.crews`` 1);

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.errors import ConfigError
-from sim.lifecycle.calendar import WorkCalendar
+from sim.lifecycle.calendar import CalendarBook, WorkCalendar
 from sim.lifecycle.holidays import HolidayTable, china_holidays
 from sim.params import CalendarParams
 
@@ -52,7 +52,7 @@ def test_add_and_next_open_match_brute_force(p, wd0, t, d, spring_festival):
     start, with or without the 2026 Spring Festival holidays in the span."""
     start = dt.date(2026, 2, 9) + dt.timedelta(days=wd0) if spring_festival else MONDAY + dt.timedelta(days=wd0)
     hol = china_holidays(start, start + dt.timedelta(days=150)) if spring_festival else HolidayTable.none()
-    c = WorkCalendar.from_params(p, start, 150, hol)  # long enough: no query reaches the tail
+    c = CalendarBook(start, 150, hol).unit(p)  # long enough: no query reaches the tail
     step = 0.25
     t = round(t / step) * step
     d = round(d / step) * step
@@ -70,7 +70,7 @@ def test_add_and_next_open_match_brute_force(p, wd0, t, d, spring_festival):
 def test_scalar_hint_survives_any_query_order():
     """The scalar fast path (it remembers the last interval) gives the same answers in
     any order of queries, forwards and backwards."""
-    c = WorkCalendar.from_params(CalendarParams(), MONDAY, 30, HolidayTable.none())
+    c = CalendarBook(MONDAY, 30, HolidayTable.none()).unit(CalendarParams())
     ts = np.random.default_rng(1).uniform(0, 30 * 24, 500)
     expect = c.next_open_v(ts)
     got = [c.next_open(float(t)) for t in ts]
@@ -90,7 +90,7 @@ def test_deadline_before_2026_spring_festival_falls_after_it():
     (15-23 February), on Tuesday 24 February: the make-up day counts, the holiday does not."""
     start = dt.date(2026, 2, 2)
     hol = china_holidays(start, start + dt.timedelta(days=40))
-    office = WorkCalendar.from_params(CalendarParams(day_start_h=8.5, day_end_h=16.5), start, 40, hol)
+    office = CalendarBook(start, 40, hol).unit(CalendarParams(day_start_h=8.5, day_end_h=16.5))
     sat_14 = 24.0 * (dt.date(2026, 2, 14) - start).days
     assert office.works_on_day(12)  # Saturday 14th is worked (调休)
     assert not any(office.works_on_day(d) for d in range(13, 22))  # 15th..23rd off
@@ -98,7 +98,7 @@ def test_deadline_before_2026_spring_festival_falls_after_it():
     assert (start + dt.timedelta(days=int(due // 24))) == dt.date(2026, 2, 24)
     assert due % 24 == pytest.approx(9.0)  # 7.5 h on the 14th, 0.5 h on the 24th
     # without holidays it would be due on Monday 16th
-    plain = WorkCalendar.from_params(CalendarParams(day_start_h=8.5, day_end_h=16.5), start, 40, HolidayTable.none())
+    plain = CalendarBook(start, 40, HolidayTable.none()).unit(CalendarParams(day_start_h=8.5, day_end_h=16.5))
     assert (start + dt.timedelta(days=int(plain.add(sat_14 + 9.0, 8.0) // 24))) == dt.date(2026, 2, 16)
 
 

@@ -149,7 +149,7 @@ def test_supervision_keeps_issues_at_their_unit():
 def test_joint_issue_waits_for_both_departments(town_run):
     """联合处置: a joint case is handled when the second department's part is done too."""
     m, res = town_run
-    h = m.handling
+    h = m.handling.book
     log = m.handling.log
     n = h.n
     end_of: dict[int, float] = {}

@@ -1,10 +1,10 @@
 """Households and party members who act: noticing, deciding, reporting, rating, talking.
 
-Every household is a Mesa agent (:class:`Household`) at its place on the map; its
-residents stay columns of the world. The households' state lives in one
-:class:`Households` collective that owns it and the behaviour that changes it (so that the
-whole district can decide and update vectorised, and nobody else edits a household's
-fields):
+The district's households act as one collective, :class:`Households`: it owns their state
+(one row per household at its place on the map; residents stay columns of the world) and
+the behaviour that changes it, so that the whole district decides and updates vectorised
+and nobody else edits a household's fields. (They are not one Mesa agent each: such agents
+held no state or behaviour of their own and cost a Chongming build ~270,000 objects.)
 
 - *noticing and deciding*: the household where an issue is notices it; it reports it with
   a probability that rises with its trust in the grid and falls with its share of older
@@ -19,7 +19,7 @@ fields):
   feedback reached it; its trust moves towards the rating (memory), and its neighbours'
   trust a little (word of mouth), once a day.
 
-Party members (:class:`PartyMember`) are residents with roles: they notice and report
+Party members are residents (``world.resident_party``) with roles: they notice and report
 issues around them (the ``party_members`` channel, one rate per party member among a
 household's neighbours), they are told of issues by neighbours (the party route; star
 families, 星级家庭, draw more of them), and most volunteers are drawn from them.
@@ -30,53 +30,12 @@ from __future__ import annotations
 import datetime as _dt
 import math
 
-import mesa
 import numpy as np
 
 from sim.params import ModelParams
 from sim.world.world import World
 
-ROUTE_ORDER = ("app_users", "service_point", "hotline", "household_heads", "party_members")
 GRID_ROUTES = ("app_users", "service_point", "household_heads", "party_members")
-SCORES = (1.0, None, 0.0)  # satisfied, basically satisfied (ResidentParams.basically_score), dissatisfied
-
-
-class Household(mesa.Agent):
-    """One household: its place, its people (columns of the world) and what it thinks of
-    the grid (trust). Its state is kept, and changed, by :class:`Households`."""
-
-    def __init__(self, model: mesa.Model, hid: int, collective: "Households"):
-        super().__init__(model)
-        self.hid = hid
-        self._all = collective
-
-    @property
-    def trust(self) -> float:
-        return float(self._all.trust[self.hid])
-
-    @property
-    def xy(self) -> tuple[float, float] | None:
-        xy = self._all.world.household_xy
-        return None if xy is None else (float(xy[self.hid, 0]), float(xy[self.hid, 1]))
-
-    @property
-    def grid(self) -> int:
-        return int(self._all.world.household_grid[self.hid])
-
-
-class PartyMember(mesa.Agent):
-    """A party member (a resident): the household it lives in, whether that household is a
-    star family, whether it serves in the volunteer team."""
-
-    def __init__(self, model: mesa.Model, resident: int, household: int, star: bool):
-        super().__init__(model)
-        self.resident = resident
-        self.household = household
-        self.star = star
-        self.volunteer = False
-
-    def join_volunteers(self) -> None:
-        self.volunteer = True
 
 
 def _window_sum(values: np.ndarray, order: np.ndarray, grid_first: np.ndarray, grid_of_pos: np.ndarray,
@@ -96,7 +55,7 @@ def _window_sum(values: np.ndarray, order: np.ndarray, grid_first: np.ndarray, g
 class Households:
     """The district's households: their state and behaviour (see module doc)."""
 
-    def __init__(self, model: mesa.Model, p: ModelParams, world: World, people, occ, trust_rng: np.random.Generator,
+    def __init__(self, p: ModelParams, world: World, people, occ, trust_rng: np.random.Generator,
                  draw_rng: np.random.Generator, start: _dt.date):
         self.p, self.rp, self.world, self.occ = p, p.residents, world, occ
         self.start = start
@@ -147,16 +106,6 @@ class Households:
         self.pending_ratings: list[tuple[int, float]] = []
         self.reconsidering: dict[int, set] = {}
         self.monthly_reports: dict[int, int] = {}
-        # agents
-        self.agents = [Household(model, h, self) for h in range(n_h)]
-        res_party = np.flatnonzero(world.resident_party)
-        self.party_members = [PartyMember(model, int(r_), int(rh[r_]), bool(self.star[rh[r_]])) for r_ in res_party]
-        if people.party_volunteers is not None:  # the volunteer team is drawn mostly from party members
-            left = people.party_volunteers.copy()
-            for pm, g in zip(self.party_members, world.household_grid[rh[res_party]].tolist()):
-                if left[g] > 0:
-                    pm.join_volunteers()
-                    left[g] -= 1
 
     # ------------------------------------------------------------------ deciding
     def p_report(self, h: int) -> float:
@@ -212,8 +161,9 @@ class Households:
                     continue
             elif d == "service_point":
                 u += rp.walk_slope_per_10min * self.walk_min[h] / 10.0
-                if ch.service_day_boost > 0 and date.day in (10, 20):
-                    u += math.log(ch.service_day_boost)
+                boost = ch.boost_on(date)
+                if boost > 0:
+                    u += math.log(boost)
             elif d == "hotline":
                 u += rp.hotline_distrust_slope * (1.0 - tr)
             elif d == "household_heads":

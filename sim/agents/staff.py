@@ -22,9 +22,12 @@ import mesa
 
 from sim.params import TRADES
 
-TEAM_NAMES = ("management", "work", "volunteer", "cadre", "department", "crew")
-"""``team`` of a staff member: the three grid teams, village cadres, town/district case
-handlers, abstract crews."""
+GRID_TEAMS = ("management", "work", "volunteer")
+"""The grid teams (一格多员); a staff member's ``team`` is one of them, ``cadre`` (village),
+``department`` (town/district case handler) or ``crew`` (abstract)."""
+
+HANDLING, CONSULTATION, MEDIATION = range(3)
+"""``kind`` of an :class:`AttemptLog` row: handling an issue, a consultation (会商), a mediation."""
 
 ALL_TRADES = (1 << len(TRADES)) - 1
 
@@ -40,9 +43,9 @@ def trade_mask(trades) -> int:
 class AttemptLog:
     """One row per stretch of issue work by a staff member (columns as lists):
     ``member``, ``start_h`` (sets off), ``end_h``, ``travel_h``, ``work_h`` (working hours on
-    the issue itself), ``kind`` (handling, consultation, mediation), ``job``, ``cancelled``."""
-
-    KINDS = ("handling", "consultation", "mediation")
+    the issue itself), ``kind`` (:data:`HANDLING`, :data:`CONSULTATION`, :data:`MEDIATION`),
+    ``job``, ``cancelled``. Written by the lifecycle from what a member's
+    :meth:`StaffMember.begin` hands back."""
 
     def __init__(self) -> None:
         self.member: list[int] = []
@@ -111,7 +114,6 @@ class StaffMember(mesa.Agent):
         self.busy_to = -math.inf
         self.queue: list = []  # own queue: (key, seq, job, token)
         self.finds: list[tuple[float, float, str]] = []  # (time, hours fixing on the spot, block)
-        self._row = -1
         self._prev = (base_xy, -1)
 
     # ------------------------------------------------------------------ state
@@ -127,72 +129,72 @@ class StaffMember(mesa.Agent):
         return bool(self.trades & trade_bit)
 
     # ------------------------------------------------------------------ behaviour
+    def position_at(self, t: float) -> tuple[float, float] | None:
+        """Where the member sets off from at ``t``: where its last job left it that day, or
+        its base on a later day (None without a map)."""
+        return self.xy if int(t // 24.0) == self.xy_day else self.base_xy
+
     def travel_h(self, dest_xy, t: float) -> float:
-        """Hours to reach ``dest_xy`` setting off at ``t``: from where the member is, or
-        from its base when its last job ended on an earlier day."""
+        """Hours to reach ``dest_xy`` setting off at ``t`` (from :meth:`position_at`)."""
         if dest_xy is None or self.xy is None:
             return 0.0
-        here = self.xy if int(t // 24.0) == self.xy_day else self.base_xy
-        return self.model.travel_h(here, dest_xy, t, self.mode)
+        return self.model.travel_h(self.position_at(t), dest_xy, t, self.mode)
 
     def earliest_arrival(self, t: float, dest_xy) -> float:
         """When the member could be at ``dest_xy`` if given a job at ``t``."""
         s = self.cal.next_open(t)
         return s + self.travel_h(dest_xy, s)
 
-    def begin(self, job: int, t: float, work_h: float, dest_xy, kind: int, log: AttemptLog,
-              blocks: BlockLog | None, gives_way: str) -> tuple[float, float]:
+    def effort(self, work_h: float, patch_owner: int, issue_grid: int, factors: tuple) -> tuple[float, float]:
+        """Working hours and failure-probability factor of this member's attempt at ``work_h``
+        hours of work on an issue in ``issue_grid`` whose patch owner is ``patch_owner``
+        (staff id). ``factors``: (own-patch duration, own-patch failure, other-grid duration,
+        other-grid failure), the ``staff`` parameters. Only grid team members know a patch."""
+        if self.team not in GRID_TEAMS:
+            return work_h, 1.0
+        own, fo, other, fx = factors
+        if patch_owner == self.sid:
+            return work_h * own, fo
+        if self.grid != issue_grid:
+            return work_h * other, fx
+        return work_h, 1.0
+
+    def begin(self, job: int, t: float, work_h: float, dest_xy, blocks: BlockLog | None,
+              gives_way: str) -> tuple[float, float, float]:
         """Take ``job`` at ``t``: set off at the next working moment, travel, work
-        ``work_h`` working hours. Returns (start, finish)."""
+        ``work_h`` working hours. Returns (start, finish, travel hours); the hours that fall
+        in the block that gives way go to ``blocks``."""
         cal = self.cal
         start = cal.next_open(t)
         travel = self.travel_h(dest_xy, start)
         finish = cal.add(start, travel + work_h)
         self.job = job
         self.busy_to = finish
-        self._row = log.add(self.sid, start, finish, travel, work_h, kind, job)
         self._prev = (self.xy, self.xy_day)
         if dest_xy is not None:
             self.xy = dest_xy
             self.xy_day = int(finish // 24.0)
         if blocks is not None and self.schedule.rounds_in.get(gives_way):
-            self._log_blocks(start, finish, blocks, gives_way)
-        return start, finish
+            self._log_blocks(start, finish, blocks, gives_way, 1.0)
+        return start, finish, travel
 
-    def take(self, job: int, start: float, finish: float, work_h: float, log: AttemptLog) -> None:
-        """A crew takes ``job`` (no travel, no blocks): busy from ``start`` to ``finish``."""
-        self.job = job
-        self.busy_to = finish
-        self._row = log.add(self.sid, start, finish, 0.0, work_h, 0, job)
-
-    def _log_blocks(self, start: float, finish: float, blocks: BlockLog, block: str) -> None:
+    def _log_blocks(self, start: float, finish: float, blocks: BlockLog, block: str, sign: float) -> None:
+        """Add (``sign`` 1) or take back (−1) the hours of [start, finish) in ``block``, by day."""
         cal = self.schedule.block[block][self.variant] if block in self.schedule.block else None
         if cal is None or cal.always_on:
             return
         d0, d1 = int(start // 24.0), int(finish // 24.0)
-        if d0 == d1:
-            h = cal.work_before(finish) - cal.work_before(start)
-            if h > 1e-12:
-                blocks.add(block, d0, self.sid, h)
-            return
         for d in range(d0, d1 + 1):
             a, b = max(start, 24.0 * d), min(finish, 24.0 * (d + 1))
             h = cal.work_before(b) - cal.work_before(a)
             if h > 1e-12:
-                blocks.add(block, d, self.sid, h)
+                blocks.add(block, d, self.sid, sign * h)
 
-    def cancel(self, log: AttemptLog, blocks: BlockLog | None, gives_way: str, start: float, finish: float) -> None:
-        """Drop the job taken but not yet started (an overdue issue pulled away)."""
-        log.cancelled[self._row] = True
+    def cancel(self, blocks: BlockLog | None, gives_way: str, start: float, finish: float) -> None:
+        """Drop the job taken but not yet started (an overdue issue pulled away): back where
+        it was, free, and the block hours it had booked given back."""
         if blocks is not None:
-            cal = self.schedule.block.get(gives_way, [None])[self.variant] if gives_way in self.schedule.block else None
-            if cal is not None and not cal.always_on:
-                d0, d1 = int(start // 24.0), int(finish // 24.0)
-                for d in range(d0, d1 + 1):
-                    a, b = max(start, 24.0 * d), min(finish, 24.0 * (d + 1))
-                    h = cal.work_before(b) - cal.work_before(a)
-                    if h > 1e-12:
-                        blocks.add(gives_way, d, self.sid, -h)
+            self._log_blocks(start, finish, blocks, gives_way, -1.0)
         self.xy, self.xy_day = self._prev
         self.job = -1
         self.busy_to = -math.inf

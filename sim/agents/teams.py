@@ -26,18 +26,17 @@ import mesa
 import numpy as np
 
 from sim.agents.schedule import Schedule, build_schedule
-from sim.agents.staff import ALL_TRADES, StaffMember, trade_mask
-from sim.agents.units import HandlingUnit, LinkageCentre
+from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
+from sim.agents.units import HandlingUnit
+from sim.apportion import apportion
 from sim.lifecycle.calendar import CalendarBook
 from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
 from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
 
-GRID_TEAMS = ("management", "work", "volunteer")
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
                 "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader",)}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
-DRIVER_TEAM = {"work_team": "work", "management_team": "management", "volunteer_team": "volunteer"}
 MANAGEMENT_TRADES = ("service", "mediation", "general")
 CADRE_TRADES = ("service", "mediation", "general")
 
@@ -55,18 +54,6 @@ class HouseholdHead(mesa.Agent):
 
     def found(self) -> None:
         self.issues_found += 1
-
-
-def allocate(total: int, weights: np.ndarray) -> np.ndarray:
-    """Split ``total`` people between grids in proportion to ``weights`` (largest remainder)."""
-    if total <= 0 or weights.sum() <= 0:
-        return np.zeros(len(weights), dtype=np.int64)
-    x = total * weights / weights.sum()
-    k = np.floor(x).astype(np.int64)
-    rem = int(total - k.sum())
-    if rem > 0:
-        k[np.argsort(-(x - k), kind="stable")[:rem]] += 1
-    return k
 
 
 def unit_schedule(role: str, cal) -> Schedule:
@@ -94,7 +81,6 @@ class People:
     village_unit: np.ndarray  # per village
     town_unit: np.ndarray  # (towns, trades): unit index per town and trade
     district_unit: np.ndarray  # (trades,)
-    centres: list[LinkageCentre]
     schedules: dict[str, Schedule]
     team_size: dict[str, np.ndarray]  # per grid
     leader_sid: np.ndarray  # per grid (−1: none)
@@ -105,7 +91,6 @@ class People:
     head_pos: np.ndarray | None = None  # position in its head's block
     head_block: np.ndarray | None = None  # size of its head's block
     departments: dict = field(default_factory=dict)  # (level, name) -> staff, handlers per geo
-    party_volunteers: np.ndarray | None = None  # per grid: volunteers who are party members
 
     def unit_for(self, level: int, geo: int, trade: int) -> int:
         if level == 0:
@@ -137,12 +122,13 @@ def _patch_mid_households(world: World, patches: Patches, n_members: np.ndarray)
 
 
 def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random.Generator,
-                 book: CalendarBook) -> People:
-    """Create every staff member, household head and unit of the run (see module doc)."""
+                 book: CalendarBook, level_cals: list) -> People:
+    """Create every staff member, household head and unit of the run (see module doc):
+    schedules from the run's calendar ``book``, units on their level's calendar
+    (``level_cals``, grid to district)."""
     wp, sp = p.world, p.staff
     members: list[StaffMember] = []
     units: list[HandlingUnit] = []
-    level_cals = [book.unit(p.levels.by_index(L).calendar) for L in range(4)]
     schedules: dict[str, Schedule] = {}
     n_g, n_v, n_t = world.n_grids, world.n_villages, world.n_towns
     hh = world.grid_households().astype(float)
@@ -185,7 +171,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         tp = p.teams
         for t in GRID_TEAMS:
             total = int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}")))
-            team_size[t] = allocate(total, hh)
+            team_size[t] = apportion(total, hh)
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
                               ("volunteer", sp.volunteer), ("cadre", sp.cadre)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
@@ -328,10 +314,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
 
     if patch_len is not None:
         patch_len = np.concatenate((patch_len, np.ones(len(members) - len(patch_len))))
-    centres = [LinkageCentre(model, 2, t, level_cals[2]) for t in range(n_t)] + [LinkageCentre(model, 3, 0, level_cals[3])]
-    people = People(members, units, grid_units, village_units, town_unit, district_unit, centres, schedules,
-                    team_size, leader_sid, patches, patch_len, departments=departments,
-                    party_volunteers=n_party_vol if members_world else None)
+    people = People(members, units, grid_units, village_units, town_unit, district_unit, schedules,
+                    team_size, leader_sid, patches, patch_len, departments=departments)
     if members_world and p.teams.household_heads:
         _build_heads(model, p, world, people)
     return people

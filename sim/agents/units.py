@@ -1,12 +1,12 @@
-"""Handling units and linkage centres as Mesa agents.
+"""Handling units as Mesa agents.
 
 A :class:`HandlingUnit` is where a job waits for a qualified person: a grid's team (its
 members), a village (its cadres and the village's members), a town department or district
 bureau (its case handlers), or a level's abstract crews in worlds without people at that
 level. It keeps one queue per trade (so a freed member looks only at work it can do),
-ordered by the level's discipline, with supervised (督办) jobs first. A
-:class:`LinkageCentre` is the town 大联动 sub-centre or the district 一网统管 platform that
-registers cases and passes them on; it keeps its own counts.
+ordered by the level's discipline, with supervised (督办) jobs first. (The town 大联动
+sub-centres and the district 一网统管 platform that register cases are stages of
+:mod:`sim.lifecycle.intake` on their level's calendar, not agents.)
 """
 
 from __future__ import annotations
@@ -135,21 +135,3 @@ class HandlingUnit(mesa.Agent):
 
     def closed_one(self) -> None:
         self.closed += 1
-
-
-class LinkageCentre(mesa.Agent):
-    """A town 大联动 sub-centre or the district 一网统管 platform: counts the cases it
-    registers and passes on up the ladder."""
-
-    def __init__(self, model: mesa.Model, level: int, geo: int, calendar):
-        super().__init__(model)
-        self.level = level
-        self.geo = geo
-        self.name = f"{LEVELS[level]}_centre:{geo}"
-        self.calendar = calendar
-        self.registered = 0
-        self.passed_on = 0
-
-    def count(self, registered: int, passed_on: int) -> None:
-        self.registered += registered
-        self.passed_on += passed_on

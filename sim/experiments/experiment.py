@@ -10,7 +10,8 @@ them this module writes, at the sweep root:
   t-interval, relative change, paired t-test p-value and Benjamini–Hochberg adjusted
   p-value (``scipy.stats.false_discovery_control``) over all comparisons of that KPI;
   replication adequacy per policy (CI half-width relative to the mean, replicates needed
-  for a target precision); an MSER-5 warm-up check per run.
+  for a target precision); an MSER-5 warm-up check per run; ``kpi_registry``: each
+  compared KPI's unit and which direction is better (:mod:`sim.metrics.registry`).
 
 Factors listed in the experiment's ``blocks`` are *blocking* factors: each policy is
 compared with the baseline at the same levels of those factors (the escalation experiment
@@ -31,6 +32,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
+
+from sim.metrics.registry import describe
 
 DEFAULT_KPIS = ("resolution_time_h.mean", "resolution_time_h.p50", "resolution_time_h.p90", "on_time_rate",
                 "discovery_delay_h.mean", "total_time_h.mean", "escalation_rate", "rework_rate")
@@ -218,6 +221,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     factors = sorted(c for c in runs.columns if c.startswith("factor."))
     out: dict = {"experiment": spec.name, "factors": [f.removeprefix("factor.") for f in factors],
                  "baseline": spec.baseline, "kpis": list(spec.kpis),
+                 "kpi_registry": {k: describe(k) for k in spec.kpis},  # unit, better direction (sim.metrics.registry)
                  "runs": {"total": int(len(runs)), "ok": int(len(ok)), "failed": int((runs["status"] != "ok").sum())},
                  "policies": {}, "warnings": []}
     if ok.empty:

@@ -22,7 +22,8 @@ from sim.provenance import git_state, versions  # noqa: E402
 from sim.reporting import fonts  # noqa: E402
 from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
 from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
-from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
+from sim.metrics.registry import kpi_unit  # noqa: E402
+from sim.reporting.i18n import Tr  # noqa: E402
 
 WORKLOAD_COLS = ("kpi.workload.grid.busy_h", "kpi.workload.village.busy_h", "kpi.workload.town.busy_h",
                  "kpi.workload.district.busy_h")

@@ -81,12 +81,6 @@ class WorkCalendar:
         """On duty 24/7 (validation scenarios)."""
         return WorkCalendar(None)
 
-    @staticmethod
-    def from_params(p: CalendarParams, start_date: _dt.date, n_days: int, holidays: HolidayTable | None) -> "WorkCalendar":
-        if p.always_on:
-            return WorkCalendar.always()
-        return WorkCalendar(pattern_from_params(p), start_date, n_days, holidays, p.observes_holidays)
-
     # -- scalar (event loop) -------------------------------------------------------
     def work_before(self, t: float) -> float:
         """W(t): working hours in [0, t)."""
@@ -174,10 +168,6 @@ class WorkCalendar:
             return t + dur_h
         out = self.at_work_v(self.work_before_v(t) + dur_h, finish=True)
         return np.where(dur_h <= 0.0, t, out)
-
-    def work_between_v(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Working hours in [a, b) (0 where b <= a)."""
-        return np.maximum(self.work_before_v(b) - self.work_before_v(a), 0.0)
 
 
 class CalendarBook:

@@ -67,12 +67,12 @@ class _Clock:
     """Cumulative intensity multiplier G(t) of a continuous channel (identity unless the
     channel has a service-day boost on the 10th and 20th) and its inverse."""
 
-    def __init__(self, boost: float, start: _dt.date | None, horizon_h: float):
-        self.identity = boost == 1.0 or start is None
+    def __init__(self, channel, start: _dt.date | None, horizon_h: float):
+        self.identity = channel is None or channel.service_day_boost == 1.0 or start is None
         if self.identity:
             return
         n_days = int(horizon_h // 24) + 2
-        mult = np.array([boost if (start + _dt.timedelta(days=d)).day in (10, 20) else 1.0 for d in range(n_days)])
+        mult = np.array([channel.boost_on(start + _dt.timedelta(days=d)) for d in range(n_days)])
         self.t = np.arange(n_days + 1) * 24.0
         self.g = np.concatenate(([0.0], np.cumsum(mult * 24.0)))
 
@@ -87,7 +87,7 @@ class Discovery:
     """The tick machine (see module doc)."""
 
     def __init__(self, p: ModelParams, world: World, people: People, occ, streams: Streams, start: _dt.date,
-                 households=None):
+                 households=None, blocks=None):
         self.p, self.world, self.people, self.occ = p, world, people, occ
         n = occ.n
         chans = p.channels
@@ -100,14 +100,14 @@ class Discovery:
         types = p.issue_types
         self.vis = np.array([t.visibility for t in types])[occ.type]
         self.dur_spot = np.array([t.dur_on_spot_h for t in types])
-        self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * (0.5 + p.teams.training_level)
+        self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * p.teams.on_spot_factor
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
         factors = rate_factors(p, world, households)
         self.cont = [c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "poisson"]
         h_of = occ.household
         self.rate = {c: chans[c].rate_per_day / 24.0 * self.vis * factors[chans[c].name][h_of] for c in self.cont}
-        self.clock = {c: _Clock(chans[c].service_day_boost, start, p.horizon_h) for c in self.cont}
+        self.clock = {c: _Clock(chans[c], start, p.horizon_h) for c in self.cont}
         # continuous channels as one matrix: rates (n, K) and thresholds, by clock; with
         # households, one more column: the household at the issue noticing it (NOTICE)
         cols = [self.rate[c] for c in self.cont]
@@ -118,7 +118,7 @@ class Discovery:
         if households is not None:
             cols.append(p.residents.notice_rate_per_day / 24.0 * self.vis)
             E_cols.append(E[:, self.C])
-            self.clocks.append(_Clock(1.0, None, p.horizon_h))
+            self.clocks.append(_Clock(None, None, p.horizon_h))
             idx.append(NOTICE)
         self.notice_col = len(cols) - 1 if households is not None else -1
         self.R = np.column_stack(cols) if cols else np.zeros((n, 0))
@@ -151,7 +151,7 @@ class Discovery:
         # and writes one row at the pending issues)
         self.A = np.zeros((self.C, occ.n))
         self.next_occ = 0
-        self.blocks = None  # set by the model: sim.agents.staff.BlockLog
+        self.blocks = blocks  # sim.agents.staff.BlockLog: hours the rounds lost to issue work
 
     # ------------------------------------------------------------------ setup
     def _staff_arrays(self) -> None:

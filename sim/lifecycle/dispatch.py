@@ -53,7 +53,7 @@ class Dispatcher:
         best, best_st, best_d = None, math.inf, math.inf
         starts: dict = {}
         for s in candidates:
-            if s.job >= 0 or s is exclude:
+            if not s.free or s is exclude:
                 continue
             cal = s.cal
             st = starts.get(cal)
@@ -64,7 +64,7 @@ class Dispatcher:
             if xy is None or s.xy is None:
                 d = 0.0
             else:
-                here = s.xy if int(st // 24.0) == s.xy_day else s.base_xy
+                here = s.position_at(st)
                 d = (here[0] - xy[0]) ** 2 + (here[1] - xy[1]) ** 2
             if st < best_st or d < best_d:
                 best, best_st, best_d = s, st, d

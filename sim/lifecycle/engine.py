@@ -18,6 +18,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER, DAY = range(7)
+"""Event kinds: a job arrives at a unit, an attempt ends, verification is due (closure), a
+time-limit stage comes due, a round, a discovery, midnight. The model hands the loop one
+handler per kind, in this order."""
+
 
 class EventLoop:
     """Discrete-event loop in continuous time (hours)."""

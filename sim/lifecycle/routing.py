@@ -16,7 +16,22 @@ Every hand-over takes ``escalation.handover`` working hours of the receiving uni
 
 from __future__ import annotations
 
-TOP = 3
+from enum import IntEnum
+
+from sim.vocab import LEVELS
+
+TOP = len(LEVELS) - 1
+"""The top level (the district): nothing escalates past it."""
+
+
+class Reason(IntEnum):
+    """Why an issue moves up a level. ``CAPABILITY`` is routing (上报 by type: nobody at the
+    unit may do it, counted in ``routed_up``); the others are escalations (``escalations``)."""
+
+    CAPABILITY = 0
+    FAILED = 1  # an attempt failed
+    OVERDUE = 2  # past its breach time, not yet being worked on (``on_overdue: escalate``)
+    REWORK_CAP = 3  # verification failed more than ``lifecycle.max_reworks`` times
 
 
 def capability_hops(min_level: int, rule: str) -> tuple[int, ...]:

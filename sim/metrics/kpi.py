@@ -1,28 +1,28 @@
 """Key performance indicators of one run (the ``summary.json`` payload).
 
 Times in hours. Distribution KPIs cover issues *reported* after the warm-up; ``counts``
-cover the whole run. Official definitions (as China's city-management and 12345 centres
-report them):
+cover the whole run. Each KPI is declared once in :mod:`sim.metrics.registry` (population,
+statistic, unit, direction, labels); the populations (*dispatched*, *due* 应结案, ...) are
+defined once in :mod:`sim.metrics.populations`. In short:
 
-- *dispatched*: reported after the warm-up and sent to a handling unit (on-the-spot fixes
-  are counted apart, ``on_spot``, and excluded from every handling-time KPI; the
-  ``*_incl_on_spot_h`` variants put them back);
-- *due* (应结案): dispatched and either closed or past its handling deadline by the
-  horizon;
 - ``closure_rate`` (结案率) = closed / due; ``on_time_rate`` (按期结案率) = closed and
   handled by the (possibly extended) deadline / due;
 - ``escalation_rate``: dispatched issues moved up after a failed attempt, an overdue or
   the rework cap; ``routed_up_rate``: dispatched issues passed up by capability (上报 by
   type); ``extension_rate`` (延期率): granted extensions; ``supervision_rate`` (督办):
   supervised issues; each over dispatched issues;
-- ``rework_rate`` (返工率): closed issues reworked at least once / closed.
+- ``rework_rate`` (返工率): closed issues reworked at least once / closed;
+- the ``*_incl_on_spot_h`` variants put on-the-spot fixes back.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.metrics.populations import Populations, flag
 from sim.metrics.records import RunResult
+from sim.metrics.registry import DISTRIBUTIONS, RATES
+from sim.vocab import LEVELS
 
 TEAM_ORDER = ("work", "management", "volunteer", "cadre", "department", "crew")
 
@@ -121,9 +121,9 @@ def grid_table(res: RunResult) -> dict[str, np.ndarray]:
     p = res.params
     n_g = res.structure["grids"]
     rep = iss["t_reported_h"]
-    after = np.isfinite(rep) & (rep >= p.warmup_h)
-    disp = after & ~iss["on_spot"]
-    closed = disp & np.isfinite(iss["t_closed_h"])
+    pop = Populations(iss, p.warmup_h, p.horizon_h)
+    after, disp = pop.reported, pop.dispatched
+    closed = pop["dispatched_closed"]
     g = iss["grid"]
     n_rep = np.bincount(g[after], minlength=n_g)
     n_closed = np.bincount(g[closed], minlength=n_g)
@@ -181,11 +181,8 @@ def surge_kpis(res: RunResult) -> dict | None:
         back = np.flatnonzero((np.arange(len(t)) > k_peak) & (n <= 1.1 * pre))
         recover = float((t[back[0]] - t0) / 24.0) if len(back) else None
     iss = res.issues
-    rep = iss["t_reported_h"]
-    inw = np.isfinite(rep) & (rep >= t0) & (rep < t1) & ~iss["on_spot"] & np.isfinite(iss["t_dispatched_h"])
-    T = p.horizon_h
-    due = inw & (np.isfinite(iss["t_closed_h"]) | (np.nan_to_num(iss["deadline_h"], nan=np.inf) <= T))
-    on_time = np.nan_to_num(iss["on_time"].astype(float), nan=0.0) > 0
+    due = Populations(iss, p.warmup_h, p.horizon_h, window=(t0, t1)).due
+    on_time = flag(iss, "on_time")
     return {"event": ev.name, "start_h": t0, "duration_h": ev.duration_h,
             "surge_issues": int((iss["surge"] == 0).sum()), "pre_event_backlog": pre, "peak_backlog": peak,
             "days_to_recover": recover, "on_time_rate": _rate((due & on_time).sum(), due.sum())}
@@ -199,7 +196,7 @@ def resident_kpis(res: RunResult) -> dict:
     import datetime as _dt
 
     iss, p = res.issues, res.params
-    rated = (iss["rating"] != "") & (iss["t_reported_h"] >= p.warmup_h)
+    rated = Populations(iss, p.warmup_h, p.horizon_h)["rated"]
     pos = np.isin(iss["rating"], ("satisfied", "basically_satisfied")) & rated
     out = {"satisfaction_rate": _rate(pos.sum(), rated.sum()),
            "ratings": {k: int(((iss["rating"] == k) & rated).sum()) for k in ("satisfied", "basically_satisfied",
@@ -229,25 +226,22 @@ def summarize(res: RunResult) -> dict:
     """The ``summary.json`` KPIs of one run (see the output contract and module doc)."""
     p = res.params
     iss = res.issues
-    w, T = p.warmup_h, p.horizon_h
     rep = iss["t_reported_h"]
-    closed = ~np.isnan(iss["t_closed_h"])
+    pop = Populations(iss, p.warmup_h, p.horizon_h)
+    closed = pop.closed_any
     spot = iss["on_spot"]
-    after = np.isfinite(rep) & (rep >= w)
-    disp = after & ~spot & np.isfinite(iss["t_dispatched_h"])
-    deadline = iss["deadline_h"]
-    due = disp & (closed | (np.nan_to_num(deadline, nan=np.inf) <= T))
+    after, disp, due = pop.reported, pop.dispatched, pop.due
     res_time = iss["t_closed_h"] - rep
-    wait = iss["t_started_h"] - iss["t_dispatched_h"]
-    handling = iss["t_handled_h"] - iss["t_dispatched_h"]
-    disc = rep - iss["t_occurred_h"]
-    total = iss["t_closed_h"] - iss["t_occurred_h"]
-    on_time = np.nan_to_num(iss["on_time"].astype(float), nan=0.0) > 0
     by_channel = _group(iss, after & ~spot, "channel", res_time)
     reports = _group(iss, after, "channel", res_time)
+    dists = {d.key: dist_stats((iss[d.end] - iss[d.start])[pop[d.population]]) for d in DISTRIBUTIONS}
+    rates = {}
+    for r in RATES:
+        m = pop[r.kpi.population]
+        rates[r.kpi.key] = _rate((m & flag(iss, r.flag)).sum(), m.sum())
     units = res.units
     busy = {}
-    for L in ("grid", "village", "town", "district"):
+    for L in LEVELS:
         sel = units["level"] == L
         busy_h = float(units["busy_h"][sel].sum())
         cap_h = float(units["capacity_h"][sel].sum())
@@ -279,20 +273,8 @@ def summarize(res: RunResult) -> dict:
             "dispatched": int(disp.sum()),
             "due": int(due.sum()),
         },
-        "resolution_time_h": dist_stats(res_time[disp & closed]),
-        "resolution_time_incl_on_spot_h": dist_stats(res_time[after & closed]),
-        "handling_time_h": dist_stats(handling[disp & np.isfinite(iss["t_handled_h"])]),
-        "wait_time_h": dist_stats(wait[disp]),
-        "discovery_delay_h": dist_stats(disc[after]),
-        "total_time_h": dist_stats(total[disp & closed]),
-        "total_time_incl_on_spot_h": dist_stats(total[after & closed]),
-        "closure_rate": _rate((due & closed).sum(), due.sum()),
-        "on_time_rate": _rate((due & on_time).sum(), due.sum()),
-        "escalation_rate": _rate((iss["escalations"][disp] > 0).sum(), disp.sum()),
-        "routed_up_rate": _rate((iss["routed_up"][disp] > 0).sum(), disp.sum()),
-        "extension_rate": _rate(iss["extension_granted"][disp].sum(), disp.sum()),
-        "supervision_rate": _rate(iss["supervised"][disp].sum(), disp.sum()),
-        "rework_rate": _rate((iss["reworks"][disp & closed] > 0).sum(), (disp & closed).sum()),
+        **dists,
+        **rates,
         "by_channel": by_channel,
         "by_type": _group(iss, disp, "type", res_time),
         "by_level": _group(iss, disp, "level_reached", res_time),

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.agents.staff import AttemptLog
-from sim.lifecycle.handling import CONSULTATION, HANDLING, MEDIATION
+from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
+from sim.metrics.populations import dispatched, due
 from sim.params import LEVELS, TRADES, ModelParams
 
 STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
@@ -38,19 +38,20 @@ class RunResult:
 def collect(model) -> RunResult:
     """Assemble the records of a finished run."""
     h = model.handling
+    b = h.book
     p = model.params
     return RunResult(
-        params=p, issues=issue_table(model), backlog_t_h=np.array(h.bl_t), backlog_n=np.array(h.bl_n),
+        params=p, issues=issue_table(model), backlog_t_h=np.array(b.backlog_t_h), backlog_n=np.array(b.backlog_n),
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
         staff=staff_table(model), households=model.households.table() if model.households is not None else None,
-        extra={"t_first_arrival_h": np.array(h.t_first), "on_close_ratings": None},
+        extra={"t_first_arrival_h": np.array(b.t_first), "on_close_ratings": None},
         world=model.world)
 
 
 def issue_table(model) -> dict[str, np.ndarray]:
     """One row per issue that occurred, every stage timestamp (NaN where the stage was not
     reached within the horizon)."""
-    h, occ, p = model.handling, model.occ, model.params
+    h, occ, p = model.handling.book, model.occ, model.params
     T = p.horizon_h
 
     def clip(a) -> np.ndarray:
@@ -62,10 +63,8 @@ def issue_table(model) -> dict[str, np.ndarray]:
     deadline = np.asarray(h.deadline, dtype=float)
     spot = np.asarray(h.on_spot, dtype=bool)
     closed = ~np.isnan(t_closed)
-    dispatched = ~np.isnan(clip(h.t_dispatched)) & ~spot
-    late_open = dispatched & ~closed & (deadline <= T)
     in_time = closed & (np.nan_to_num(t_handled, nan=np.inf) <= deadline)
-    on_time = np.where(closed & dispatched, in_time, np.where(late_open, False, np.nan))
+    on_time = np.where(due(dispatched(clip(h.t_dispatched), spot), closed, deadline, T), in_time, np.nan)
     names_t = np.array([t.name for t in p.issue_types])
     names_c = np.array([c.name for c in p.channels] + ["none"])
     units = model.people.units

@@ -170,11 +170,3 @@ def offsets_around(x: float, y: float, dx: float, dy: float) -> list[tuple[float
         for ux, uy in ((1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)):
             out.append((x + k * ux * dx, y + k * uy * dy))
     return out
-
-
-def nice_step_points(points: np.ndarray, centre: np.ndarray, n: int = 40) -> list[tuple[float, float]]:
-    """Up to ``n`` of ``points`` ordered by distance from ``centre`` (label candidates)."""
-    if len(points) == 0:
-        return [tuple(centre)]
-    d = np.hypot(*(points - centre).T)
-    return [tuple(p) for p in points[np.argsort(d)[:n]]]

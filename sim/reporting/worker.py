@@ -26,12 +26,6 @@ import sys
 import traceback
 from pathlib import Path
 
-FIGURES = ("district", "village", "trust")
-"""Figures the worker draws: the maps, the slow ones (measured on a Chongming year: the
-worker's ~2.2 s against the main process's ~2.3 s for the tables, the other figures and the
-report's text)."""
-
-
 class FigureWorkerError(RuntimeError):
     """The figure worker failed (its traceback is in the message)."""
 

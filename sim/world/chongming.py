@@ -43,12 +43,12 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPoint, Polygon
 
-from sim.errors import ConfigError
+from sim.apportion import largest_remainder
+from sim.vocab import TOWNS_FILE, resolve_towns, town_names  # noqa: F401  (town names live with the vocabularies)
 from sim.world.geo import VillageMap
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LAND_FILE = DATA_DIR / "chongming.geojson"
-TOWNS_FILE = DATA_DIR / "towns.csv"
 
 LLOYD_STEPS = 3
 """Lloyd relaxation steps for village centres: enough to avoid slivers, few enough that
@@ -231,33 +231,6 @@ def load_data() -> ChongmingData:
                          town_poly=tuple(towns_geom[t.zh] for t in rows), links=tuple(links))
 
 
-def town_names() -> list[tuple[str, str, tuple[str, ...]]]:
-    """(zh, pinyin, other spellings) of every town, in table order (no geometry read)."""
-    with TOWNS_FILE.open(encoding="utf-8") as fh:
-        return [(r["zh"], r["pinyin"], tuple(a for a in r["aliases"].split("|") if a)) for r in csv.DictReader(fh)]
-
-
-def resolve_towns(names) -> list[int]:
-    """Indices (table order) of the towns named in ``names`` (zh or pinyin, any case);
-    empty: all. Raises ConfigError on ``world.towns_included`` for an unknown name."""
-    table = town_names()
-    if not names:
-        return list(range(len(table)))
-    lookup = {}
-    for i, (zh, en, aka) in enumerate(table):
-        for k in (zh, en, *aka):
-            lookup[k.casefold()] = i
-    out = []
-    for n in names:
-        i = lookup.get(str(n).strip().casefold())
-        if i is None:
-            allowed = ", ".join(f"{zh}/{en}" for zh, en, _ in table)
-            raise ConfigError("world.towns_included", f"unknown town {n!r}; allowed (zh or pinyin): {allowed}")
-        if i not in out:
-            out.append(i)
-    return sorted(out)
-
-
 # --------------------------------------------------------------------------- villages
 
 
@@ -364,7 +337,7 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
     then split between the town's villages by area × lognormal(0, ``density_sigma``)."""
     d = load_data()
     w = np.array([t.residents_weight for t in d.towns])
-    town_res = _largest_remainder(residents * w / w.sum(), residents)
+    town_res = largest_remainder(residents * w / w.sum(), residents)
     polys, vt, local, res_v = [], [], [], []
     roads, road_v = [], []
     for t, (town, tpoly) in enumerate(zip(d.towns, d.town_poly)):
@@ -376,7 +349,7 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
         rng = _town_rng(map_seed, t, 1)
         area = np.array([p.area for p in vp])
         share = area * rng.lognormal(0.0, density_sigma, len(vp))
-        res_v.append(_largest_remainder(town_res[t] * share / share.sum(), int(town_res[t])))
+        res_v.append(largest_remainder(town_res[t] * share / share.sum(), int(town_res[t])))
         pieces, pv = village_roads(vp, rng)
         roads += pieces
         road_v.append(pv + len(polys))
@@ -387,15 +360,6 @@ def layout(map_seed: int, residents: int, density_sigma: float) -> Layout:
     for a in arrays:  # shared through the cache: read-only
         a.setflags(write=False)
     return Layout(tuple(polys), arrays[0], arrays[1], tuple(roads), arrays[2], arrays[3])
-
-
-def _largest_remainder(x: np.ndarray, total: int) -> np.ndarray:
-    """Whole numbers summing to ``total`` closest to ``x`` (largest remainder)."""
-    f = np.floor(x).astype(np.int64)
-    rest = int(total - f.sum())
-    if rest > 0:
-        f[np.argsort(-(x - f), kind="stable")[:rest]] += 1
-    return f
 
 
 def place_households(road_xy: list, road_village: np.ndarray, village_poly: list, n_households: np.ndarray,

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.apportion import largest_remainder
+
 from sim.errors import ConfigError
 
 
@@ -53,17 +55,7 @@ def grids_per_village(area_km2: np.ndarray, households: np.ndarray, by: str, tar
             lo = s
         else:
             hi = s
-    x = np.clip(want * hi, k_min, k_max)
-    k = np.floor(x).astype(np.int64)
-    rem = total - k.sum()
-    order = np.argsort(-(x - k), kind="stable")
-    for v in order:
-        if rem <= 0:
-            break
-        if k[v] < k_max:
-            k[v] += 1
-            rem -= 1
-    return k
+    return largest_remainder(np.clip(want * hi, k_min, k_max), total, cap=k_max)
 
 
 def check_grid_counts(k: np.ndarray, households: np.ndarray, pp) -> None:

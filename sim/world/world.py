@@ -188,7 +188,7 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
 
     w = p.world
     if w.map == "regular":
-        world = build_regular_world(w, rng, p.partition.grids_per_village)
+        world = build_regular_world(w, rng, p.fixed_grids_per_village)
         world.map_extras = {"travel": Travel.from_params(w)}
         return world
     if w.map == "chongming":
@@ -203,8 +203,8 @@ def build_world(p: ModelParams, rng: np.random.Generator) -> World:
     n_v = len(vm.village_poly)
     hh_v = np.bincount(vm.household_village, minlength=n_v)
     pp = p.partition
-    if pp.grids_per_village is not None:
-        k = np.full(n_v, pp.grids_per_village, dtype=np.int64)
+    if p.fixed_grids_per_village is not None:
+        k = np.full(n_v, p.fixed_grids_per_village, dtype=np.int64)
     else:
         k = grids_per_village(vm.village_area_km2, hh_v, pp.by,
                               pp.target_area_km2 if pp.by == "area" else pp.target_households,
@@ -277,12 +277,11 @@ def populate(p: WorldParams, household_grid: np.ndarray, rng: np.random.Generato
     return size, res_h, old, party, app
 
 
-def build_regular_world(p: WorldParams, rng: np.random.Generator, grids_per_village: int | None = None) -> World:
-    """A regular synthetic district: every village has the same number of grids and
-    every grid the same number of households (the core's world, and the validation
-    scenarios' one-grid world). ``grids_per_village`` (``partition.grids_per_village``,
-    the lever every map honours) overrides ``world.grids_per_village``."""
-    k = grids_per_village or p.grids_per_village
+def build_regular_world(p: WorldParams, rng: np.random.Generator, grids_per_village: int) -> World:
+    """A regular synthetic district: every village has ``grids_per_village`` grids
+    (:attr:`~sim.params.ModelParams.fixed_grids_per_village`) and every grid the same number
+    of households (the core's world, and the validation scenarios' one-grid world)."""
+    k = grids_per_village
     n_v = p.towns * p.villages_per_town
     n_g = n_v * k
     village_town = np.repeat(np.arange(p.towns), p.villages_per_town)

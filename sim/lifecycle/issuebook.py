@@ -1,0 +1,132 @@
+"""The issue book: the state of every issue and job of a run, in one store.
+
+Per-issue and per-job state lives in Python lists (scalar access is several times faster
+than numpy element access in the event loop) and becomes numpy columns at the end
+(:mod:`sim.metrics.records` reads the book's public attributes). A *job* is one piece of
+work on an issue: the issue itself (job id = issue id, :data:`MAIN`), the second
+department's part of a joint case (联合处置, id + n, :data:`JOINT`) or the grid leader's
+consultation (会商, id + 2n, :data:`CONSULT`).
+
+The rooms of the lifecycle (:mod:`~sim.lifecycle.attempts`, :mod:`~sim.lifecycle.closure`,
+:mod:`~sim.lifecycle.oversight` and the intake side of :mod:`~sim.lifecycle.handling`)
+write here; nothing else is shared between them.
+"""
+
+from __future__ import annotations
+
+from sim.lifecycle.intake import TOWN_CENTRE
+from sim.params import TRADES
+
+MAIN, JOINT, CONSULT = range(3)
+NAN = float("nan")
+INF = float("inf")
+
+
+class IssueBook:
+    """Issue and job state of one run (see module doc). ``n`` issues, ``3 n`` jobs."""
+
+    def __init__(self, p, occ) -> None:
+        n = occ.n
+        self.n = n
+        types = p.issue_types
+        # what the issue is (fixed at occurrence)
+        self.type = occ.type.tolist()
+        self.household = occ.household.tolist()
+        self.geo = [occ.grid.tolist(), occ.village.tolist(), occ.town.tolist(), [0] * n]  # by level
+        self.trade = [TRADES.index(types[k].trade) for k in self.type]
+        jt = [TRADES.index(t.joint_trade) if t.joint_trade else -1 for t in types]
+        self.joint_trade = [jt[k] for k in self.type]
+        # where it is
+        self.level = [0] * n
+        self.level_reached = [0] * n
+        self.escalations = [0] * n
+        self.routed_up = [0] * n
+        self.reworks = [0] * n
+        self.tried = [0] * n  # bitmask of levels attempted
+        self.fail_drawn = [0] * n
+        self.epoch = [0] * n  # bumped when the issue moves: jobs of an older epoch are void
+        self.parts = [0] * n
+        # stage timestamps (h)
+        self.t_first = [NAN] * n
+        self.t_reported = [NAN] * n
+        self.t_discovered = [NAN] * n
+        self.t_registered = [NAN] * n
+        self.t_consulted = [NAN] * n
+        self.t_dispatched = [NAN] * n
+        self.t_started = [NAN] * n
+        self.t_handled = [NAN] * n
+        self.t_fed_back = [NAN] * n
+        self.t_verified = [NAN] * n
+        self.t_closed = [NAN] * n
+        self.deadline = [INF] * n
+        self.wait = [0.0] * n
+        # who found, registered and handled it
+        self.channel = [-1] * n
+        self.finder = [-1] * n
+        self.on_spot = [False] * n
+        self.centre = [TOWN_CENTRE] * n
+        self.lost = [False] * n
+        self.unit_of = [-1] * n
+        self.server_of = [-1] * n
+        self.reporter = [-1] * n  # household that reported the issue (resident routes)
+        self.rating = [-1] * n  # its rating of the closure: 0 satisfied, 1 basically, 2 dissatisfied
+        # oversight
+        self.supervised = [False] * n
+        self.yellow = [False] * n
+        self.red = [False] * n
+        self.extended = [False] * n  # an extension was asked for
+        self.granted = [False] * n
+        self.breached = [False] * n
+        self.dl_version = [0] * n
+        # job state (3n)
+        nj = 3 * n
+        self.job_unit = [-1] * nj
+        self.job_level = [0] * nj
+        self.job_server = [-1] * nj
+        self.job_token = [0] * nj
+        self.job_waiting = [False] * nj
+        self.job_owner_q = [-1] * nj  # staff id whose own queue holds it
+        self.job_enq = [0.0] * nj
+        self.job_start = [INF] * nj
+        self.job_finish = [INF] * nj
+        self.job_fail_factor = [1.0] * nj
+        self.job_work = [0.0] * nj
+        self.job_row = [-1] * nj  # the attempt (row of the attempt log) in progress
+        self.job_epoch = [0] * nj
+        self.seq = 0
+        # live backlog: issues at a unit and not yet closed
+        self.open = 0
+        self.backlog_t_h: list[float] = [0.0]
+        self.backlog_n: list[int] = [0]
+
+    def valid(self, job: int, tok: int) -> bool:
+        """Is queue entry (``job``, ``tok``) still waiting (not taken, moved or re-queued)?"""
+        return self.job_waiting[job] and self.job_token[job] == tok
+
+    def record_backlog(self, t: float) -> None:
+        """Add a point (``t``, open issues) to the live backlog series."""
+        self.backlog_t_h.append(t)
+        self.backlog_n.append(self.open)
+
+    def entered(self, t: float, i: int) -> None:
+        """Issue ``i`` reaches its first unit at ``t`` (once): it joins the live backlog."""
+        if self.t_first[i] != self.t_first[i]:
+            self.t_first[i] = t
+            self.open += 1
+            self.record_backlog(t)
+
+    def left(self, t: float) -> None:
+        """An issue was closed at ``t``: it leaves the live backlog."""
+        self.open -= 1
+        self.record_backlog(t)
+
+
+class Room:
+    """What every room of the lifecycle shares: the run's :class:`IssueBook` (``b``), its
+    event loop, and its units and staff members (by index)."""
+
+    def __init__(self, model, book: IssueBook, loop) -> None:
+        self.b = book
+        self.loop = loop
+        self.units = model.people.units
+        self.members = model.people.members
