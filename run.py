@@ -568,6 +568,9 @@ def remove_dirs(created: list[Path]) -> None:
 
 
 def cli(argv: list[str]) -> int:
+    if argv[1:2] == ["--params"]:  # every key with unit, default, range, meaning, source (sim.paramdoc)
+        from sim.paramdoc import main as list_params
+        return list_params(argv[2:])
     precheck_groups(argv)
     run_dir = precompose(argv)
     created = make_run_dir(run_dir) if run_dir is not None else []
