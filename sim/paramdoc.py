@@ -45,6 +45,7 @@ from sim import ModelParams, params_from_dict, params_to_dict
 from sim.assumptions import _MISSING, lookup
 from sim.assumptions import load as load_registry
 from sim.schema import APP_DEFAULTS, INTERNAL
+from sim.schema import _entry_type as _entry_class  # what a catalogue is: the command-line schema decides
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -369,14 +370,6 @@ def default_params(name: str = DEFAULT_SCENARIO) -> ModelParams:
 # --------------------------------------------------------------------------- walking
 
 
-def _entry_class(tp: Any) -> type | None:
-    if typing.get_origin(tp) is tuple:
-        args = typing.get_args(tp)
-        if args and dataclasses.is_dataclass(args[0]):
-            return args[0]
-    return None
-
-
 def _show_default(v: Any) -> str:
     if v is None:
         return "null"
@@ -446,12 +439,21 @@ def _walk(cls: type, value: Any, prefix: str, parent_meaning: str, ctx: _Ctx, ou
         if not meaning:
             meaning = f"(not described in the {cls.__name__} docstring) {parent_meaning or _summary(cls)}".strip()
         elif parent_meaning:
-            meaning = f"{parent_meaning} — {meaning}"
+            meaning = _join(parent_meaning, meaning)
         a = ctx.registry.get(key)
         assumed = f"[A] {a.range_text}" if a is not None else ""
         out.append(ParamDoc(key=key, unit=unit_of(f.name, f.metadata), default=params_to_dict(v),
                             allowed=_allowed(tp, dict(f.metadata)), assumed=assumed,
                             source=_source(key, ctx), meaning=meaning))
+
+
+def _join(parent: str, leaf: str) -> str:
+    """The block's meaning, then the field's, without saying a sentence twice."""
+    parts = [p for p in leaf.split(" … ") if p.rstrip(".") not in parent]
+    if not parts:
+        return parent
+    leaf = " … ".join(parts)
+    return leaf if parent.rstrip(".") in leaf else f"{parent} — {leaf}"
 
 
 def _source(key: str, ctx: _Ctx) -> str:
