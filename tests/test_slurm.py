@@ -44,6 +44,7 @@ def _comparable(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.drop(columns=timing).sort_values("run").reset_index(drop=True)
 
 
+@pytest.mark.slow  # about 17 s: a local sweep, then the same 4 runs as SLURM jobs
 def test_slurm_sweep_equals_the_local_sweep(slurm, cli, tmp_path):
     local, remote = tmp_path / "local", tmp_path / "slurm"
     r = cli(*SWEEP, f"hydra.sweep.dir={local}", timeout=120)
