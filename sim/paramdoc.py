@@ -77,6 +77,7 @@ _UNIT_SUFFIXES = (  # longest first: the first match wins
     ("rate_per_1000_residents_per_year", "per 1,000 residents per year"),
     ("_per_10k_residents", "per 10,000 residents"),
     ("_per_10min", "utility per 10 min"),
+    ("_per_h", "per hour"),
     ("_per_round", "per round"),
     ("_per_day", "per day"),
     ("_per_week", "days per week"),
@@ -498,14 +499,38 @@ def _app_keys(out: list[ParamDoc]) -> None:
         add(k, v)
 
 
+def _validation_keys(out: list[ParamDoc]) -> None:
+    """The validation scenarios' knobs (``mmc.*``, ``jackson.*``): null unless the scenario is
+    ``mmc`` or ``jackson``, whose files give the defaults shown; checked by sim/validation.py."""
+    from sim import validation
+
+    for block in validation.BLOCKS:
+        keys = getattr(validation, f"{block.upper()}_KEYS", ())
+        path = SCENARIOS / f"{block}.yaml"
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get(block, {}) if path.is_file() else {}
+        comments = yaml_comments(path) if path.is_file() else {}
+        doc = inspect.getdoc(getattr(validation, f"{block}_dict", None)) or ""
+        for k in sorted(keys, key=lambda k: (k not in data, list(data).index(k) if k in data else 0, k)):
+            key = f"{block}.{k}"
+            note = comments.get(key, "")
+            out.append(ParamDoc(key=key, unit=unit_of(k), default=data.get(k), assumed="",
+                                allowed=f"checked by sim/validation.py (scenario={block} only; the error names what "
+                                        "is allowed)",
+                                source=f"default from scenarios/{block}.yaml (null in any other scenario)"
+                                       + (f"; {note}" if note else ""),
+                                meaning=_clean(" ".join(doc.split())) + " (a validation scenario's knob: it replaces "
+                                        "the world, catalogue and levels)"))
+
+
 @lru_cache(maxsize=None)
 def describe(scenario: str = DEFAULT_SCENARIO) -> tuple[ParamDoc, ...]:
-    """Every key: the model's (every field, every catalogue entry of ``scenario``) then
-    the application's own."""
+    """Every key: the model's (every field, every catalogue entry of ``scenario``), the
+    validation scenarios' knobs, then the application's own."""
     ctx = _Ctx(scenario=scenario, data=scenario_data(scenario), comments=yaml_comments(SCENARIOS / f"{scenario}.yaml"),
                registry={a.key: a for a in load_registry()})
     out: list[ParamDoc] = []
     _walk(ModelParams, default_params(scenario), "", "", ctx, out)
+    _validation_keys(out)
     _app_keys(out)
     return tuple(out)
 
@@ -561,7 +586,9 @@ def as_markdown(docs: typing.Iterable[ParamDoc]) -> str:
         "[docs/sources.md](sources.md), [D] derived, [A] assumed. Units are in the names (`_h` hours, `_wh` "
         "working hours, `_days`, `_km2`, `p_` a probability). Catalogue keys (`issue_types.<name>.*`, "
         "`channels.<name>.*`, `departments.town.<name>.*`) are listed for every entry of the default scenario; "
-        "`<name>` rows are the fields of an entry of a catalogue that scenario leaves empty.",
+        "`<name>` rows are the fields of an entry of a catalogue that scenario leaves empty. The validation "
+        "scenarios' knobs (`mmc.*`, `jackson.*`) show the values of their own scenario files; `report.*` and "
+        "`experiment` are the application's keys, not the model's.",
         "",
         "| key | unit | default | allowed | [A] range | source | meaning |",
         "|---|---|---|---|---|---|---|",

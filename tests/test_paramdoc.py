@@ -43,12 +43,15 @@ def test_every_key_of_the_default_scenario_is_listed_with_its_default():
     expected = _flatten(tree)
     assert expected.pop("events") == []  # the default scenario has no surge: listed as events.<name>.*
     docs = {d.key: d for d in describe()}
-    model_keys = {k for k in docs if not k.split(".")[0] in APP_DEFAULTS and "<name>" not in k}
+    from sim.validation import BLOCKS
+
+    model_keys = {k for k in docs if k.split(".")[0] not in (*APP_DEFAULTS, *BLOCKS) and "<name>" not in k}
     assert model_keys == set(expected)
     assert {k: docs[k].default for k in expected} == expected
     assert len(expected) > 600  # the catalogues' entries are all there (10 issue types, 12 channels, ...)
     # an empty catalogue of the default scenario still shows the fields an entry takes
     assert "events.<name>.extra_issues" in docs and "report.lang" in docs
+    assert docs["mmc.servers"].default == 12 and "jackson.escalate_p" in docs  # the validation knobs
 
 
 def test_defaults_are_the_composed_chongming_scenario():
@@ -74,9 +77,10 @@ def test_units_from_names():
     assert unit_of("handling_h") == "h"
     assert unit_of("grid_area_km2") == "km²"
     assert unit_of("p_rework") == "probability"
+    assert unit_of("arrival_rate_per_h") == "per hour"
     assert unit_of("whatever", {"unit": "yuan"}) == "yuan"
     docs = describe()
-    assert all(d.unit == "h" for d in docs if d.key.endswith("_h") and not d.key.endswith("_wh"))
+    assert all(d.unit == "h" for d in docs if d.key.endswith("_h") and not d.key.endswith(("_wh", "_per_h")))
     assert all(d.unit == "probability" for d in docs if d.key.split(".")[-1].startswith("p_"))
 
 
