@@ -75,11 +75,44 @@ def _ranges(names: list[str]) -> str:
     return ", ".join(out) or "none"
 
 
+def check_slurm(config: DictConfig) -> None:
+    """With the SLURM launcher, check its partition (and memory per job against the
+    partition's nodes) with ``sinfo`` before anything is written or submitted: one line and
+    exit code 2 instead of sbatch's traceback and a half-made sweep folder."""
+    launcher = config.hydra.get("launcher") or {}
+    if "SlurmLauncher" not in str(launcher.get("_target_", "")):
+        return
+    import subprocess
+
+    if shutil.which("sinfo") is None:
+        _exit("hydra/launcher=slurm: sinfo is not on PATH (not a SLURM submit host); use hydra/launcher=local_parallel", 2)
+    try:
+        r = subprocess.run(["sinfo", "-h", "-o", "%R %m"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        _exit(f"hydra/launcher=slurm: sinfo failed ({e})", 2)
+    if r.returncode != 0:
+        _exit(f"hydra/launcher=slurm: sinfo failed: {(r.stderr.strip().splitlines() or ['no output'])[0]}", 2)
+    mem_mb: dict[str, float] = {}
+    for line in r.stdout.splitlines():
+        name, _, mem = line.strip().partition(" ")
+        mb = float(mem) if mem.strip().isdigit() else float("inf")  # "4000+": nodes differ, not checked
+        mem_mb[name] = max(mem_mb.get(name, 0.0), mb)
+    part = launcher.get("partition")
+    for p in str(part).split(",") if part else []:
+        if p not in mem_mb:
+            _exit(f"hydra.launcher.partition: unknown partition {p!r}; allowed: {', '.join(sorted(mem_mb)) or 'none'}", 2)
+        gb = launcher.get("mem_gb")
+        if gb is not None and gb * 1024 > mem_mb[p]:
+            _exit(f"hydra.launcher.mem_gb: {gb:g} GB per job is more than a node of partition {p} has "
+                  f"({mem_mb[p] / 1024:.1f} GB)", 2)
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """The sweep root exists (run.py made it, recorded its design and holds its lock):
         write the plan and an empty progress log in its ``.running/`` folder."""
         STATE["ran"] = True
+        check_slurm(config)
         root = Path(config.hydra.sweep.dir).absolute()
         design = _design(root)
         try:

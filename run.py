@@ -335,6 +335,10 @@ def cli(argv: list[str], signals: bool = True) -> int:
     ``signals``: SIGTERM and SIGHUP raise like SIGINT (off for in-process tests)."""
     from sim.store import Busy, Interrupted, install_signal_handlers, locked, remove_stale_stages
 
+    if argv[1:2] == ["--params"]:  # every key with unit, default, range, meaning, source (sim.paramdoc)
+        from sim.paramdoc import main as list_params
+
+        return list_params(argv[2:])
     if signals:
         install_signal_handlers()
     plan, created, code = None, [], 0

@@ -2,7 +2,9 @@
 any experiment tool can wrap it (EMA Workbench, a notebook loop, an optimiser).
 
     python examples/as_a_function.py            # a small loop, no extra packages
-    pip install ema-workbench && python examples/as_a_function.py --ema
+
+examples/ema_governance.py wraps the policy levers and the registry's uncertainties for EMA
+Workbench (install extra .[ema]).
 """
 
 from __future__ import annotations
@@ -29,20 +31,6 @@ def governance_model(servers: int = 3, service_rate_per_h: float = 1.0, seed: in
             "mean_wait_h": k["wait_time_h"]["mean"]}
 
 
-def with_ema() -> None:
-    from ema_workbench import IntegerParameter, Model, RealParameter, ScalarOutcome, perform_experiments
-
-    m = Model("microgrid", function=governance_model)
-    m.uncertainties = [RealParameter("service_rate_per_h", 0.8, 1.2)]
-    m.levers = [IntegerParameter("servers", 3, 5)]
-    m.outcomes = [ScalarOutcome("mean_resolution_h"), ScalarOutcome("mean_wait_h")]
-    experiments, outcomes = perform_experiments(m, scenarios=8, policies=3)
-    print(experiments.head(), {k: v[:5] for k, v in outcomes.items()})
-
-
 if __name__ == "__main__":
-    if "--ema" in sys.argv:
-        with_ema()
-    else:
-        for c in (3, 4, 5):
-            print(c, "crews:", governance_model(servers=c, seed=1))
+    for c in (3, 4, 5):
+        print(c, "crews:", governance_model(servers=c, seed=1))

