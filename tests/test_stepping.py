@@ -98,7 +98,7 @@ def test_explorer_model_collects_the_official_kpis_per_step(compose):
     ({"work_team_pct": 0}, "work_team_pct", "a team size of 0"),
     ({"volunteer_team_pct": 400}, "volunteer_team_pct", "from 5 to 300"),
     ({"escalation_rule": "direct", "fused_nets": False}, "escalation.rule", "needs fused nets"),
-    ({"scenario": "atlantis"}, "scenario", "must be one of"),
+    ({"scenario_name": "atlantis"}, "scenario_name", "must be one of"),
     ({"grids_per_village": "9"}, "grids_per_village", "must be one of"),
 ])
 def test_explorer_bad_input_is_a_message_not_an_exception(compose, levers, key, words):

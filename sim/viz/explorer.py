@@ -59,15 +59,15 @@ class ExplorerModel(mesa.Model):
     controls of :data:`sim.viz.levers.DEFAULTS`, ``compose`` (scenario name → parameter
     dict) and ``horizon_days`` (None: the scenario's)."""
 
-    def __init__(self, *, scenario: str = L.DEFAULTS["scenario"],
+    def __init__(self, *, scenario_name: str = L.DEFAULTS["scenario_name"],
                  grids_per_village: str = L.DEFAULTS["grids_per_village"],
                  management_team_pct: int = 100, work_team_pct: int = 100, volunteer_team_pct: int = 100,
                  departments_pct: int = 100, dispatch_rule: str = L.AS_SCENARIO,
                  escalation_rule: str = L.AS_SCENARIO, on_overdue: str = L.AS_SCENARIO,
-                 fused_nets: bool = True, step_h: int = 24, seed: int = 0, horizon_days: float | None = None,
+                 fused_nets: bool = True, step_h: int = 6, seed: int = 0, horizon_days: float | None = None,
                  compose=None, rng=None):
         super().__init__(rng=rng if rng is not None else 0)
-        self.levers = {"scenario": scenario, "grids_per_village": grids_per_village,
+        self.levers = {"scenario_name": scenario_name, "grids_per_village": grids_per_village,
                        "management_team_pct": management_team_pct, "work_team_pct": work_team_pct,
                        "volunteer_team_pct": volunteer_team_pct, "departments_pct": departments_pct,
                        "dispatch_rule": dispatch_rule, "escalation_rule": escalation_rule, "on_overdue": on_overdue,
@@ -94,9 +94,9 @@ class ExplorerModel(mesa.Model):
         if compose is None:
             raise ConfigError("compose", "the explorer needs the function that composes a scenario "
                                          "(app.py passes compose.scenario_dict)")
-        if self.levers["scenario"] not in L.SCENARIOS:
-            raise ConfigError("scenario", f"must be one of {', '.join(L.SCENARIOS)}; got {self.levers['scenario']!r}")
-        d = L.apply(self.levers, scenario_data(compose, self.levers["scenario"]))
+        if self.levers["scenario_name"] not in L.SCENARIOS:
+            raise ConfigError("scenario_name", f"must be one of {', '.join(L.SCENARIOS)}; got {self.levers['scenario_name']!r}")
+        d = L.apply(self.levers, scenario_data(compose, self.levers["scenario_name"]))
         if horizon_days is not None:
             d["run"]["horizon_days"] = horizon_days
         p = params_from_dict(d)

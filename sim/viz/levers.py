@@ -25,7 +25,7 @@ its grids without that team; to compare with no teams at all use scenario pre_re
 PCT_MAX = 300
 
 DEFAULTS = {
-    "scenario": "chongming_town",
+    "scenario_name": "chongming_town",
     "grids_per_village": AS_SCENARIO,
     "management_team_pct": 100,
     "work_team_pct": 100,
@@ -35,7 +35,7 @@ DEFAULTS = {
     "escalation_rule": AS_SCENARIO,
     "on_overdue": AS_SCENARIO,
     "fused_nets": True,
-    "step_h": 24,
+    "step_h": 6,
     "seed": 0,
 }
 
@@ -46,7 +46,7 @@ def model_params(compose, horizon_days: float | None = None) -> dict:
     d = DEFAULTS
     pct = {"type": "SliderInt", "min": 0, "max": PCT_MAX, "step": 5}
     return {
-        "scenario": {"type": "Select", "value": d["scenario"], "values": list(SCENARIOS), "label": "Scenario"},
+        "scenario_name": {"type": "Select", "value": d["scenario_name"], "values": list(SCENARIOS), "label": "Scenario"},
         "grids_per_village": {"type": "Select", "value": d["grids_per_village"], "values": list(GRIDS_PER_VILLAGE),
                               "label": "Grids per village"},
         "management_team_pct": {**pct, "value": d["management_team_pct"], "label": "Management team %"},

@@ -13,6 +13,7 @@ from __future__ import annotations
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization import solara_viz as _mesa_solara_viz
+from mesa.visualization.utils import update_counter
 
 from sim.viz import levers
 from sim.viz.drawing import MapGeometry, draw_charts, draw_map, longest_queues
@@ -43,14 +44,15 @@ def describe(model: ExplorerModel) -> str:
     """One line: what is being run (scenario and the levers moved from their defaults)."""
     lv = model.levers
     moved = [f"{k.replace('_', ' ')} {v}" for k, v in lv.items()
-             if k not in ("scenario", "seed", "step_h") and v != levers.DEFAULTS[k]]
-    s = f"{lv['scenario']} · seed {lv['seed']} · steps of {lv['step_h']} h"
+             if k not in ("scenario_name", "seed", "step_h") and v != levers.DEFAULTS[k]]
+    s = f"{lv['scenario_name']} · seed {lv['seed']} · steps of {lv['step_h']} h"
     return s + (" · " + ", ".join(moved) if moved else "")
 
 
 @solara.component
 def Status(model: ExplorerModel):
     """The simulated clock, what runs, and any message (bad input, an unstable unit)."""
+    update_counter.get()  # re-render on Step / Play (SolaraViz bumps the counter)
     with solara.Column(gap="2px", style={"padding": "4px 8px"}):
         if model.error:
             solara.Error(f"Not built — {model.error}. Change the control and press Reset.",
@@ -68,6 +70,7 @@ def Status(model: ExplorerModel):
 @solara.component
 def MapView(model: ExplorerModel):
     """The map of the town or district now (see :mod:`sim.viz.drawing`)."""
+    update_counter.get()
     if model.sim is None or not model.sim.world.has_geometry:
         solara.Text("No map: the model was not built (see the message above)." if model.sim is None
                     else "This scenario has no map.")
@@ -83,6 +86,7 @@ def MapView(model: ExplorerModel):
 @solara.component
 def Charts(model: ExplorerModel):
     """Live KPI charts from the model's DataCollector."""
+    update_counter.get()
     df = model.datacollector.get_model_vars_dataframe()
     queues = longest_queues(model.sim) if model.sim is not None else []
     fig = draw_charts(df, queues)
