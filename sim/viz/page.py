@@ -28,8 +28,8 @@ def _layout(num_components: int) -> list[dict]:
     if num_components != 3:
         return _MESA_LAYOUT(num_components)
     return [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 3, "moved": False},
-            {"i": 1, "x": 0, "y": 3, "w": 6, "h": 21, "moved": False},
-            {"i": 2, "x": 6, "y": 3, "w": 6, "h": 21, "moved": False}]
+            {"i": 1, "x": 0, "y": 3, "w": 6, "h": 22, "moved": False},
+            {"i": 2, "x": 6, "y": 3, "w": 6, "h": 22, "moved": False}]
 
 
 def _geometry(model: ExplorerModel) -> MapGeometry:
