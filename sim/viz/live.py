@@ -19,9 +19,6 @@ import numpy as np
 from sim.metrics.kpi import TEAM_ORDER, summarize
 from sim.metrics.records import collect
 
-GRID_TEAMS_SHOWN = ("work", "management", "volunteer", "cadre", "department")
-"""Teams whose utilisation is charted (those present in the run)."""
-
 SATURATED_UTILISATION = 0.9
 """A unit whose people have been busy this share of their working hours so far, with a queue
 over twice its people, is reported as unstable (its queue keeps growing)."""
