@@ -125,3 +125,32 @@ def test_explorer_reports_an_unstable_unit(compose):
     while ok.running:
         ok.step()
     assert ok.warnings == []
+
+
+def test_map_and_charts_show_the_state_now(compose):
+    """The map's issue stages partition the issues open now (each open issue in exactly one
+    stage, closed ones only if closed in the last step), members' activities cover every grid
+    team member, and both figures draw."""
+    from sim.viz.drawing import MapGeometry, draw_charts, draw_map, issue_stages, longest_queues, member_activity
+    from sim.viz.explorer import ExplorerModel
+
+    m = ExplorerModel(compose=compose, horizon_days=6, step_h=6)
+    for _ in range(10):  # to midday of day 3
+        m.step()
+    iss = m.sim._live_records.issues
+    st = issue_stages(iss, m.sim.now_h, m.sim.step_h)
+    open_ids = np.concatenate([st[k] for k in ("unreported", "waiting", "in_hand", "verifying")])
+    assert len(open_ids) == len(set(open_ids.tolist()))
+    occurred = np.isfinite(iss["t_occurred_h"]) & ~np.isfinite(iss["t_closed_h"])
+    assert set(open_ids.tolist()) == set(np.flatnonzero(occurred).tolist())
+    assert (iss["t_closed_h"][st["closed"]] > m.sim.now_h - 6.0).all()
+    ma = member_activity(m.sim, m.sim.now_h)
+    grid_members = [s for s in m.sim.people.members if s.team in ("work", "management", "volunteer")]
+    assert len(ma["activity"]) == len(grid_members) > 1000
+    assert set(ma["activity"].tolist()) <= {"patrol", "routine", "slack", "off", "issue"}
+    assert (ma["activity"] != "off").sum() > 100  # midday on a Wednesday: many on duty
+    fig = draw_map(m.sim, MapGeometry(m.sim.world), iss, m.clock())
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert f"issue reported, waiting ({len(st['waiting'])})" in labels
+    charts = draw_charts(m.datacollector.get_model_vars_dataframe(), longest_queues(m.sim))
+    assert len(charts.axes) == 7
