@@ -133,9 +133,10 @@ def draw_map(sim, geo: MapGeometry, iss: dict | None, title: str, figsize=(7.2, 
         cb = fig.colorbar(hb, cax=fig.add_axes((0.25, 0.232, 0.5, 0.012)), orientation="horizontal")
         cb.set_label("households' trust, mean per cell (red: likely to stop reporting)", fontsize=8)
         cb.ax.tick_params(labelsize=7)
-    ax.add_collection(LineCollection(geo.grid_lines, colors="#9ca3af", linewidths=0.4, zorder=2))
-    ax.add_collection(LineCollection(geo.village_lines, colors="#374151", linewidths=0.9, zorder=3))
-    ax.scatter(*geo.service_xy.T, marker="s", s=14, c="#1e3a8a", linewidths=0, zorder=4)
+    big = geo.n_grids > 200  # the district: thinner lines, smaller marks, off-duty members not drawn
+    ax.add_collection(LineCollection(geo.grid_lines, colors="#9ca3af", linewidths=0.2 if big else 0.4, zorder=2))
+    ax.add_collection(LineCollection(geo.village_lines, colors="#374151", linewidths=0.5 if big else 0.9, zorder=3))
+    ax.scatter(*geo.service_xy.T, marker="s", s=3 if big else 14, c="#1e3a8a", linewidths=0, zorder=4)
     handles = [Line2D([], [], color="#374151", lw=1.0, label="village border"),
                Line2D([], [], color="#9ca3af", lw=0.6, label="micro-grid border"),
                Line2D([], [], marker="s", ls="", color="#1e3a8a", markersize=4, label="service point")]
@@ -144,10 +145,11 @@ def draw_map(sim, geo: MapGeometry, iss: dict | None, title: str, figsize=(7.2, 
         act = ma["activity"]
         for key, label, colour in ACTIVITY:
             sel = act == key
-            if sel.any():
-                ax.scatter(*ma["base"][sel].T, s=5 if key == "off" else 8, c=colour, linewidths=0, zorder=5)
+            if sel.any() and not (big and key == "off"):
+                ax.scatter(*ma["base"][sel].T, s=(1 if big else 5) if key == "off" else (2 if big else 8), c=colour,
+                           linewidths=0, zorder=5)
             handles.append(Line2D([], [], marker="o", ls="", color=colour, markersize=4,
-                                  label=f"member {label} ({int(sel.sum())})"))
+                                  label=f"member {label} ({int(sel.sum())}{', not drawn' if big and key == 'off' else ''})"))
         on = act == "issue"
         if on.any():
             segs = np.stack([ma["base"][on], ma["at"][on]], axis=1)
