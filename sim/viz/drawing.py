@@ -148,8 +148,9 @@ def draw_map(sim, geo: MapGeometry, iss: dict | None, title: str, figsize=(7.2, 
             if sel.any() and not (big and key == "off"):
                 ax.scatter(*ma["base"][sel].T, s=(1 if big else 5) if key == "off" else (2 if big else 8), c=colour,
                            linewidths=0, zorder=5)
+            note = ", not drawn" if big and key == "off" else ""
             handles.append(Line2D([], [], marker="o", ls="", color=colour, markersize=4,
-                                  label=f"member {label} ({int(sel.sum())}{', not drawn' if big and key == 'off' else ''})"))
+                                  label=f"member {label} ({int(sel.sum())}{note})"))
         on = act == "issue"
         if on.any():
             segs = np.stack([ma["base"][on], ma["at"][on]], axis=1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import logging
 import threading
 from functools import partial
 
@@ -24,6 +25,7 @@ from sim.metrics.kpi import TEAM_ORDER
 from sim.viz import levers as L
 from sim.viz.live import kpi_row, saturated_units
 
+log = logging.getLogger(__name__)
 _SCENARIO_CACHE: dict[str, dict] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -76,12 +78,14 @@ class ExplorerModel(mesa.Model):
         self.warnings: list[str] = []
         self.sim = None
         self.kpis = kpi_row(_Idle())
-        self.datacollector = mesa.DataCollector(model_reporters={k: partial(read_kpi, key=v) for k, v in REPORTERS.items()})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: partial(read_kpi, key=v) for k, v in REPORTERS.items()})
         try:
             self.sim = self._build(compose, horizon_days)
         except ConfigError as e:
             self.error = f"{e.key}: {e.message}"
-        except Exception as e:  # the page must stay up whatever a combination does
+        except Exception as e:  # the page must stay up whatever a combination does; the server logs it
+            log.exception("explorer: the model could not be built with %s", self.levers)
             self.error = f"the model could not be built: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
         if self.sim is None:
             self.running = False
@@ -95,7 +99,8 @@ class ExplorerModel(mesa.Model):
             raise ConfigError("compose", "the explorer needs the function that composes a scenario "
                                          "(app.py passes compose.scenario_dict)")
         if self.levers["scenario_name"] not in L.SCENARIOS:
-            raise ConfigError("scenario_name", f"must be one of {', '.join(L.SCENARIOS)}; got {self.levers['scenario_name']!r}")
+            raise ConfigError("scenario_name", f"must be one of {', '.join(L.SCENARIOS)}; "
+                                               f"got {self.levers['scenario_name']!r}")
         d = L.apply(self.levers, scenario_data(compose, self.levers["scenario_name"]))
         if horizon_days is not None:
             d["run"]["horizon_days"] = horizon_days

@@ -46,7 +46,8 @@ def model_params(compose, horizon_days: float | None = None) -> dict:
     d = DEFAULTS
     pct = {"type": "SliderInt", "min": 0, "max": PCT_MAX, "step": 5}
     return {
-        "scenario_name": {"type": "Select", "value": d["scenario_name"], "values": list(SCENARIOS), "label": "Scenario"},
+        "scenario_name": {"type": "Select", "value": d["scenario_name"], "values": list(SCENARIOS),
+                          "label": "Scenario"},
         "grids_per_village": {"type": "Select", "value": d["grids_per_village"], "values": list(GRIDS_PER_VILLAGE),
                               "label": "Grids per village"},
         "management_team_pct": {**pct, "value": d["management_team_pct"], "label": "Management team %"},
