@@ -44,6 +44,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_until(cond, what: str, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def server():
     why = _missing()
@@ -113,8 +121,8 @@ def test_explorer_page_steps_resets_and_reports_bad_input(server):
             # Step (6 h by default): the clock moves and the charts and the map change
             page.get_by_role("button", name="Step").click()
             expect(clock).to_have_text("Mon 06 Jan 2025, 06:00 · day 0.25")
-            assert images.nth(1).get_attribute("src") != charts_before
-            assert images.nth(0).get_attribute("src") != map_before
+            _wait_until(lambda: images.nth(1).get_attribute("src") != charts_before, "the charts to change")
+            _wait_until(lambda: images.nth(0).get_attribute("src") != map_before, "the map to change")
             for k in range(2, 11):  # to midday of the third day, for the screenshot
                 page.get_by_role("button", name="Step").click()
                 expect(clock).to_contain_text(f"day {k * 0.25:g}")
@@ -124,6 +132,7 @@ def test_explorer_page_steps_resets_and_reports_bad_input(server):
             # a control and Reset: rebuilt with the new value, the clock back to the start
             page.locator(".v-select", has_text="Dispatch rule").click()
             page.get_by_role("option", name="village_pool").click()
+            expect(page.locator(".v-select", has_text="Dispatch rule")).to_contain_text("village_pool")
             page.get_by_role("button", name="Reset").click()
             expect(page.get_by_text("dispatch rule village_pool")).to_be_visible()
             expect(clock).to_have_text("Mon 06 Jan 2025, 00:00 · day 0")
@@ -133,12 +142,14 @@ def test_explorer_page_steps_resets_and_reports_bad_input(server):
             slider = page.locator(".v-input", has_text="Work team %").get_by_role("slider")
             slider.focus()
             slider.press("Home")
+            expect(slider).to_have_attribute("aria-valuenow", "0")
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".explorer-error")).to_contain_text("work_team_pct")
             expect(page.locator(".explorer-error")).to_contain_text("a team size of 0")
             slider.focus()
             for _ in range(20):  # back to 100 % in steps of 5
                 slider.press("ArrowRight")
+            expect(slider).to_have_attribute("aria-valuenow", "100")
             page.get_by_role("button", name="Reset").click()
             expect(page.locator(".explorer-error")).to_have_count(0)
             expect(clock).to_have_text("Mon 06 Jan 2025, 00:00 · day 0")

@@ -222,7 +222,8 @@ def draw_charts(df, queues: list[tuple[str, int, int]] | None = None, figsize=(7
             ax.plot(day, 100.0 * df[col].to_numpy(dtype=float), color=TEAM_COLOURS[t], lw=1.4, label=t)
     ax.set_ylim(0, 105)
     ax.set_title("Staff utilisation by team (%)", fontsize=9)
-    ax.legend(fontsize=6.5, frameon=False, ncol=2, loc="lower right")
+    if ax.lines:
+        ax.legend(fontsize=6.5, frameon=False, ncol=2, loc="lower right")
     axes.append(ax)
     ax = fig.add_subplot(gs[2, 1])
     stack, labels, colours = [], [], []
