@@ -4,9 +4,12 @@ draws the run's issues and drives them through the closed loop.
 Source: the Chongming party-building micro-grid case (see ``docs/ODD.md``); the issue
 loop follows the 7-step loop of China's digitised city management (GB/T 30428).
 
-``GovernanceModel(params)`` builds everything; :meth:`GovernanceModel.step` advances one
-simulated day (for explorers that draw the agents as they act); :meth:`run` runs to the
-horizon and returns the records (:class:`sim.metrics.records.RunResult`).
+``GovernanceModel(params)`` builds everything; :meth:`GovernanceModel.step` advances
+``step_h`` simulated hours (an hour to a day; a day by default), for explorers that draw
+the agents as they act (``sim.viz``); :meth:`run` runs to the horizon and returns the
+records (:class:`sim.metrics.records.RunResult`). Stepping to the horizon and then
+:meth:`results` gives exactly the records of :meth:`run`: the event loop is resumable and
+a step boundary is not an event.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import mesa
 
 from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
+from sim.errors import ConfigError
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
 from sim.lifecycle.engine import DAY, TICK
@@ -31,6 +35,9 @@ from sim.lifecycle.occurrence import draw_occurrences
 from sim.params import ModelParams
 from sim.rng import Streams
 from sim.world.world import World, build_world
+
+STEP_H_RANGE = (1.0, 24.0)
+"""What one :meth:`GovernanceModel.step` may advance: an hour to a day (hours)."""
 
 CALENDAR_MARGIN_DAYS = 400
 """Calendars cover the run plus this margin (deadlines and handling that end after the
@@ -62,8 +69,12 @@ class GovernanceModel(mesa.Model):
     :class:`~sim.world.world.World`.
     """
 
-    def __init__(self, params: ModelParams):
+    def __init__(self, params: ModelParams, step_h: float = 24.0):
         t0 = time.perf_counter()
+        lo, hi = STEP_H_RANGE
+        if not (isinstance(step_h, (int, float)) and not isinstance(step_h, bool) and lo <= step_h <= hi):
+            raise ConfigError("step_h", f"must be a number of hours from {lo:g} to {hi:g} (an hour to a day), "
+                                        f"got {step_h!r}")
         self.params = p = params
         self.streams = Streams(p.seed)
         # Mesa's own generator is seeded from a named child stream and never used for
@@ -98,7 +109,10 @@ class GovernanceModel(mesa.Model):
                                  self.has_members)
             self.handling = Handling(self)
             self._prime()
-        self.day = 0
+        self.step_h = float(step_h)
+        self.spans = 0  # steps taken (Mesa's own ``steps`` counts them too)
+        self.now_h = 0.0  # simulated time reached, hours since midnight of start_date
+        self._results = None
         self.timings_s = {"build": time.perf_counter() - t0}
 
     def travel_h(self, a, b, t: float, mode: str) -> float:
@@ -128,14 +142,18 @@ class GovernanceModel(mesa.Model):
         self.handling.loop.run(until, self._handlers, self.handling.on_discover)
 
     def step(self) -> None:
-        """Advance one simulated day."""
-        self.day += 1
-        self.advance(24.0 * self.day)
+        """Advance ``step_h`` simulated hours, stopping at the horizon (then ``running`` is
+        False)."""
+        if not self.running:
+            return
+        self.spans += 1
+        self.now_h = min(self.spans * self.step_h, self.params.horizon_h)
+        self.advance(self.now_h)
+        if self.now_h >= self.params.horizon_h:
+            self.running = False
 
     def run(self):
         """Run to the horizon; return the run's records."""
-        from sim.metrics.records import collect
-
         t0 = time.perf_counter()
         # The built model (agents, calendars, tables: over a million objects) lives as long
         # as the run and holds no garbage; frozen, the cycle collector's full passes during
@@ -145,11 +163,25 @@ class GovernanceModel(mesa.Model):
             self.advance(self.params.horizon_h)
         finally:
             gc.unfreeze()
+        self.timings_s["simulate"] = time.perf_counter() - t0
+        return self.results()
+
+    def results(self):
+        """The run's records, once the horizon is reached (by :meth:`run` or by steps);
+        the same object on a repeated call."""
+        from sim.metrics.records import collect
+
+        if self._results is not None:
+            return self._results
+        self.advance(self.params.horizon_h)
+        self.now_h = self.params.horizon_h
+        self.running = False
         self.handling.book.record_backlog(self.params.horizon_h)
         t1 = time.perf_counter()
         res = collect(self)
-        self.timings_s.update({"simulate": t1 - t0, "collect": time.perf_counter() - t1})
+        self.timings_s["collect"] = time.perf_counter() - t1
         res.timings_s = dict(self.timings_s)
+        self._results = res
         return res
 
 
