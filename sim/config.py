@@ -63,7 +63,8 @@ def run_hash(data: dict) -> str:
 def validate(data: dict, village: bool = True):
     """Everything about a resolved config that can be checked before a run; returns the
     parameters (:class:`sim.params.ModelParams`). Raises :class:`ConfigError`."""
-    from sim import check, params_from_dict
+    from sim.params import params_from_dict
+    from sim.precheck import check
 
     check_app_keys(data)
     model = model_data(data)

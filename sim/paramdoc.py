@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from sim import ModelParams, params_from_dict, params_to_dict
+from sim.params import ModelParams, params_from_dict, params_to_dict
 from sim.assumptions import _MISSING, lookup
 from sim.assumptions import load as load_registry
 from sim.schema import APP_DEFAULTS, INTERNAL
@@ -502,7 +502,7 @@ def _app_keys(out: list[ParamDoc]) -> None:
 def _validation_keys(out: list[ParamDoc]) -> None:
     """The validation scenarios' knobs (``mmc.*``, ``jackson.*``): null unless the scenario is
     ``mmc`` or ``jackson``, whose files give the defaults shown; checked by sim/validation.py."""
-    from sim import validation
+    import sim.validation as validation
 
     for block in validation.BLOCKS:
         keys = getattr(validation, f"{block.upper()}_KEYS", ())

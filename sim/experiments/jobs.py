@@ -84,7 +84,8 @@ def run(job: Job, runlog: RunLog, figure_worker: bool = False, extra: dict | Non
     ``figure_worker``: draw the maps in a second process meanwhile (single runs)."""
     import contextlib
 
-    from sim import guard, run_model
+    import sim.guard as guard
+    from sim.model import run_model
     from sim.config import report_config, run_hash, validate
     from sim.output import write_run
 
@@ -101,7 +102,7 @@ def run(job: Job, runlog: RunLog, figure_worker: bool = False, extra: dict | Non
         if wanted():  # a second core draws the maps while this one writes and draws the rest
             worker = FigureWorker(opts.lang)
     with worker or contextlib.nullcontext():  # the worker is stopped however the run ends
-        res = run_model(params, checked=True)
+        res = run_model(params)  # validated once, above or by the caller
         st = res.structure
         log.info("built in %.2f s: %s towns, %s villages, %s grids, %s households, %s residents",
                  res.timings_s.get("build", 0.0), st.get("towns"), st.get("villages"), st.get("grids"),

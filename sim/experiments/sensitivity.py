@@ -123,12 +123,17 @@ def _kpi(summary: dict, path: str) -> float:
 
 
 def _evaluate(base: dict, names: list[str], row: np.ndarray, kpi: str) -> float:
-    from sim import simulate
+    from sim.metrics.kpi import summarize
+    from sim.model import run_model
+    from sim.params import params_from_dict
+    from sim.precheck import check
 
     d = copy.deepcopy(base)
     for k, v in zip(names, row):
         set_dotted(d, k, v)
-    return _kpi(simulate(d), kpi)
+    p = params_from_dict(d)
+    check(p)
+    return _kpi(summarize(run_model(p)), kpi)
 
 
 def run_sensitivity(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: str = "en") -> pd.DataFrame:

@@ -92,7 +92,8 @@ class ExplorerModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _build(self, compose, horizon_days):
-        from sim import check, params_from_dict
+        from sim.params import params_from_dict
+        from sim.precheck import check
         from sim.model import GovernanceModel
 
         if compose is None:
