@@ -18,15 +18,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import time
 from pathlib import Path
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from sim.experiments.jobs import RUNNING, start_progress
+
 STATE = {"ran": False}
-RUNNING = ".running"  # as in run.py: the sweep's plan and progress while it runs
 
 
 def sweep_size(config: DictConfig) -> int:
@@ -116,10 +116,7 @@ class SweepCallback(Callback):
         root = Path(config.hydra.sweep.dir).absolute()
         design = _design(root)
         try:
-            (root / RUNNING).mkdir(parents=True, exist_ok=True)
-            total = len(design["jobs"]) if design else sweep_size(config)
-            (root / RUNNING / "plan.json").write_text(json.dumps({"total": total, "started": time.time()}))
-            (root / RUNNING / "progress.log").write_text("")
+            start_progress(root, len(design["jobs"]) if design else sweep_size(config))
         except OSError as e:
             _exit(f"hydra.sweep.dir: cannot write {e.filename or root}: {e.strerror or e}", 2)
 
