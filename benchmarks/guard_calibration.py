@@ -4,7 +4,7 @@ the coefficients of its formula.
     python benchmarks/guard_calibration.py            # measure, fit, print a table
     python benchmarks/guard_calibration.py --quick    # the smaller half of the cases
 
-Each case runs ``python run.py ... report=true`` in a subprocess from the repository root;
+Each case runs ``python run.py ... report.enabled=true`` in a subprocess from the repository root;
 its peak resident set size is the child's own high-water mark (``VmHWM`` in
 /proc/self/status at exit; ``resource.getrusage``'s ``ru_maxrss`` would also count the
 memory of this process inherited at fork, which Linux keeps across exec). The counts of the same configuration come from ``sim.guard.estimate``. The fit is
@@ -135,7 +135,7 @@ def main(quick: bool = False) -> None:
             scen = args[0].split("=", 1)[1]
             p = params_from_dict(scenario_dict(scen, args[1:]))
             est = guard.estimate(p)
-            peak = peak_rss_bytes([*args, "report=true", f"hydra.run.dir={tmp}/{len(rows)}"])
+            peak = peak_rss_bytes([*args, "report.enabled=true", f"hydra.run.dir={tmp}/{len(rows)}"])
             counts = est.counts()
             rows.append([1.0] + [counts.get(k, 0.0) for k in guard.BYTES if k != "base"])
             peaks.append(peak)
