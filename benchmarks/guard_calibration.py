@@ -59,7 +59,7 @@ CASES = [
     ("mmc, 30 days", ["scenario=mmc", "run.horizon_days=30"]),
     ("village, 1 year", ["scenario=village"]),
     ("village, 20 years", ["scenario=village", "run.horizon_days=7300"]),
-    ("village, 1000 years", ["scenario=village", "run.horizon_days=365000"]),
+    ("village, 1000 years", ["scenario=village", "run.horizon_days=365000", "run.holidays=none"]),
     ("village, 3M town crews", ["scenario=village", "levels.town.crews=3000000"]),
     ("2M residents, 800k households, 1 day", ["scenario=village", "world.households_per_grid=200000", *ONE_DAY]),
     ("800k residents and households, 1 day", ["scenario=village", "world.households_per_grid=200000",
@@ -71,7 +71,7 @@ CASES = [
     ("chongming_town, 1 year", ["scenario=chongming_town"]),
     ("chongming_town, 400k volunteers", ["scenario=chongming_town", "teams.volunteer_total=400000"]),
     ("chongming_town, 300 grids/village", ["scenario=chongming_town", "partition.grids_per_village=300"]),
-    ("chongming_town, 2000 years, few issues", ["scenario=chongming_town", "run.horizon_days=730000",
+    ("chongming_town, 2000 years, few issues", ["scenario=chongming_town", "run.horizon_days=730000", "run.holidays=none",
                                                 *[f"issue_types.{t}.rate_per_1000_residents_per_year=0.001"
                                                   for t in TOWN_TYPES]]),
     ("chongming, 1 year", ["scenario=chongming"]),
