@@ -163,7 +163,7 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     crews += 0.0 if p.departments.district else c["district"]
     terms.append(Term("crew_slots", crews, [L("grid"), L("village"), L("town"), L("district"), *grid_drv]))
 
-    years = p.run.horizon_days / 365.0
+    years = (p.run.horizon_days + p.run.drain_days) / 365.0  # the drain's background issues too
     R = _drv("run.horizon_days", p.run.horizon_days, _d(RunParams, "horizon_days"))
     rate = sum(t.rate_per_1000_residents_per_year for t in p.issue_types) / 1000.0
     surge = sum(float(e.extra_issues) for e in p.events)
@@ -173,10 +173,10 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     surge_drv = [_drv(f"events.{e.name}.extra_issues", e.extra_issues, 2500) for e in p.events]
     terms.append(Term("issues", issues - surge, [R, *rate_drv, *world_drv]))
     terms.append(Term("surge_issues", surge, surge_drv or [R]))
-    terms.append(Term("days", p.run.horizon_days, [R]))
+    terms.append(Term("days", p.run.horizon_days + p.run.drain_days, [R]))
 
     # rounds not tied to staff (video sweeps, river chiefs, ...): one tick per period, everywhere
-    horizon_h = 24.0 * p.run.horizon_days
+    horizon_h = p.end_h
     ticks, tick_drv = 0.0, [R]
     for ch in p.channels:
         if ch.enabled and ch.kind == "rounds" and getattr(ch, "driver", None) not in STAFF_DRIVERS:

@@ -21,6 +21,7 @@ import math
 import time
 
 import mesa
+import numpy as np
 
 from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
@@ -81,9 +82,10 @@ class GovernanceModel(mesa.Model):
         # model draws (all draws come from self.streams).
         super().__init__(rng=self.streams["mesa"])
         self.start_date = _dt.date.fromisoformat(p.run.start_date)
-        last = self.start_date + _dt.timedelta(days=math.ceil(p.run.horizon_days))
+        span_days = math.ceil(p.run.horizon_days + p.run.drain_days)
+        last = self.start_date + _dt.timedelta(days=span_days)
         self.holidays = holiday_table(p.run.holidays, self.start_date, last)
-        self.book = CalendarBook(self.start_date, math.ceil(p.run.horizon_days) + CALENDAR_MARGIN_DAYS, self.holidays)
+        self.book = CalendarBook(self.start_date, span_days + CALENDAR_MARGIN_DAYS, self.holidays)
         self.level_cals = [self.book.unit(p.levels.by_index(L).calendar) for L in range(4)]
         self.office_cal = self.book.unit(p.office_calendar)
         self.service_cal = self.book.unit(p.service_calendar)
@@ -94,7 +96,7 @@ class GovernanceModel(mesa.Model):
             self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book,
                                                 self.level_cals)
             self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"],
-                                        self.streams["surge"])
+                                        self.streams["surge"], self.streams["drain"])
             self.households = None
             if p.has_households and self.world.has_geometry:
                 from sim.agents.households import Households
@@ -112,6 +114,7 @@ class GovernanceModel(mesa.Model):
         self.step_h = float(step_h)
         self.spans = 0  # steps taken (Mesa's own ``steps`` counts them too)
         self.now_h = 0.0  # simulated time reached, hours since midnight of start_date
+        self.observed_h = None  # where the drain stopped (hours), once the run is over
         self._results = None
         self.timings_s = {"build": time.perf_counter() - t0}
 
@@ -130,16 +133,35 @@ class GovernanceModel(mesa.Model):
         for t, c, r in self.discovery.ticks:
             loop.schedule(t, TICK, c, r)
         if self.households is not None:
-            for d in range(1, int(self.params.horizon_h // 24) + 1):
+            for d in range(1, int(self.params.end_h // 24) + 1):
                 loop.schedule(24.0 * d, DAY, 0, 0)
         self._handlers = h.handlers
         assert len(self._handlers) == DAY + 1
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:
-        """Run the event loop to ``until_h`` (hours, capped at the horizon)."""
-        until = min(until_h, self.params.horizon_h)
+        """Run the event loop to ``until_h`` (hours, capped at the end of the drain)."""
+        until = min(until_h, self.params.end_h)
         self.handling.loop.run(until, self._handlers, self.handling.on_discover)
+
+    def drain(self) -> float:
+        """After the horizon: go on a day at a time until every issue that occurred in the
+        KPI window is fixed, or ``run.drain_days`` have passed; return the time reached
+        (hours). New issues of the drain are background load only (see
+        :func:`sim.lifecycle.occurrence.draw_occurrences`)."""
+        p = self.params
+        t, end = p.horizon_h, p.end_h
+        book = self.handling.book
+        occ = self.occ
+        window = np.flatnonzero((occ.t_occurred[: occ.n_main] >= p.warmup_h) & (occ.t_occurred[: occ.n_main] < t))
+        while t < end:
+            closed = np.asarray(book.t_closed, dtype=float)[window]
+            window = window[~(closed <= t)]
+            if len(window) == 0:
+                break
+            t = min(t + 24.0, end)
+            self.advance(t)
+        return t
 
     def step(self) -> None:
         """Advance ``step_h`` simulated hours, stopping at the horizon (then ``running`` is
@@ -161,22 +183,25 @@ class GovernanceModel(mesa.Model):
         gc.freeze()
         try:
             self.advance(self.params.horizon_h)
+            self.observed_h = self.drain()
         finally:
             gc.unfreeze()
         self.timings_s["simulate"] = time.perf_counter() - t0
         return self.results()
 
     def results(self):
-        """The run's records, once the horizon is reached (by :meth:`run` or by steps);
-        the same object on a repeated call."""
+        """The run's records, once the horizon is reached (by :meth:`run` or by steps) and
+        the drain is over (:meth:`drain`); the same object on a repeated call."""
         from sim.metrics.records import collect
 
         if self._results is not None:
             return self._results
-        self.advance(self.params.horizon_h)
+        if self.observed_h is None:
+            self.advance(self.params.horizon_h)
+            self.observed_h = self.drain()
         self.now_h = self.params.horizon_h
         self.running = False
-        self.handling.book.record_backlog(self.params.horizon_h)
+        self.handling.book.record_backlog(self.observed_h)
         t1 = time.perf_counter()
         res = collect(self)
         self.timings_s["collect"] = time.perf_counter() - t1

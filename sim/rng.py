@@ -17,6 +17,7 @@ STREAMS = {
     "teams": "team allocation: trades of work-team members, volunteer mediators",
     "occurrence": "when, where and of which type issues occur",
     "surge": "the extra issues of surge events",
+    "drain": "the background issues that occur during the drain after the horizon (counted nowhere)",
     "discovery": "per-issue clocks of every discovery channel (unit exponentials)",
     "on_spot": "whether a finder fixes an issue on the spot",
     "report": "report delays by channel",

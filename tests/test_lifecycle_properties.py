@@ -11,7 +11,7 @@ from sim import ConfigError, params_from_dict, run_model
 from sim.metrics.kpi import little, summarize
 
 STAGES = ["t_occurred_h", "t_discovered_h", "t_reported_h", "t_consulted_h", "t_dispatched_h",
-          "t_started_h", "t_handled_h", "t_fed_back_h", "t_verified_h", "t_closed_h"]
+          "t_started_h", "t_on_site_h", "t_handled_h", "t_fed_back_h", "t_verified_h", "t_closed_h"]
 
 dist = st.fixed_dictionaries({
     "dist": st.sampled_from(["exponential", "lognormal", "deterministic"]),
@@ -81,7 +81,7 @@ def test_lifecycle_invariants(cfg):
     p = params_from_dict(cfg)
     res = run_model(p)
     iss = res.issues
-    T = p.horizon_h
+    T = res.observed_until_h  # the horizon plus the drain
     n = len(iss["issue_id"])
     # stage timestamps never decrease (ignoring stages not reached / not applicable)
     prev = np.full(n, -np.inf)

@@ -19,7 +19,7 @@ sys.path.insert(0, str(HERE))
 
 CASES = {"village_seed1_120d": ("village", 1, 120.0), "chongming_town_seed1_60d": ("chongming_town", 1, 60.0),
          "mmc_seed1_60d": ("mmc", 1, 60.0)}
-KEYS = ("counts", "resolution_time_h", "wait_time_h", "discovery_delay_h", "total_time_h", "on_time_rate",
+KEYS = ("counts", "time_to_fix_h", "response_time_h", "unfixed_share", "drain", "resolution_time_h", "wait_time_h", "discovery_delay_h", "total_time_h", "on_time_rate",
         "escalation_rate", "rework_rate", "on_spot_share")
 
 

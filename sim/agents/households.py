@@ -103,9 +103,9 @@ class Households:
         self.reports = np.zeros(n_h, dtype=np.int64)
         self.ratings = np.zeros((n_h, 3), dtype=np.int64)
         self.issue_noticed = np.zeros(n, dtype=bool)
+        self.n_main = occ.n_main  # issues of the horizon: the drain's background issues move trust, not the counters
         self.pending_ratings: list[tuple[int, float]] = []
         self.reconsidering: dict[int, set] = {}
-        self.monthly_reports: dict[int, int] = {}
 
     # ------------------------------------------------------------------ deciding
     def p_report(self, h: int) -> float:
@@ -126,7 +126,8 @@ class Households:
         h = int(self.occ.household[i])
         if not self.issue_noticed[i]:
             self.issue_noticed[i] = True
-            self.noticed[h] += 1
+            if i < self.n_main:
+                self.noticed[h] += 1
             if self.u_decide[i] < self.p_report(h):
                 return True
             self.reconsidering.setdefault(h, set()).add(i)
@@ -135,12 +136,12 @@ class Households:
 
     def reported(self, i: int, t: float) -> None:
         h = int(self.occ.household[i])
-        self.reports[h] += 1
         s = self.reconsidering.get(h)
         if s is not None:
             s.discard(i)
-        month = (self.start + _dt.timedelta(hours=t)).month + 12 * (self.start + _dt.timedelta(hours=t)).year
-        self.monthly_reports[month] = self.monthly_reports.get(month, 0) + 1
+        if i >= self.n_main:
+            return
+        self.reports[h] += 1
 
     def route(self, i: int, t: float) -> int:
         """The channel by which household ``i``'s household reports it: the highest
@@ -199,7 +200,8 @@ class Households:
         sat = pos * (rp.satisfied_share_on_time if on_time else rp.satisfied_share_late)
         u = self.u_rating[i]
         r = 0 if u < sat else (1 if u < pos else 2)
-        self.ratings[h, r] += 1
+        if i < self.n_main:
+            self.ratings[h, r] += 1
         score = (1.0, rp.basically_score, 0.0)[r]
         self.pending_ratings.append((h, score))
         return r

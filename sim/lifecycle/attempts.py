@@ -280,6 +280,7 @@ class Attempts(Room):
         if job < n:  # the issue itself (not a joint part or a consultation)
             if b.t_started[i] != b.t_started[i]:
                 b.t_started[i] = start
+                b.t_on_site[i] = s.cal.add(start, travel) if travel > 0.0 else start
             b.wait[i] += start - b.job_enq[job]
             b.server_of[i] = s.sid
         self.loop.schedule(finish, END, job, row)
@@ -300,7 +301,7 @@ class Attempts(Room):
         b.wait[i] -= b.job_start[i] - b.job_enq[i]
         b.wait[i] += t - b.job_enq[i]
         if b.t_started[i] == b.job_start[i]:
-            b.t_started[i] = float("nan")  # it never started
+            b.t_started[i] = b.t_on_site[i] = float("nan")  # it never started
         b.tried[i] &= ~(1 << b.job_level[i])
         self.next_for(t, s)
         return True

@@ -84,8 +84,9 @@ class Closure(Room):
                     return
                 # at the district past the cap: closed as it stands (no cycle can go on)
         b.t_closed[i] = t
-        self.units[b.job_unit[i]].closed_one()
-        b.left(t)
+        if i < b.n_main:  # the issues of the issue table (not the drain's background load)
+            self.units[b.job_unit[i]].closed_one()
+        b.left(t, i)
         if b.reporter[i] >= 0:  # the household that reported it rates the closure
             on_time = b.t_handled[i] <= b.deadline[i]
             b.rating[i] = self.households.rate(i, on_time, b.reworks[i] > 0, b.channel[i])

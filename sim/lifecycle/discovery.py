@@ -107,7 +107,7 @@ class Discovery:
         self.cont = [c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "poisson"]
         h_of = occ.household
         self.rate = {c: chans[c].rate_per_day / 24.0 * self.vis * factors[chans[c].name][h_of] for c in self.cont}
-        self.clock = {c: _Clock(chans[c], start, p.horizon_h) for c in self.cont}
+        self.clock = {c: _Clock(chans[c], start, p.end_h) for c in self.cont}
         # continuous channels as one matrix: rates (n, K) and thresholds, by clock; with
         # households, one more column: the household at the issue noticing it (NOTICE)
         cols = [self.rate[c] for c in self.cont]
@@ -118,7 +118,7 @@ class Discovery:
         if households is not None:
             cols.append(p.residents.notice_rate_per_day / 24.0 * self.vis)
             E_cols.append(E[:, self.C])
-            self.clocks.append(_Clock(None, None, p.horizon_h))
+            self.clocks.append(_Clock(None, None, p.end_h))
             idx.append(NOTICE)
         self.notice_col = len(cols) - 1 if households is not None else -1
         self.R = np.column_stack(cols) if cols else np.zeros((n, 0))
@@ -165,8 +165,9 @@ class Discovery:
         self.patch_len = ppl.patch_length_km if ppl.patch_length_km is not None else np.ones(n_s)
 
     def _schedule(self) -> list[tuple[float, int, int]]:
-        """Sorted round ticks ``(t, channel, role)`` (role −1: not a staff round)."""
-        p, T = self.p, self.p.horizon_h
+        """Sorted round ticks ``(t, channel, role)`` (role −1: not a staff round), to the end
+        of the drain."""
+        p, T = self.p, self.p.end_h
         ticks: list[tuple[float, int, int]] = []
         days = np.arange(int(np.ceil(T / 24.0)) + 1)
         for c, ch in enumerate(p.channels):

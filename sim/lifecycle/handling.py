@@ -73,7 +73,7 @@ class Handling:
         if on_spot:
             b.on_spot[i] = True
             done = t + self.dur_spot[b.type[i]]
-            b.t_dispatched[i] = b.t_started[i] = t
+            b.t_dispatched[i] = b.t_started[i] = b.t_on_site[i] = t
             b.t_handled[i] = b.t_fed_back[i] = b.t_verified[i] = b.t_closed[i] = done
             return
         if r.consult:

@@ -28,6 +28,7 @@ class IssueBook:
     def __init__(self, p, occ) -> None:
         n = occ.n
         self.n = n
+        self.n_main = occ.n_main  # issues of the horizon; the rest are the drain's background load
         types = p.issue_types
         # what the issue is (fixed at occurrence)
         self.type = occ.type.tolist()
@@ -54,6 +55,7 @@ class IssueBook:
         self.t_consulted = [NAN] * n
         self.t_dispatched = [NAN] * n
         self.t_started = [NAN] * n
+        self.t_on_site = [NAN] * n  # the first person reaches the issue (sets off + travel)
         self.t_handled = [NAN] * n
         self.t_fed_back = [NAN] * n
         self.t_verified = [NAN] * n
@@ -109,16 +111,19 @@ class IssueBook:
         self.backlog_n.append(self.open)
 
     def entered(self, t: float, i: int) -> None:
-        """Issue ``i`` reaches its first unit at ``t`` (once): it joins the live backlog."""
+        """Issue ``i`` reaches its first unit at ``t`` (once): it joins the live backlog
+        (which counts the issues of the horizon, not the drain's background load)."""
         if self.t_first[i] != self.t_first[i]:
             self.t_first[i] = t
-            self.open += 1
-            self.record_backlog(t)
+            if i < self.n_main:
+                self.open += 1
+                self.record_backlog(t)
 
-    def left(self, t: float) -> None:
-        """An issue was closed at ``t``: it leaves the live backlog."""
-        self.open -= 1
-        self.record_backlog(t)
+    def left(self, t: float, i: int) -> None:
+        """Issue ``i`` was closed at ``t``: it leaves the live backlog."""
+        if i < self.n_main:
+            self.open -= 1
+            self.record_backlog(t)
 
 
 class Room:

@@ -27,9 +27,10 @@ from sim.world.world import World
 
 @dataclass
 class Occurrences:
-    """Issue columns (length n; ordinary issues first, then surge issues). ``order`` lists
-    issue ids by occurrence time. ``surge`` is −1 for ordinary issues, else the event's
-    index in ``events``."""
+    """Issue columns (length n; ordinary issues first, then surge issues, then the drain's
+    background issues). ``order`` lists issue ids by occurrence time. ``surge`` is −1 for
+    ordinary issues, else the event's index in ``events``. ``n_main``: the issues of the
+    horizon (ids below it); the rest occur in the drain and are counted nowhere."""
 
     type: np.ndarray
     household: np.ndarray
@@ -39,6 +40,11 @@ class Occurrences:
     t_occurred: np.ndarray
     surge: np.ndarray
     order: np.ndarray
+    n_main: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_main < 0:
+            self.n_main = len(self.t_occurred)
 
     @property
     def n(self) -> int:
@@ -50,10 +56,11 @@ def _normalised(values: tuple, n: int) -> np.ndarray:
     return v / v.mean()
 
 
-def cumulative_intensity(p: ModelParams, start: _dt.date, month_factors: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """Hour boundaries ``t`` (0 .. ⌈horizon⌉) and the cumulative relative intensity Λ(t)
-    (hours of an average hour) of a type with ``month_factors``."""
-    n_h = int(np.ceil(p.horizon_h))
+def cumulative_intensity(p: ModelParams, start: _dt.date, month_factors: tuple,
+                         span_h: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Hour boundaries ``t`` (0 .. ⌈span⌉, the horizon by default) and the cumulative
+    relative intensity Λ(t) (hours of an average hour) of a type with ``month_factors``."""
+    n_h = int(np.ceil(p.horizon_h if span_h is None else span_h))
     hours = np.arange(n_h)
     days = hours // 24
     month = np.array([(start + _dt.timedelta(days=int(d))).month - 1 for d in range(int(days[-1]) + 1 if n_h else 0)])
@@ -63,16 +70,9 @@ def cumulative_intensity(p: ModelParams, start: _dt.date, month_factors: tuple) 
     return np.arange(n_h + 1, dtype=float), np.concatenate(([0.0], np.cumsum(dens)))
 
 
-def _times(u: np.ndarray, t_grid: np.ndarray, lam: np.ndarray, horizon_h: float) -> np.ndarray:
-    """Invert Λ: times at which the cumulative intensity reaches ``u`` × Λ(horizon)."""
-    total = np.interp(horizon_h, t_grid, lam)
-    return np.minimum(np.interp(u * total, lam, t_grid), np.nextafter(horizon_h, 0.0))
-
-
-def draw_occurrences(p: ModelParams, world: World, start: _dt.date, rng: np.random.Generator,
-                     surge_rng: np.random.Generator) -> Occurrences:
-    """All issues of the run (see module doc)."""
-    T = p.horizon_h
+def _ordinary(p: ModelParams, world: World, start: _dt.date, rng: np.random.Generator, t0: float,
+              t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ordinary issues occurring in [t0, t1): types, households and times, in time order."""
     hv = world.household_village
     h_order = np.argsort(hv, kind="stable")
     nh_v = np.bincount(hv, minlength=world.n_villages)
@@ -80,9 +80,10 @@ def draw_occurrences(p: ModelParams, world: World, start: _dt.date, rng: np.rand
     res_v = world.village_residents()
     types = p.issue_types
     rates = np.array([t.rate_per_1000_residents_per_year for t in types])
-    profiles = [cumulative_intensity(p, start, t.month_factors) for t in types]
-    # expected counts: the annual rate over the horizon, with the profile's share of it
-    frac = np.array([lam[-1] for _, lam in profiles]) / (365.0 * 24.0)
+    profiles = [cumulative_intensity(p, start, t.month_factors, t1) for t in types]
+    lo = [float(np.interp(t0, tg, lam)) for tg, lam in profiles]
+    # expected counts: the annual rate over the span, with the profile's share of it
+    frac = np.array([lam[-1] - a for (_, lam), a in zip(profiles, lo)]) / (365.0 * 24.0)
     lam_vk = np.outer(res_v / 1000.0, rates * frac)
     counts = rng.poisson(lam_vk)
     v_idx, k_idx = np.nonzero(counts)
@@ -94,19 +95,37 @@ def draw_occurrences(p: ModelParams, world: World, start: _dt.date, rng: np.rand
     t = np.empty(n)
     for k, (tg, lam) in enumerate(profiles):
         sel = typ == k
-        t[sel] = _times(u[sel], tg, lam, T)
+        # invert Λ: the times at which it reaches Λ(t0) + u × (Λ(t1) − Λ(t0))
+        total = np.interp(t1, tg, lam)
+        t[sel] = np.clip(np.interp(lo[k] + u[sel] * (total - lo[k]), lam, tg), t0, np.nextafter(t1, 0.0))
     pick = np.minimum((rng.random(n) * nh_v[village]).astype(np.int64), nh_v[village] - 1)
     household = h_order[start_v[village] + pick]
     srt = np.argsort(t, kind="stable")  # ordinary issues are numbered in time order
-    typ, household, t = typ[srt], household[srt], t[srt]
+    return typ[srt], household[srt], t[srt]
+
+
+def draw_occurrences(p: ModelParams, world: World, start: _dt.date, rng: np.random.Generator,
+                     surge_rng: np.random.Generator, drain_rng: np.random.Generator | None = None) -> Occurrences:
+    """All issues of the run (see module doc): the ordinary ones of the horizon, the surge
+    issues, then (``drain_rng`` given and ``run.drain_days`` > 0) the background issues of
+    the drain, from their own stream so that the drain leaves every issue of the horizon
+    unchanged."""
+    T = p.horizon_h
+    typ, household, t = _ordinary(p, world, start, rng, 0.0, T)
+    n = len(t)
     surge = np.full(n, -1, dtype=np.int64)
     if p.events:
         st, sh, ss = _surges(p, world, start, surge_rng)
         typ, household, t, surge = (np.concatenate(x) for x in ((typ, st), (household, sh), (t, ss[0]), (surge, ss[1])))
+    n_main = len(t)
+    if drain_rng is not None and p.end_h > T:
+        dt, dh, dtime = _ordinary(p, world, start, drain_rng, T, p.end_h)
+        typ, household, t = (np.concatenate(x) for x in ((typ, dt), (household, dh), (t, dtime)))
+        surge = np.concatenate((surge, np.full(len(dt), -1, dtype=np.int64)))
     grid = world.household_grid[household]
     vill = world.grid_village[grid]
     return Occurrences(typ.astype(np.int64), household.astype(np.int64), grid, vill, world.village_town[vill], t, surge,
-                       np.argsort(t, kind="stable"))
+                       np.argsort(t, kind="stable"), n_main)
 
 
 def town_indices(names: tuple, world: World, key: str) -> np.ndarray:

@@ -1,7 +1,10 @@
 """Key performance indicators of one run (the ``summary.json`` payload).
 
-Times in hours. Distribution KPIs cover issues *reported* after the warm-up; ``counts``
-cover the whole run. Each KPI is declared once in :mod:`sim.metrics.registry` (population,
+Times in hours. The decision KPI, ``time_to_fix_h`` (occurred → fixed, on-the-spot fixes
+included), covers issues that *occurred* in the KPI window, followed through the drain
+after the horizon; ``unfixed_share`` says how many of them were still not fixed when the
+run stopped. The official distribution KPIs cover issues *reported* in the KPI window;
+``counts`` cover every issue of the horizon. Each KPI is declared once in :mod:`sim.metrics.registry` (population,
 statistic, unit, direction, labels); the populations (*dispatched*, *due* 应结案, ...) are
 defined once in :mod:`sim.metrics.populations`. In short:
 
@@ -121,7 +124,7 @@ def grid_table(res: RunResult) -> dict[str, np.ndarray]:
     p = res.params
     n_g = res.structure["grids"]
     rep = iss["t_reported_h"]
-    pop = Populations(iss, p.warmup_h, p.horizon_h)
+    pop = Populations.of(res)
     after, disp = pop.reported, pop.dispatched
     closed = pop["dispatched_closed"]
     g = iss["grid"]
@@ -181,7 +184,7 @@ def surge_kpis(res: RunResult) -> dict | None:
         back = np.flatnonzero((np.arange(len(t)) > k_peak) & (n <= 1.1 * pre))
         recover = float((t[back[0]] - t0) / 24.0) if len(back) else None
     iss = res.issues
-    due = Populations(iss, p.warmup_h, p.horizon_h, window=(t0, t1)).due
+    due = Populations.of(res, window=(t0, t1)).due
     on_time = flag(iss, "on_time")
     return {"event": ev.name, "start_h": t0, "duration_h": ev.duration_h,
             "surge_issues": int((iss["surge"] == 0).sum()), "pre_event_backlog": pre, "peak_backlog": peak,
@@ -196,7 +199,7 @@ def resident_kpis(res: RunResult) -> dict:
     import datetime as _dt
 
     iss, p = res.issues, res.params
-    rated = Populations(iss, p.warmup_h, p.horizon_h)["rated"]
+    rated = Populations.of(res)["rated"]
     pos = np.isin(iss["rating"], ("satisfied", "basically_satisfied")) & rated
     out = {"satisfaction_rate": _rate(pos.sum(), rated.sum()),
            "ratings": {k: int(((iss["rating"] == k) & rated).sum()) for k in ("satisfied", "basically_satisfied",
@@ -206,7 +209,7 @@ def resident_kpis(res: RunResult) -> dict:
         out["reporting_per_1000_by_month"] = None
         return out
     start = _dt.date.fromisoformat(p.run.start_date)
-    rep = iss["t_reported_h"][(iss["reporter_household"] >= 0) & np.isfinite(iss["t_reported_h"])]
+    rep = iss["t_reported_h"][(iss["reporter_household"] >= 0) & (iss["t_reported_h"] < p.horizon_h)]
     months = np.array([(start + _dt.timedelta(hours=float(t))).strftime("%Y-%m") for t in rep])
     residents = float(hh["size"].sum())
     n_days = int(np.ceil(p.run.horizon_days))
@@ -227,7 +230,7 @@ def summarize(res: RunResult) -> dict:
     p = res.params
     iss = res.issues
     rep = iss["t_reported_h"]
-    pop = Populations(iss, p.warmup_h, p.horizon_h)
+    pop = Populations.of(res)
     closed = pop.closed_any
     spot = iss["on_spot"]
     after, disp, due = pop.reported, pop.dispatched, pop.due
@@ -250,11 +253,17 @@ def summarize(res: RunResult) -> dict:
                    "attempts": int(units["attempts"][sel].sum()), "max_queue": int(units["max_queue"][sel].max())
                    if sel.any() else 0}
     sk = staff_kpis(res)
+    occurred = pop["occurred"]
     return {
         "scenario": p.scenario,
         "seed": p.seed,
         "horizon_days": p.run.horizon_days,
         "warmup_days": p.run.warmup_days,
+        **dists,
+        "unfixed_share": _rate((occurred & ~closed).sum(), occurred.sum()),
+        "drain": {"days_allowed": p.run.drain_days,
+                  "days_used": (res.observed_until_h - p.horizon_h) / 24.0,
+                  "unfixed_at_end": int((occurred & ~closed).sum())},
         "counts": {
             "occurred": int(np.isfinite(iss["t_occurred_h"]).sum()),
             "discovered": int(np.isfinite(iss["t_discovered_h"]).sum()),
@@ -273,7 +282,6 @@ def summarize(res: RunResult) -> dict:
             "dispatched": int(disp.sum()),
             "due": int(due.sum()),
         },
-        **dists,
         **rates,
         "by_channel": by_channel,
         "by_type": _group(iss, disp, "type", res_time),

@@ -1,11 +1,17 @@
 """The populations KPIs are measured on, each rule written once.
 
-Official definitions (as China's city-management and 12345 centres report them):
+The decision KPIs (time to fix, as residents feel it) are measured on issues that
+*occurred* in the KPI window [``warmup_h``, horizon), followed past the horizon through the
+drain (``run.drain_days``).
 
-- *reported* (after the warm-up): reported at or after ``warmup_h``;
+Official definitions (as China's city-management and 12345 centres report them, for the
+tickets of a reporting period):
+
+- *reported*: reported in the KPI window [``warmup_h``, horizon);
 - *dispatched*: sent to a handling unit (on-the-spot fixes are counted apart and excluded
   from every handling-time KPI);
-- *due* (应结案): dispatched and either closed or past its handling deadline by the horizon.
+- *due* (应结案): dispatched and either closed or past its handling deadline by the time
+  the run stopped (the horizon plus the drain).
 
 :func:`dispatched` and :func:`due` work on raw columns (the records use them for
 ``on_time``); :class:`Populations` applies them to an issue table after the warm-up.
@@ -16,12 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 POPULATIONS = {
-    "reported": "reported after the warm-up",
+    "occurred": "occurred in the KPI window (after the warm-up, before the horizon)",
+    "occurred_fixed": "occurred in the KPI window and fixed (closed, or fixed on the spot) by the end of the drain",
+    "reported": "reported in the KPI window",
     "reported_closed": "reported after the warm-up and closed (on-the-spot fixes included)",
     "dispatched": "reported after the warm-up and dispatched to a unit",
     "dispatched_closed": "dispatched and closed",
     "dispatched_handled": "dispatched and handled",
-    "due": "dispatched, and closed or past its deadline by the horizon (应结案)",
+    "due": "dispatched, and closed or past its deadline by the end of the drain (应结案)",
     "rated": "closures rated by the household that reported them, reported after the warm-up",
 }
 """Every population a KPI may declare (:mod:`sim.metrics.registry`)."""
@@ -45,20 +53,34 @@ def due(dispatched_: np.ndarray, closed: np.ndarray, deadline: np.ndarray, horiz
 
 class Populations:
     """The populations of an issue table (:func:`sim.metrics.records.issue_table`) for a
-    run with warm-up ``warmup_h`` and horizon ``horizon_h``; reported in [a, b) instead
-    when ``window`` = (a, b) (a surge event's issues)."""
+    run with warm-up ``warmup_h`` and horizon ``horizon_h`` that stopped at ``observed_h``
+    (the horizon plus the drain; the horizon when None); reported (occurred) in [a, b)
+    instead when ``window`` = (a, b) (a surge event's issues)."""
 
-    def __init__(self, iss: dict, warmup_h: float, horizon_h: float, window: tuple[float, float] | None = None):
+    def __init__(self, iss: dict, warmup_h: float, horizon_h: float, window: tuple[float, float] | None = None,
+                 observed_h: float | None = None):
         self.iss = iss
         rep = iss["t_reported_h"]
         self.spot = iss["on_spot"]
         self.closed_any = ~np.isnan(iss["t_closed_h"])
-        a, b = window if window is not None else (warmup_h, None)
+        a, b = window if window is not None else (warmup_h, horizon_h)
+        self.window = (a, b)
         self.reported = reported_in(rep, a, b)
         self.dispatched = self.reported & dispatched(iss["t_dispatched_h"], self.spot)
-        self.due = due(self.dispatched, self.closed_any, iss["deadline_h"], horizon_h)
+        end = horizon_h if observed_h is None else observed_h
+        self.due = due(self.dispatched, self.closed_any, iss["deadline_h"], end)
+
+    @classmethod
+    def of(cls, res, window: tuple[float, float] | None = None) -> "Populations":
+        """The populations of a run's records (:class:`sim.metrics.records.RunResult`)."""
+        p = res.params
+        return cls(res.issues, p.warmup_h, p.horizon_h, window, res.observed_until_h)
 
     def __getitem__(self, name: str) -> np.ndarray:
+        if name == "occurred":
+            return reported_in(self.iss["t_occurred_h"], *self.window)
+        if name == "occurred_fixed":
+            return self["occurred"] & self.closed_any
         if name == "reported_closed":
             return self.reported & self.closed_any
         if name == "dispatched_closed":

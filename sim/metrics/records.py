@@ -33,6 +33,12 @@ class RunResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
     world: object | None = None
+    observed_h: float | None = None
+    """Where the run stopped: the horizon plus the drain actually used (hours)."""
+
+    @property
+    def observed_until_h(self) -> float:
+        return self.params.horizon_h if self.observed_h is None else self.observed_h
 
 
 def collect(model) -> RunResult:
@@ -44,24 +50,29 @@ def collect(model) -> RunResult:
         params=p, issues=issue_table(model), backlog_t_h=np.array(b.backlog_t_h), backlog_n=np.array(b.backlog_n),
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
         staff=staff_table(model), households=model.households.table() if model.households is not None else None,
-        extra={"t_first_arrival_h": np.array(b.t_first), "on_close_ratings": None},
-        world=model.world)
+        extra={"t_first_arrival_h": np.array(b.t_first[: model.occ.n_main]), "on_close_ratings": None},
+        world=model.world, observed_h=model.observed_h)
 
 
 def issue_table(model) -> dict[str, np.ndarray]:
-    """One row per issue that occurred, every stage timestamp (NaN where the stage was not
-    reached within the horizon)."""
+    """One row per issue that occurred in the horizon (the drain's background issues are
+    left out), every stage timestamp (NaN where the stage was not reached by the time the
+    run stopped: the horizon plus the drain)."""
     h, occ, p = model.handling.book, model.occ, model.params
-    T = p.horizon_h
+    n = occ.n_main
+    T = p.horizon_h if model.observed_h is None else model.observed_h
 
     def clip(a) -> np.ndarray:
-        a = np.asarray(a, dtype=float)
+        a = np.asarray(a[:n], dtype=float)
         return np.where(a <= T, a, np.nan)
+
+    def col(a, dtype) -> np.ndarray:
+        return np.asarray(a[:n], dtype=dtype)
 
     t_closed = clip(h.t_closed)
     t_handled = clip(h.t_handled)
-    deadline = np.asarray(h.deadline, dtype=float)
-    spot = np.asarray(h.on_spot, dtype=bool)
+    deadline = col(h.deadline, float)
+    spot = col(h.on_spot, bool)
     closed = ~np.isnan(t_closed)
     in_time = closed & (np.nan_to_num(t_handled, nan=np.inf) <= deadline)
     on_time = np.where(due(dispatched(clip(h.t_dispatched), spot), closed, deadline, T), in_time, np.nan)
@@ -69,17 +80,17 @@ def issue_table(model) -> dict[str, np.ndarray]:
     names_c = np.array([c.name for c in p.channels] + ["none"])
     units = model.people.units
     unit_names = np.array([u.name for u in units] + [""])
-    unit_of = np.where(spot, len(units), np.asarray(h.unit_of, dtype=np.int64))
+    unit_of = np.where(spot, len(units), col(h.unit_of, np.int64))
     reported = ~np.isnan(clip(h.t_reported))
     status = np.where(closed, "closed", np.where(reported, "open", "unreported"))
-    ch = np.asarray(h.channel, dtype=np.int64)
+    ch = col(h.channel, np.int64)
     return {
-        "issue_id": np.arange(occ.n),
-        "type": names_t[occ.type],
-        "grid": occ.grid, "village": occ.village, "town": occ.town, "household": occ.household,
+        "issue_id": np.arange(n),
+        "type": names_t[occ.type[:n]],
+        "grid": occ.grid[:n], "village": occ.village[:n], "town": occ.town[:n], "household": occ.household[:n],
         "channel": names_c[ch],
-        "finder": np.asarray(h.finder, dtype=np.int64),
-        "surge": occ.surge,
+        "finder": col(h.finder, np.int64),
+        "surge": occ.surge[:n],
         "t_occurred_h": clip(occ.t_occurred),
         "t_discovered_h": clip(h.t_discovered),
         "t_reported_h": clip(h.t_reported),
@@ -87,6 +98,7 @@ def issue_table(model) -> dict[str, np.ndarray]:
         "t_consulted_h": clip(h.t_consulted),
         "t_dispatched_h": clip(h.t_dispatched),
         "t_started_h": clip(h.t_started),
+        "t_on_site_h": clip(h.t_on_site),
         "t_handled_h": t_handled,
         "t_fed_back_h": clip(h.t_fed_back),
         "t_verified_h": clip(h.t_verified),
@@ -94,24 +106,24 @@ def issue_table(model) -> dict[str, np.ndarray]:
         "deadline_h": np.where(np.isfinite(deadline), deadline, np.nan),
         "on_time": on_time,
         "status": status,
-        "level_reached": np.array(LEVELS)[np.asarray(h.level_reached, dtype=np.int64)],
+        "level_reached": np.array(LEVELS)[col(h.level_reached, np.int64)],
         "handler": unit_names[np.where(unit_of >= 0, unit_of, len(units))],
-        "handler_member": np.where(spot, np.asarray(h.finder, dtype=np.int64), np.asarray(h.server_of, dtype=np.int64)),
-        "escalations": np.asarray(h.escalations, dtype=np.int16),
-        "routed_up": np.asarray(h.routed_up, dtype=np.int16),
-        "reworks": np.asarray(h.reworks, dtype=np.int16),
-        "breached": np.asarray(h.breached, dtype=bool),
-        "supervised": np.asarray(h.supervised, dtype=bool),
-        "yellow_warning": np.asarray(h.yellow, dtype=bool),
-        "red_warning": np.asarray(h.red, dtype=bool),
-        "extended": np.asarray(h.extended, dtype=bool),
-        "extension_granted": np.asarray(h.granted, dtype=bool),
-        "lost": np.asarray(h.lost, dtype=bool),
+        "handler_member": np.where(spot, col(h.finder, np.int64), col(h.server_of, np.int64)),
+        "escalations": col(h.escalations, np.int16),
+        "routed_up": col(h.routed_up, np.int16),
+        "reworks": col(h.reworks, np.int16),
+        "breached": col(h.breached, bool),
+        "supervised": col(h.supervised, bool),
+        "yellow_warning": col(h.yellow, bool),
+        "red_warning": col(h.red, bool),
+        "extended": col(h.extended, bool),
+        "extension_granted": col(h.granted, bool),
+        "lost": col(h.lost, bool),
         "on_spot": spot,
-        "queue_wait_h": np.where(spot, 0.0, np.asarray(h.wait, dtype=float)),
-        "reporter_household": np.asarray(h.reporter, dtype=np.int64),
-        "rating": np.array(["", "satisfied", "basically_satisfied", "dissatisfied"])[np.asarray(h.rating, dtype=np.int64) + 1],
-        "registered_by": np.array(["town_centre", "village_committee", "district_platform"])[np.asarray(h.centre, dtype=np.int64)],
+        "queue_wait_h": np.where(spot, 0.0, col(h.wait, float)),
+        "reporter_household": col(h.reporter, np.int64),
+        "rating": np.array(["", "satisfied", "basically_satisfied", "dissatisfied"])[col(h.rating, np.int64) + 1],
+        "registered_by": np.array(["town_centre", "village_committee", "district_platform"])[col(h.centre, np.int64)],
     }
 
 
@@ -220,8 +232,11 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
 
 
 def unit_table(model) -> dict[str, np.ndarray]:
+    """One row per handling unit: its servers, attempts and busy hours (all work, the
+    drain's included) against its capacity over the whole run (to where it stopped), the
+    issues of the issue table it closed, its longest queue and its queue at the end."""
     us = model.people.units
-    T = model.params.horizon_h
+    T = model.params.horizon_h if model.observed_h is None else model.observed_h
 
     def capacity(u) -> float:
         return float(sum(_window_hours(s.cal, 0.0, T) if not s.cal.always_on else T for s in u.servers

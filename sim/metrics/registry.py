@@ -84,6 +84,10 @@ class Rate:
 
 # fmt: off
 DISTRIBUTIONS: tuple[Distribution, ...] = (
+    Distribution("time_to_fix_h", "t_occurred_h", "t_closed_h", "occurred_fixed", "lower",
+                 ("time to fix", "解决用时"), ("occurred → fixed", "发生 → 解决")),
+    Distribution("response_time_h", "t_reported_h", "t_on_site_h", "dispatched", "lower",
+                 ("response time", "响应时间"), ("reported → first person on site", "上报 → 首人到场")),
     Distribution("resolution_time_h", "t_reported_h", "t_closed_h", "dispatched_closed", "lower",
                  ("resolution time", "办结时长"), ("reported → closed", "上报 → 办结")),
     Distribution("resolution_time_incl_on_spot_h", "t_reported_h", "t_closed_h", "reported_closed", "lower",
@@ -115,6 +119,8 @@ RATES: tuple[Rate, ...] = (
 """Rates over issues, in ``summary.json`` order."""
 
 OTHER: tuple[Kpi, ...] = (
+    Kpi("unfixed_share", "occurred", "rate", "share", "lower", "share of issues not fixed when the run stopped",
+        "运行结束时未解决问题占比"),
     Kpi("on_spot_share", "reported", "rate", "share", None, "share fixed on the spot", "现场处置占比"),
     Kpi("lost_reports", None, "count", "count", "lower", "lost reports", "遗失上报数"),
     Kpi("structure.coverage_15min", None, "coverage_15min", "share", "higher", "15-minute service-circle coverage",

@@ -19,8 +19,13 @@ from sim.vocab import HOLIDAY_SOURCES, LEVELS, RESIDENT_ROUTES, TRADES, resolve_
 
 @dataclass(frozen=True)
 class RunParams:
-    """Simulated span. ``horizon_days`` simulated; KPIs cover issues reported after
-    ``warmup_days``. Day 0 starts at midnight of ``start_date`` (ISO date).
+    """Simulated span. ``horizon_days`` simulated; KPIs cover issues that occur (or are
+    reported, for the official KPIs) from ``warmup_days`` to the horizon. Day 0 starts at
+    midnight of ``start_date`` (ISO date). ``drain_days``: after the horizon the run goes on
+    (every process, with new issues that are background load only and counted nowhere)
+    until every issue of the KPI window is fixed, for at most this many days, so that the
+    last weeks' issues are followed to their end instead of being cut off (right-censoring)
+    [A]; 0 stops at the horizon.
     ``holidays``: ``china`` (statutory days off and make-up working days from the
     chinese-calendar package) or ``none``.
     ``memory_limit_gb``: a run whose estimated memory (:mod:`sim.guard`) exceeds this is
@@ -30,6 +35,7 @@ class RunParams:
 
     horizon_days: float = num(365.0, lo=0.0, lo_open=True)
     warmup_days: float = num(0.0, lo=0.0)
+    drain_days: float = num(60.0, lo=0.0)
     start_date: str = "2025-01-06"
     holidays: str = choice("none", HOLIDAY_SOURCES)
     memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
@@ -50,6 +56,9 @@ class RunParams:
         require(self.horizon_days <= room, p + "horizon_days",
                 f"must be at most {room} days from run.start_date {self.start_date} (dates end in 9999); "
                 f"got {self.horizon_days:g}")
+        require(self.horizon_days + self.drain_days <= room, p + "drain_days",
+                f"must be at most {room - self.horizon_days:g} days: the horizon plus the drain must end by "
+                f"{latest.isoformat()}; got {self.drain_days:g}")
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,11 @@ class ModelParams:
     @property
     def warmup_h(self) -> float:
         return self.run.warmup_days * 24.0
+
+    @property
+    def end_h(self) -> float:
+        """The latest simulated time: the horizon plus the drain (``run.drain_days``)."""
+        return (self.run.horizon_days + self.run.drain_days) * 24.0
 
     @property
     def has_members(self) -> bool:

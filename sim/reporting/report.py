@@ -37,7 +37,7 @@ def fig_resolution(res, path: Path, T: Tr) -> bool:
     apart, as the KPI) and reported after the warm-up."""
     iss = res.issues
     rt = iss["t_closed_h"] - iss["t_reported_h"]
-    ok = Populations(iss, res.params.warmup_h, res.params.horizon_h)["dispatched_closed"]
+    ok = Populations.of(res)["dispatched_closed"]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
     x = rt[ok]
     if x.size:

@@ -95,6 +95,7 @@ def apply(levers: dict, data: dict) -> dict:
     d = copy.deepcopy(data)
     run = d.setdefault("run", {})
     run["warmup_days"] = 0.0  # live KPIs cover the run from its first hour
+    run["drain_days"] = 0.0  # ... to the step shown: the explorer ends at the horizon
     teams = d.setdefault("teams", {})
     for team, key in TEAMS.items():
         teams[f"scale_{team}"] = float(teams.get(f"scale_{team}", 1.0)) * _pct(key, levers[key], TEAM_PCT_MIN)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from sim.metrics.kpi import TEAM_ORDER, summarize
 from sim.metrics.records import collect
 
@@ -61,7 +59,7 @@ def kpi_row(model) -> dict:
     """One row of live KPIs (the DataCollector's model reporters read it).
 
     ``backlog``: issues reported and not closed; ``time_to_fix_h``: mean occurred →
-    handled (on-the-spot fixes included); ``resolution_time_h``: mean report → closed of
+    fixed (on-the-spot fixes included); ``resolution_time_h``: mean report → closed of
     dispatched issues; ``on_time_rate``, ``satisfaction_rate``: as in summary.json;
     ``util_<team>``: mean staff utilisation of the team ((on duty − idle) / on duty);
     ``staff_h_per_fix``: on-duty staff-hours so far per issue fixed (the cost of the
@@ -77,11 +75,9 @@ def kpi_row(model) -> dict:
     s = summarize(res)
     model._live_records = res
     model._live_summary = s
-    iss = res.issues
-    fix = iss["t_handled_h"] - iss["t_occurred_h"]
-    fixed = np.isfinite(fix)
+    n_fixed = int(s["time_to_fix_h"]["n"])
     row["backlog"] = float(s["counts"]["open_at_end"])
-    row["time_to_fix_h"] = float(fix[fixed].mean()) if fixed.any() else math.nan
+    row["time_to_fix_h"] = _mean(s["time_to_fix_h"])
     row["resolution_time_h"] = _mean(s["resolution_time_h"])
     row["on_time_rate"] = _num(s["on_time_rate"])
     row["satisfaction_rate"] = _num(s.get("satisfaction_rate"))
@@ -91,8 +87,8 @@ def kpi_row(model) -> dict:
     for team, st in s["staff"].items():
         row[f"staff_h_{team}"] = float(st["contract_h"])
         total_h += float(st["contract_h"])
-    if fixed.any() and total_h > 0:
-        row["staff_h_per_fix"] = total_h / float(fixed.sum())
+    if n_fixed and total_h > 0:
+        row["staff_h_per_fix"] = total_h / float(n_fixed)
     return row
 
 
