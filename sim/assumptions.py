@@ -1,8 +1,9 @@
 """The assumption registry: parameters that no source fixes ([A]), with plausible ranges.
 
 ``conf/assumptions.yaml`` holds one entry per assumed parameter: its dotted key, its
-default (the value in scenario ``chongming``), a range (``low``, ``high``; lists for
-profiles) or its alternatives (``values``), and why. Reports list the assumptions a
+default (the value in scenario ``chongming``, or in the entry's ``scenario`` for keys only
+a variant has, such as a surge's), a range (``low``, ``high``; lists for profiles) or its
+alternatives (``values``), and why. Reports list the assumptions a
 result rests on; robust comparisons and sensitivity analyses vary them over their ranges.
 """
 
@@ -27,11 +28,12 @@ class Assumption:
     high: Any = None
     values: tuple | None = None
     why: str = ""
+    scenario: str = "chongming"
 
     @property
     def range_text(self) -> str:
         if self.values is not None:
-            return " | ".join(map(str, self.values))
+            return " | ".join(", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v) for v in self.values)
         if isinstance(self.low, list):
             return "profile: flat … stronger swing"
         return f"{self.low:g} – {self.high:g}"
@@ -44,7 +46,8 @@ def load(path: Path | str | None = None) -> list[Assumption]:
     for e in data.get("assumptions", []):
         vals = e.get("values")
         out.append(Assumption(e["key"], e["default"], e.get("low"), e.get("high"),
-                              tuple(vals) if vals is not None else None, e.get("why", "")))
+                              tuple(vals) if vals is not None else None, e.get("why", ""),
+                              e.get("scenario", "chongming")))
     return out
 
 
@@ -61,15 +64,18 @@ def lookup(tree: dict, key: str) -> Any:
     return node
 
 
-def problems(registry: list[Assumption], tree: dict) -> list[str]:
-    """Why the registry does not describe ``tree`` (a scenario's parameters): unknown keys,
-    defaults that differ from the scenario, defaults outside their range."""
+def problems(registry: list[Assumption], tree: dict, scenario: str = "chongming") -> list[str]:
+    """Why the registry does not describe ``tree`` (the parameters of ``scenario``): unknown
+    keys, defaults that differ from the scenario, defaults outside their range (entries of
+    other scenarios are left out)."""
     out = []
     seen = set()
     for a in registry:
         if a.key in seen:
             out.append(f"{a.key}: listed twice")
         seen.add(a.key)
+        if a.scenario != scenario:
+            continue
         v = lookup(tree, a.key)
         if v is _MISSING:
             out.append(f"{a.key}: no such parameter")
@@ -77,6 +83,8 @@ def problems(registry: list[Assumption], tree: dict) -> list[str]:
         if isinstance(v, list) or isinstance(a.default, list):
             if list(v) != list(a.default):
                 out.append(f"{a.key}: registry default {a.default} but the scenario has {v}")
+            if a.values is not None and list(a.default) not in [list(x) for x in a.values]:
+                out.append(f"{a.key}: default {a.default!r} not among {a.values}")
             continue
         if v != a.default:
             out.append(f"{a.key}: registry default {a.default!r} but the scenario has {v!r}")

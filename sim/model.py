@@ -28,7 +28,8 @@ from sim.agents.teams import People, build_people
 from sim.errors import ConfigError
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
-from sim.lifecycle.engine import DAY, TICK
+from sim.lifecycle.emergency import Emergency, duty_calendar, responses
+from sim.lifecycle.engine import BACKUP, DAY, TICK
 from sim.lifecycle.handling import Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
@@ -93,8 +94,11 @@ class GovernanceModel(mesa.Model):
             self.world: World = build_world(p, self.streams["world"])
             self.has_members = p.has_members and self.world.has_geometry
             self.travel = (self.world.map_extras or {}).get("travel")
+            rs = responses(p, self.world, self.start_date)
+            self.duty_cals = self._duty_calendars(rs)
             self.people: People = build_people(self, p, self.world, self.streams["teams"], self.book,
-                                                self.level_cals)
+                                                self.level_cals, rs)
+            self.emergency = Emergency(self, rs)
             self.occ = draw_occurrences(p, self.world, self.start_date, self.streams["occurrence"],
                                         self.streams["surge"], self.streams["drain"])
             self.households = None
@@ -108,15 +112,47 @@ class GovernanceModel(mesa.Model):
             self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
                                        self.households, self.blocks)
             self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
-                                 self.has_members)
+                                 self.has_members, self.duty_cals)
             self.handling = Handling(self)
             self._prime()
+        self.loads = self._check_capacity()
         self.step_h = float(step_h)
         self.spans = 0  # steps taken (Mesa's own ``steps`` counts them too)
         self.now_h = 0.0  # simulated time reached, hours since midnight of start_date
         self.observed_h = None  # where the drain stopped (hours), once the run is over
         self._results = None
         self.timings_s = {"build": time.perf_counter() - t0}
+
+    def _check_capacity(self) -> list:
+        """Each unit's offered load (:mod:`sim.metrics.capacity`); with ``run.unstable:
+        refuse`` a unit at ρ ≥ 1 refuses the run, naming it and the keys that drive it."""
+        from sim.metrics.capacity import offered_load, unstable
+
+        loads = offered_load(self)
+        bad = unstable(loads)
+        if bad and self.params.run.unstable == "refuse":
+            u = bad[0]
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            raise ConfigError(u.keys[0], f"unit {u.unit!r} would be unstable: offered load {u.rho:.2f} of its capacity "
+                                         f"(>= 1: its queue grows without end){more}; driven by "
+                                         f"{', '.join(u.keys)}; allowed: a staffing or load under capacity, "
+                                         f"or run.unstable=warn")
+        return loads
+
+    def _duty_calendars(self, rs: list) -> dict:
+        """The duty desks' calendars (``intake.duty_calendar``) by the centre that registers:
+        the town linkage centre and the district platform; round the clock during an
+        emergency response (``rs``)."""
+        from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE
+
+        ip = self.params.intake
+        if ip.duty_calendar == "round_the_clock":
+            town = district = self.book.always
+        elif ip.duty_calendar == "extended":
+            town = district = self.book.unit(ip.extended_calendar)
+        else:
+            town, district = self.level_cals[2], self.level_cals[3]
+        return {TOWN_CENTRE: duty_calendar(town, rs), DISTRICT_PLATFORM: duty_calendar(district, rs)}
 
     def travel_h(self, a, b, t: float, mode: str) -> float:
         """Travel time (hours) from ``a`` to ``b`` (km) by ``mode`` setting off at ``t``:
@@ -136,7 +172,7 @@ class GovernanceModel(mesa.Model):
             for d in range(1, int(self.params.end_h // 24) + 1):
                 loop.schedule(24.0 * d, DAY, 0, 0)
         self._handlers = h.handlers
-        assert len(self._handlers) == DAY + 1
+        assert len(self._handlers) == BACKUP + 1
 
     # ---------------------------------------------------------------- running
     def advance(self, until_h: float) -> None:

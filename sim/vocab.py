@@ -36,8 +36,15 @@ ECO_TRADES = ("cleaning", "river", "forestry", "road", "safety")
 TRADES = (*ECO_TRADES, "service", "mediation", "enforcement", "general")
 """Every trade an issue type can need: a closed set. Grid and village members and town
 departments are qualified for some of them (see docs/ODD.md, Submodels)."""
-DISPATCH_RULES = ("patch_owner", "grid_pool", "village_pool")
+DISPATCH_RULES = ("patch_owner", "grid_pool", "village_pool", "ab_post")
+GRID_LEADERS = ("cadre", "manager")
+"""Who leads a grid: a village cadre or a management-team member (``staff.grid_leader_from``)."""
+DUTY_CALENDARS = ("round_the_clock", "extended", "office")
+"""When the town linkage centre and the district platform register and dispatch (值班)."""
 SURGE_SHAPES = ("uniform", "decay")
+RESPONSE_LEVELS = ("none", "IV", "III", "II", "I")
+"""Emergency response levels of the flood and typhoon plan (防汛防台), weakest first: IV blue,
+III yellow, II orange, I red; ``none``: no response declared."""
 
 TOWNS_FILE = Path(__file__).resolve().parent / "world" / "data" / "towns.csv"
 """The Chongming town table (see the README beside it)."""

@@ -51,10 +51,21 @@ def test_no_member_is_in_two_places_at_once(town_run):
     assert len(log.member) > 200
 
 
-def test_patch_owners_take_their_patch(town_run):
+@pytest.fixture(scope="module")
+def owner_run():
+    from sim.model import GovernanceModel
+
+    d = scenario_params("chongming_town", 60.0)
+    d["seed"] = 4
+    d["dispatch"] = {"rule": "patch_owner"}
+    m = GovernanceModel(params_from_dict(d))
+    return m, m.run()
+
+
+def test_patch_owners_take_their_patch(owner_run):
     """Under patch_owner, grid-level issues whose patch owner has the trade are handled by
     that owner, unless its own queue had grown past the help threshold (then a helper)."""
-    m, res = town_run
+    m, res = owner_run
     iss = res.issues
     disp = m.handling.dispatcher
     grid_level = (iss["level_reached"] == "grid") & ~iss["on_spot"] & np.isfinite(iss["t_closed_h"])
@@ -70,6 +81,68 @@ def test_patch_owners_take_their_patch(town_run):
     assert qualified.sum() > 100 and share > 0.9, share
     # unqualified owners never handle: someone with the trade does
     assert (owners[~qualified] != handled_by[~qualified]).all()
+
+
+def _grid_waits(res, backup_h: float) -> tuple[float, float]:
+    """Of grid-level issues handled at the grid: the share whose first attempt started more
+    than ``backup_h`` after it reached the grid, and their mean wait (h)."""
+    iss = res.issues
+    sel = (iss["level_reached"] == "grid") & ~iss["on_spot"] & np.isfinite(iss["t_started_h"]) & \
+        (iss["escalations"] == 0) & (iss["routed_up"] == 0)
+    wait = (iss["t_started_h"] - iss["t_dispatched_h"])[sel]
+    return float(np.mean(wait > backup_h + 1e-9)), float(wait.mean())
+
+
+def test_ab_posts_pass_jobs_on_instead_of_holding_them_off_shift(town_run, owner_run):
+    """A/B posts (AB岗): the same issues and seed as patch_owner (common random numbers);
+    under patch_owner a part-time owner holds a job until its next shift, under ab_post a
+    post that cannot start within dispatch.backup_after_h (4 h) passes it to its B post, the
+    grid or the village. So grid jobs wait far less (measured at seed 4, 60 days: mean wait
+    24.9 -> 4.4 h; share past 4 h 0.56 -> 0.33, the rest arriving when nobody of the grid or
+    village is on duty before 4 h, at night), and the B posts do take some of them. The
+    bound (under half the mean) leaves a wide margin and fails under the owner rule."""
+    m_ab, res_ab = town_run
+    assert m_ab.params.dispatch.rule == "ab_post"
+    share_ab, mean_ab = _grid_waits(res_ab, m_ab.params.dispatch.backup_after_h)
+    share_own, mean_own = _grid_waits(owner_run[1], m_ab.params.dispatch.backup_after_h)
+    assert mean_ab < 0.5 * mean_own and share_ab < share_own, (share_ab, share_own, mean_ab, mean_own)
+    # some jobs went to the named B post of their patch owner
+    iss = res_ab.issues
+    disp, members = m_ab.handling.dispatcher, m_ab.people.members
+    from sim.params import TRADES
+
+    trade = {t.name: TRADES.index(t.trade) for t in m_ab.params.issue_types}
+    sel = (iss["level_reached"] == "grid") & ~iss["on_spot"] & (iss["handler_member"] >= 0)
+    by_b = 0
+    for t, h, who in zip(iss["type"][sel], iss["household"][sel], iss["handler_member"][sel]):
+        o = disp.owner_of(trade[t], h)
+        by_b += o >= 0 and members[o].b_post == who
+    assert by_b > 10, by_b
+
+
+def test_every_grid_member_has_a_b_post_in_its_team_and_grid(town_run):
+    """Each member of a grid team with a colleague in its grid names one of them as B post."""
+    m, _ = town_run
+    for s in m.people.members:
+        if s.team in ("work", "management", "volunteer") and s.b_post >= 0:
+            b = m.people.members[s.b_post]
+            assert b.team == s.team and b.grid == s.grid and b is not s
+
+
+def test_cadres_lead_grids(town_run):
+    """staff.grid_leader_from=cadre (calibration 9.2): each grid's leader is a cadre of its
+    village (on the cadre_leader week), who serves the grid and the village; no management
+    member is a leader."""
+    m, _ = town_run
+    ppl = m.people
+    assert (ppl.leader_sid >= 0).all()
+    for g, sid in enumerate(ppl.leader_sid):
+        lead = ppl.members[int(sid)]
+        assert lead.team == "cadre" and lead.role == "cadre_leader"
+        assert lead.village == int(m.world.grid_village[g])
+        assert lead in ppl.units[int(ppl.grid_unit[g])].servers_set
+        assert lead in ppl.units[int(ppl.village_unit[lead.village])].servers_set
+    assert not any(s.role == "grid_leader" for s in ppl.members)
 
 
 def _pool_run(rule: str, days: float = 60.0):
@@ -134,6 +207,7 @@ def test_supervision_keeps_issues_at_their_unit():
         d = scenario_params("chongming_town", 90.0)
         d["seed"] = 3
         d["escalation"].update({"on_overdue": policy, "breach_fraction": 0.5})
+        d["dispatch"]["rule"] = "patch_owner"  # owners hold jobs, so some issues are not started by the breach
         for lv in ("grid", "village", "town", "district"):
             d["levels"][lv]["p_fail_attempt"] = 0.0
         d["issue_types"]["dispute"]["p_fail_attempt"] = 0.0

@@ -38,6 +38,28 @@ from sim.world.world import World
 GRID_ROUTES = ("app_users", "service_point", "household_heads", "party_members")
 
 
+def p_positive(rp, ratio: float, reworked: bool, repeated: bool, unresolved: bool, feedback: bool) -> float:
+    """The chance that a reporter rates a closure positively (satisfied or basically):
+    falling with ``ratio`` (its wait for the fix over the time limit) from
+    ``p_positive_fast`` towards ``p_positive_unsolved`` (half way at
+    ``satisfaction_half_ratio``), ``p_positive_unsolved`` for an unresolved case, lowered by
+    a sham fix (reworked), a report it had to repeat and missing feedback (parameters:
+    :class:`sim.params.ResidentParams`)."""
+    lo = rp.p_positive_unsolved
+    if unresolved:
+        pos = lo
+    else:
+        x = max(ratio, 0.0) / rp.satisfaction_half_ratio
+        pos = lo + (rp.p_positive_fast - lo) / (1.0 + x ** rp.satisfaction_steepness)
+    if reworked:
+        pos *= 1.0 - rp.rework_penalty
+    if repeated:
+        pos *= 1.0 - rp.repeat_penalty
+    if not feedback:
+        pos *= 1.0 - rp.no_feedback_penalty
+    return pos
+
+
 def _window_sum(values: np.ndarray, order: np.ndarray, grid_first: np.ndarray, grid_of_pos: np.ndarray,
                 half: int) -> np.ndarray:
     """For each household, the sum of ``values`` over the households within ``half``
@@ -185,19 +207,16 @@ class Households:
         return self.rp.notice_rate_per_day / 24.0 * vis * self.p_report_v(hs)
 
     # ------------------------------------------------------------------ rating and trust
-    def rate(self, i: int, on_time: bool, reworked: bool, channel: int) -> int:
-        """The reporter rates the closure of issue ``i``: 0 satisfied, 1 basically
-        satisfied, 2 dissatisfied (its trust moves at the next daily update)."""
+    def rate(self, i: int, ratio: float, reworked: bool, repeated: bool, unresolved: bool, channel: int) -> int:
+        """The reporter rates the closure of issue ``i`` (``ratio``: its wait for the fix over
+        the time limit; see :func:`p_positive`): 0 satisfied, 1 basically satisfied, 2
+        dissatisfied (its trust moves at the next daily update)."""
         rp = self.rp
         h = int(self.occ.household[i])
         ch = self.p.channels[channel]
         feedback = self.head[h] >= 0 or self.u_feedback[i] < ch.p_feedback
-        pos = rp.p_positive_on_time if on_time else rp.p_positive_late
-        if reworked:
-            pos *= 1.0 - rp.rework_penalty
-        if not feedback:
-            pos *= 1.0 - rp.no_feedback_penalty
-        sat = pos * (rp.satisfied_share_on_time if on_time else rp.satisfied_share_late)
+        pos = p_positive(rp, ratio, reworked, repeated, unresolved, feedback)
+        sat = pos * (rp.satisfied_share_on_time if ratio <= 1.0 else rp.satisfied_share_late)
         u = self.u_rating[i]
         r = 0 if u < sat else (1 if u < pos else 2)
         if i < self.n_main:

@@ -115,6 +115,7 @@ class StaffMember(mesa.Agent):
         self.queue: list = []  # own queue: (key, seq, job, token)
         self.finds: list[tuple[float, float, str]] = []  # (time, hours fixing on the spot, block)
         self._prev = (base_xy, -1)
+        self.b_post = -1  # staff id of the member's named backup in its grid (A/B posts, AB岗), −1: none
 
     # ------------------------------------------------------------------ state
     @property
@@ -128,6 +129,12 @@ class StaffMember(mesa.Agent):
     def can_do(self, trade_bit: int) -> bool:
         return bool(self.trades & trade_bit)
 
+    def lend(self, schedule) -> None:
+        """Lent to another town for an emergency response: from now on the member works
+        ``schedule`` (its own calendar without the response)."""
+        self.schedule = schedule
+        self.cal = schedule.issue[self.variant]
+
     # ------------------------------------------------------------------ behaviour
     def position_at(self, t: float) -> tuple[float, float] | None:
         """Where the member sets off from at ``t``: where its last job left it that day, or
@@ -139,6 +146,11 @@ class StaffMember(mesa.Agent):
         if dest_xy is None or self.xy is None:
             return 0.0
         return self.model.travel_h(self.position_at(t), dest_xy, t, self.mode)
+
+    def earliest_start(self, t: float) -> float:
+        """When the member could set off on a job given at ``t``: its next working moment,
+        after the job it is on (jobs waiting in its own queue not counted)."""
+        return self.cal.next_open(t if self.job < 0 else max(t, self.busy_to))
 
     def earliest_arrival(self, t: float, dest_xy) -> float:
         """When the member could be at ``dest_xy`` if given a job at ``t``."""

@@ -4,9 +4,12 @@
   ``teams.scale_<team>``) are allocated to grids in proportion to households (largest
   remainder). Volunteers are mostly party members (``residents.volunteer_party_share``, as
   many as the grid has), and the volunteer mediators are drawn from them. Each team splits its grid's route into patches, one per member (分片包干);
-  a member's base is the middle household of its patch. The first management member of a
-  grid is its grid leader (its patch is the whole grid, its base the service point).
+  a member's base is the middle household of its patch. The grid leader's patch is the whole
+  grid (its round): with ``staff.grid_leader_from: manager`` the first management member of
+  the grid (its base the service point); with ``cadre`` a village cadre (below).
 - Village cadres: ``staff.cadres_per_village`` per village, based at the village centre.
+  With cadre grid leaders the village's cadres lead its grids in turn (cadre k the grids
+  k, k + cadres, ...), on the ``cadre_leader`` week, serving their grids and the village.
 - Town departments and district bureaus (``departments.*``): staff per 10,000 residents,
   of whom ``case_share`` handle grid cases, based at the town (district) centre.
 - Abstract crews (``levels.<level>.crews``) where a level has no people.
@@ -30,12 +33,14 @@ from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
 from sim.agents.units import HandlingUnit
 from sim.apportion import apportion
 from sim.lifecycle.calendar import CalendarBook
+from sim.lifecycle.emergency import aid_calendar, extended_calendar, lent_calendar
 from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
+from sim.vocab import RESPONSE_LEVELS
 from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
 
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
-                "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader",)}
+                "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader", "cadre_leader")}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
 MANAGEMENT_TRADES = ("service", "mediation", "general")
 CADRE_TRADES = ("service", "mediation", "general")
@@ -122,10 +127,12 @@ def _patch_mid_households(world: World, patches: Patches, n_members: np.ndarray)
 
 
 def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random.Generator,
-                 book: CalendarBook, level_cals: list) -> People:
+                 book: CalendarBook, level_cals: list, responses: list | None = None) -> People:
     """Create every staff member, household head and unit of the run (see module doc):
     schedules from the run's calendar ``book``, units on their level's calendar
-    (``level_cals``, grid to district)."""
+    (``level_cals``, grid to district); during emergency ``responses``
+    (:mod:`sim.lifecycle.emergency`) the hit towns' departments and the district's bureaus
+    work extended days, with case handlers lent by the towns not hit."""
     wp, sp = p.world, p.staff
     members: list[StaffMember] = []
     units: list[HandlingUnit] = []
@@ -173,13 +180,14 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
             total = int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}")))
             team_size[t] = apportion(total, hh)
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
-                              ("volunteer", sp.volunteer), ("cadre", sp.cadre)):
+                              ("volunteer", sp.volunteer), ("cadre", sp.cadre), ("cadre_leader", sp.cadre_leader)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
         schedules["volunteer_party"] = schedules["volunteer"]  # party-member volunteers: the same week
         for ch in p.channels:  # which blocks are walked as rounds (their lost hours matter)
             if ch.enabled and ch.kind == "rounds" and ch.driver in DRIVER_ROLES:
                 for role in DRIVER_ROLES[ch.driver]:
                     schedules[role].rounds_in[ch.activity] = True
+        manager_leads = sp.grid_leader_from == "manager"
         grid_units = np.empty(n_g, dtype=np.int64)
         gnames = world.names("grid")
         for g in range(n_g):
@@ -214,7 +222,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                     role, sched = "work", schedules["work"]
                 elif t == "management":
                     bits = mgmt_bits
-                    role = "grid_leader" if j == 0 else "management"
+                    role = "grid_leader" if (j == 0 and manager_leads) else "management"
                     sched = schedules[role]
                     if j == 0:
                         base = (float(world.service_point_xy[g, 0]), float(world.service_point_xy[g, 1]))
@@ -232,28 +240,50 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                 if role == "grid_leader":
                     leader_sid[g] = m.sid
             team_sids[t] = sids
+            for g in np.flatnonzero(sizes > 1):  # A/B posts: each member's B post is the next of its team in the grid
+                first = int(pt.grid_first_patch[g])
+                k = int(sizes[g])
+                for j in range(k):
+                    members[int(sids[first + j])].b_post = int(sids[first + (j + 1) % k])
             hg = world.household_grid
             owner = np.full(len(hg), -1, dtype=np.int64)
             has = pt.owner >= 0
             owner[has] = sids[pt.grid_first_patch[hg[has]] + pt.owner[has]]
             patches[f"{t}_team"] = TeamPatches(owner, pt.u_km)
             team_sids[t + "_len"] = pt.patch_length_km
-        # the grid leader's patch is the whole grid
-        lead = leader_sid[world.household_grid]
-        patches["grid_leader"] = TeamPatches(lead, world.routes.route_km.copy())
-        # village units: cadres and every member of the village's grids
+        # village units: cadres and every member of the village's grids; cadres lead grids
         village_units = np.empty(n_v, dtype=np.int64)
         vnames = world.names("village")
         v_centre = centroids(xy, world.household_village, n_v)
-        cadre_sched = schedules["cadre"]
+        grids_of = [[] for _ in range(n_v)]
+        for g in range(n_g):
+            grids_of[int(world.grid_village[g])].append(g)
         for v in range(n_v):
             u = new_unit(1, v, str(vnames[v]), "members")
             village_units[v] = u.uid
-            for j in range(sp.cadres_per_village):
-                m = new_member("cadre", "cadre", -1, v, int(world.village_town[v]), trade_mask(CADRE_TRADES),
-                               (float(v_centre[v, 0]), float(v_centre[v, 1])), cadre_sched, cadre_sched.variant_of(j),
-                               "ebike")
+            n_c = sp.cadres_per_village
+            for j in range(n_c):
+                led = [] if manager_leads else grids_of[v][j::n_c]
+                role = "cadre_leader" if led else "cadre"
+                sched = schedules[role]
+                m = new_member("cadre", role, -1, v, int(world.village_town[v]), trade_mask(CADRE_TRADES),
+                               (float(v_centre[v, 0]), float(v_centre[v, 1])), sched, sched.variant_of(j), "ebike")
+                for g in led:  # the leader serves its grids first, then the village
+                    units[grid_units[g]].add_server(m)
+                    leader_sid[g] = m.sid
                 u.add_server(m)
+        # the grid leader's patch is the whole grid; a cadre leading several walks them in turn
+        lead = leader_sid[world.household_grid]
+        u_km = world.routes.route_km.copy()
+        if not manager_leads:
+            glen = world.routes.grid_length_km
+            before = np.zeros(n_g)  # route km of the leader's earlier grids
+            seen: dict[int, float] = {}
+            for g in range(n_g):
+                before[g] = seen.get(int(leader_sid[g]), 0.0)
+                seen[int(leader_sid[g])] = before[g] + glen[g]
+            u_km += before[world.household_grid]
+        patches["grid_leader"] = TeamPatches(lead, u_km)
         for m in list(members):  # the village dispatches its work crews (eco trades) and its cadres
             if m.team == "work":
                 units[village_units[m.village]].add_server(m)
@@ -261,7 +291,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         for t in GRID_TEAMS:
             patch_len[team_sids[t]] = team_sids[t + "_len"]
         lead_ok = leader_sid >= 0
-        patch_len[leader_sid[lead_ok]] = world.routes.grid_length_km[lead_ok]
+        patch_len[leader_sid[lead_ok]] = 0.0
+        np.add.at(patch_len, leader_sid[lead_ok], world.routes.grid_length_km[lead_ok])
     else:
         grid_units = crews_units(0, n_g, world.names("grid"))
         village_units = crews_units(1, n_v, world.names("village"))
@@ -280,13 +311,26 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         district_seat = tuple(seats[names.index("Chengqiao")]) if "Chengqiao" in names else tuple(xy.mean(axis=0))
     departments: dict = {}
 
+    responses = responses or []
+    em = p.emergency
+
+    def dept_calendar(level: int, geo: int):
+        """A department's calendar: its level's, extended during the responses that cover it."""
+        rs = [r for r in responses if level == 3 or geo in r.towns]
+        cp = p.levels.by_index(level).calendar
+        if not rs or cp.always_on:
+            return level_cals[level], rs
+        return extended_calendar(level_cals[level], cp.day_start_h, cp.day_end_h, list(em.extra_hours_by_level),
+                                 rs), rs
+
     def department_units(level: int, geo_list, residents: np.ndarray, bases) -> np.ndarray:
         depts = getattr(p.departments, LEVELS[level])
         out = np.empty((len(geo_list), n_tr), dtype=np.int64)
-        sched = schedules.setdefault(f"department_{LEVELS[level]}",
-                                     unit_schedule(f"department_{LEVELS[level]}", level_cals[level]))
         tnames = world.names("town")
         for gi, geo in enumerate(geo_list):
+            cal, rs = dept_calendar(level, geo)
+            key = f"department_{LEVELS[level]}" + (f"_emergency_{geo}" if rs else "")
+            sched = schedules.setdefault(key, unit_schedule(key, cal))
             for d in depts:
                 staff = max(1, int(round(p.departments.staff_scale *
                                          max(d.min_staff, d.staff_per_10k_residents * residents[gi] / 1e4))))
@@ -311,6 +355,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         district_unit = department_units(3, [0], np.array([town_res.sum()]), [district_seat] if has_map else None)[0]
     else:
         district_unit = np.repeat(crews_units(3, 1, np.array(["district"])), n_tr)
+    if p.departments.town and responses:
+        _mutual_aid(p, responses, units, members, schedules, new_member, town_unit, level_cals, seats)
 
     if patch_len is not None:
         patch_len = np.concatenate((patch_len, np.ones(len(members) - len(patch_len))))
@@ -319,6 +365,41 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     if members_world and p.teams.household_heads:
         _build_heads(model, p, world, people)
     return people
+
+
+def _mutual_aid(p: ModelParams, responses: list, units: list, members: list, schedules: dict, new_member,
+                town_unit: np.ndarray, level_cals: list, seats) -> None:
+    """Mutual aid (from ``emergency.mutual_aid_from_level`` up): every town not hit lends
+    ``mutual_aid_share`` of each department's case handlers to the hit towns' same
+    department, in turn. A lent handler is away from home for the responses and works the
+    hit town's extended days there, setting off from its own town."""
+    em = p.emergency
+    rank = RESPONSE_LEVELS.index(em.mutual_aid_from_level)
+    rs = [r for r in responses if r.rank() >= rank]
+    hit = sorted({t for r in rs for t in r.towns})
+    if not rs or not hit:
+        return
+    n_t = town_unit.shape[0]
+    for d in p.departments.town:
+        tr = TRADES.index(d.trades[0])
+        dest = [units[int(town_unit[t, tr])] for t in hit]
+        k = 0
+        for home in range(n_t):
+            if home in hit:
+                continue
+            hu = units[int(town_unit[home, tr])]
+            lend = int(round(em.mutual_aid_share * len(hu.servers)))
+            for s in hu.servers[:lend]:
+                key = f"{s.schedule.role}_lent"
+                away = schedules.setdefault(key, unit_schedule(key, lent_calendar(s.schedule.issue[0], rs)))
+                s.lend(away)
+                du = dest[k % len(dest)]
+                k += 1
+                dkey = f"{du.servers[0].schedule.role}_aid"
+                aid = schedules.setdefault(dkey, unit_schedule(dkey, aid_calendar(du.servers[0].schedule.issue[0], rs)))
+                base = (float(seats[home][0]), float(seats[home][1])) if seats is not None else None
+                du.add_server(new_member("department", s.role, -1, -1, du.geo, s.trades, base, aid, 0, "car"))
+            hu.note_calendars()
 
 
 def _build_heads(model: mesa.Model, p: ModelParams, world: World, people: People) -> None:

@@ -37,6 +37,7 @@ class HandlingUnit(mesa.Agent):
         self.p_fail = p_fail
         self.calendar = calendar
         self.servers: list = []
+        self.servers_set: set = set()
         self.by_trade: list[list] = [[] for _ in TRADES]
         self.trades = 0
         self.queues: list[list] = [[] for _ in TRADES]
@@ -47,18 +48,25 @@ class HandlingUnit(mesa.Agent):
         self.busy_h = 0.0
         self.free: list = []  # crews and departments: free servers (a stack)
         self.pooled = kind in ("crews", "department")
+        self.cals: set = set()  # the servers' calendars: more than one (lent and aid staff) -> choose by start
 
     def add_server(self, s) -> None:
         """Make staff member ``s`` one of this unit's servers."""
         self.servers.append(s)
+        self.servers_set.add(s)
         if self.pooled:
             self.free.append(s)
         if s.cal is None:
             return
+        self.cals.add(id(s.cal))
         self.trades |= s.trades
         for k in range(len(TRADES)):
             if s.trades >> k & 1:
                 self.by_trade[k].append(s)
+
+    def note_calendars(self) -> None:
+        """Some server's calendar changed (lent for an emergency): look at them again."""
+        self.cals = {id(s.cal) for s in self.servers if s.cal is not None}
 
     def can_serve(self, trade: int) -> bool:
         return bool(self.by_trade[trade])
@@ -96,12 +104,22 @@ class HandlingUnit(mesa.Agent):
         self.qlen -= 1
         return best[2]
 
-    def take_free(self, trade: int = -1):
+    def take_free(self, trade: int = -1, t: float = 0.0):
         """Crews and departments: a free server (qualified for ``trade``), or None. A
-        department sends whichever of its case handlers is free."""
+        department sends whichever of its case handlers is free; when its handlers work
+        different calendars (staff lent or borrowed in an emergency), the one who can
+        start soonest after ``t``."""
         free = self.free
         if not free:
             return None
+        if len(self.cals) > 1:
+            best, best_k, best_st = None, -1, float("inf")
+            bit = 1 << trade if trade >= 0 else -1
+            for k in range(len(free) - 1, -1, -1):
+                s = free[k]
+                if (trade < 0 or s.trades & bit) and s.cal.next_open(t) < best_st:
+                    best, best_k, best_st = s, k, s.cal.next_open(t)
+            return free.pop(best_k) if best is not None else None
         if trade < 0 or self.kind == "crews":
             return free.pop()
         bit = 1 << trade

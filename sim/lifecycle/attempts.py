@@ -16,7 +16,7 @@ import numpy as np
 from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.lifecycle.dispatch import queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile
-from sim.lifecycle.engine import END
+from sim.lifecycle.engine import BACKUP, END
 from sim.lifecycle.issuebook import CONSULT, JOINT, MAIN, IssueBook, Room
 from sim.lifecycle.routing import Reason
 from sim.params import TRADES
@@ -135,13 +135,16 @@ class Attempts(Room):
             b.parts[i] = 1
         self._assign(t, job, i, unit, level)
         if unit.pooled:  # a department: whichever qualified case handler is free
-            s = unit.take_free(trade)
+            s = unit.take_free(trade, t)
             if s is None:
                 self.enqueue_unit(job, unit, trade)
             else:
                 self.begin(t, job, s)
             return
         xy = self.xy[b.household[i]] if self.xy is not None else None
+        if level == 0 and disp.rule == "ab_post" and unit.kind == "members":
+            self._ab_post(t, job, i, unit, trade, xy, None)
+            return
         if level == 0 and disp.rule == "patch_owner":
             o = disp.owner_of(trade, b.household[i])
             if o >= 0:
@@ -163,6 +166,69 @@ class Attempts(Room):
             self.begin(t, job, s)
             return
         self.enqueue_unit(job, unit, trade)
+
+    def _ab_post(self, t: float, job: int, i: int, unit, trade: int, xy, exclude) -> None:
+        """A/B posts (``dispatch.rule: ab_post``, see :mod:`sim.lifecycle.dispatch`): the A
+        post, the B post, the grid, the village, each if it can start within
+        ``backup_after_h``; else whoever can start first (``exclude``: the post the job is
+        passing on from)."""
+        disp = self.dispatcher
+        limit = t + disp.backup_h
+        best, best_start, best_unit = None, float("inf"), unit
+        for m in disp.ab_chain(trade, self.b.household[i], unit):
+            if m is exclude:
+                continue
+            st = m.earliest_start(t)
+            if st <= limit:
+                self._give(t, job, m, unit)
+                return
+            if st < best_start:
+                best, best_start = m, st
+        vunit = self.units[self.people.village_unit[self.b.geo[1][i]]]
+        for u in (unit, vunit):
+            s = disp.best_free(u.by_trade[trade], t, xy, exclude=exclude)
+            if s is None:
+                continue
+            st = s.cal.next_open(t)
+            if st <= limit:
+                self._give(t, job, s, u)
+                return
+            if st < best_start:
+                best, best_start, best_unit = s, st, u
+        if best is None:
+            self.enqueue_unit(job, unit, trade)
+        else:
+            self._give(t, job, best, best_unit)
+
+    def _give(self, t: float, job: int, m, unit) -> None:
+        """Give ``job`` to member ``m`` of ``unit``: it begins if ``m`` is free, else it
+        waits in ``m``'s own queue and passes on if still waiting after
+        ``dispatch.backup_after_h`` (:meth:`on_backup`)."""
+        b = self.b
+        if b.job_unit[job] != unit.uid:
+            b.job_unit[job] = unit.uid
+            b.unit_of[job % b.n] = unit.uid
+        if m.free:
+            self.begin(t, job, m)
+            return
+        self.enqueue_own(job, m)
+        self.loop.schedule(t + self.dispatcher.backup_h, BACKUP, job, b.job_token[job])
+
+    def on_backup(self, t: float, job: int, tok: int) -> None:
+        """An A/B post's wait is up: a job still waiting in a busy post's own queue passes
+        on down the chain, that post left out."""
+        b = self.b
+        if not (b.job_waiting[job] and b.job_token[job] == tok and b.job_owner_q[job] >= 0):
+            return
+        holder = self.members[b.job_owner_q[job]]
+        b.job_waiting[job] = False
+        b.job_token[job] += 1
+        n = b.n
+        i = job % n
+        trade = b.trade[i] if job < n else b.joint_trade[i]
+        xy = self.xy[b.household[i]] if self.xy is not None else None
+        unit = self.units[self.people.grid_unit[b.geo[0][i]]]
+        self._ab_post(t, job, i, unit, trade, xy, holder)
 
     def _crew_arrive(self, t: float, job: int, unit, level: int) -> None:
         """Abstract crews (one queue, all trades, no map): the lean path of the validation

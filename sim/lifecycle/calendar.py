@@ -48,9 +48,7 @@ class WorkCalendar:
         week_h = sum(b - a for day in pattern for a, b in day)
         if week_h <= 0:
             raise ValueError("a calendar needs some working time in the week")
-        self.tail_rate = week_h / 168.0
         s, e = [], []
-        self.day_work_h = np.zeros(n_days)
         for d in range(n_days):
             date = start_date + _dt.timedelta(days=d)
             day = pattern[date.weekday()]
@@ -62,19 +60,59 @@ class WorkCalendar:
             for a, b in day:
                 s.append(24.0 * d + a)
                 e.append(24.0 * d + b)
-                self.day_work_h[d] += b - a
+        self._set(s, e, n_days, week_h / 168.0)
+
+    def _set(self, s: list[float], e: list[float], n_days: int, tail_rate: float) -> None:
+        """The calendar's working intervals [s, e) (sorted, disjoint) over ``n_days`` days,
+        and the rate of working time beyond them."""
+        self.always_on = False
+        self.tail_rate = tail_rate
         self.n_days = n_days
         self.t_end = 24.0 * n_days
+        self.day_work_h = np.zeros(n_days)
+        for a, b in zip(s, e):
+            self.day_work_h[int(a // 24.0)] += b - a
         lengths = np.subtract(e, s)
         c1 = np.cumsum(lengths) if len(lengths) else np.zeros(0)
-        self._sa, self._ea = np.array(s), np.array(e)
+        self._sa, self._ea = np.array(s, dtype=float), np.array(e, dtype=float)
         self._c1a = c1
         self._c0a = c1 - lengths
         self.c_total = float(c1[-1]) if len(c1) else 0.0
-        self._s, self._e = s, e
+        self._s, self._e = list(map(float, s)), list(map(float, e))
         self._c0, self._c1 = self._c0a.tolist(), c1.tolist()
         self._n = len(s)
         self._hint = 0  # the interval of the last query: event times mostly move forward
+
+    def with_intervals(self, add: list[tuple[float, float]] = (), remove: list[tuple[float, float]] = ()) -> "WorkCalendar":
+        """A new calendar: this one's working time with the intervals ``add`` (absolute
+        hours) worked too and the intervals ``remove`` not worked (an emergency's extra
+        hours, a member lent elsewhere for a while). The tail rate stays."""
+        if self.always_on:
+            if not remove:
+                return self
+            raise ValueError("an always-on calendar has no working intervals to remove")
+        iv = sorted([(a, b) for a, b in zip(self._s, self._e)] + [(float(a), float(b)) for a, b in add if b > a])
+        merged: list[list[float]] = []
+        for a, b in iv:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for ra, rb in sorted(remove):
+            out = []
+            for a, b in merged:
+                if b <= ra or a >= rb:
+                    out.append([a, b])
+                    continue
+                if a < ra:
+                    out.append([a, ra])
+                if b > rb:
+                    out.append([rb, b])
+            merged = out
+        merged = [[a, min(b, self.t_end)] for a, b in merged if a < self.t_end and min(b, self.t_end) > a]
+        cal = WorkCalendar.__new__(WorkCalendar)
+        cal._set([a for a, _ in merged], [b for _, b in merged], self.n_days, self.tail_rate)
+        return cal
 
     @staticmethod
     def always() -> "WorkCalendar":

@@ -39,6 +39,9 @@ class Closure(Room):
         self.instant_close = lc.feedback.mean_h == 0.0 and lc.verify.mean_h == 0.0
         self.max_reworks = lc.max_reworks
         self.level_cals = model.level_cals
+        # who verifies: the registering centre, on its duty desk's calendar (the village
+        # committee on the village's)
+        self.verify_cals = [model.duty_cals[TOWN_CENTRE], model.level_cals[1], model.duty_cals[DISTRICT_PLATFORM]]
 
     def part_done(self, t: float, i: int, s) -> None:
         """A part of issue ``i`` was handled by ``s`` at ``t``; the last part starts feedback
@@ -55,8 +58,7 @@ class Closure(Room):
             return
         cal = s.cal if s.cal is not None else self.level_cals[b.job_level[i]]
         tf = cal.add(t, scalar_quantile(self.fb, self.rng_feedback.random(), 1.0))
-        c = b.centre[i]
-        vc = self.level_cals[3 if c == DISTRICT_PLATFORM else (2 if c == TOWN_CENTRE else 1)]
+        vc = self.verify_cals[b.centre[i]]
         tv = vc.add(tf, scalar_quantile(self.ver, self.rng_verify.random(), 1.0))
         b.t_fed_back[i] = tf
         b.t_verified[i] = tv
@@ -68,6 +70,7 @@ class Closure(Room):
 
     def _verify(self, t: float, i: int) -> None:
         b = self.b
+        unresolved = False
         p = self.p_rework[b.type[i]]
         if p > 0.0:
             u = self.u_rework[i] if b.reworks[i] == 0 else self.rng_rework.random()
@@ -83,13 +86,16 @@ class Closure(Room):
                     self.escalate(t, i, L, Reason.REWORK_CAP)
                     return
                 # at the district past the cap: closed as it stands (no cycle can go on)
+                unresolved = True
         b.t_closed[i] = t
         if i < b.n_main:  # the issues of the issue table (not the drain's background load)
             self.units[b.job_unit[i]].closed_one()
         b.left(t, i)
         if b.reporter[i] >= 0:  # the household that reported it rates the closure
-            on_time = b.t_handled[i] <= b.deadline[i]
-            b.rating[i] = self.households.rate(i, on_time, b.reworks[i] > 0, b.channel[i])
+            waited = b.t_handled[i] - b.t_reported[i]
+            allowed = b.deadline[i] - b.t_reported[i]
+            ratio = waited / allowed if allowed > 0 else (0.0 if waited <= 0 else float("inf"))
+            b.rating[i] = self.households.rate(i, ratio, b.reworks[i] > 0, b.lost[i], unresolved, b.channel[i])
 
     def _rework(self, t: float, i: int) -> None:
         """Verification failed: back to the person who handled it (accountability), or its unit."""

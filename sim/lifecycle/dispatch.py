@@ -8,6 +8,11 @@
 - ``grid_pool``: the grid's nearest free qualified member; else the grid queue.
 - ``village_pool``: any qualified member of the village (the pre-reform pattern); else the
   village queue.
+- ``ab_post`` (A/B posts, AB岗): the patch owner (A post) if it can start within
+  ``dispatch.backup_after_h``, else its named B post, else the grid member who can start
+  soonest, else the village's; if none can within that time, whoever can start first.
+  A job left waiting for a busy post that long passes on down the same chain
+  (:meth:`Dispatcher.ab_chain` names the posts; the attempts room gives the job).
 
 At village level the village's cadres (service, mediation, general) and its grids' work
 crews (eco trades) form one pool; at town and district level a department's case handlers. "Can be there first" is the earliest arrival: the
@@ -33,6 +38,7 @@ class Dispatcher:
     def __init__(self, p: ModelParams, people: People):
         self.rule = p.dispatch.rule
         self.threshold = p.dispatch.help_queue_threshold
+        self.backup_h = p.dispatch.backup_after_h
         self.members = people.members
         self.owner = []
         for tr in TRADES:
@@ -44,6 +50,20 @@ class Dispatcher:
         """Staff id of the member whose patch holds ``household`` for ``trade`` (−1: none)."""
         o = self.owner[trade]
         return -1 if o is None else int(o[household])
+
+    def ab_chain(self, trade: int, household: int, grid_unit) -> list:
+        """The A post (patch owner) and its B post for a job of ``trade`` at ``household``,
+        those of them who serve ``grid_unit`` and may do the trade, in that order."""
+        out = []
+        o = self.owner_of(trade, household)
+        if o < 0:
+            return out
+        bit = 1 << trade
+        a = self.members[o]
+        for m in (a, self.members[a.b_post] if a.b_post >= 0 else None):
+            if m is not None and m.can_do(bit) and m.can_work_issues and m in grid_unit.servers_set:
+                out.append(m)
+        return out
 
     @staticmethod
     def best_free(candidates, t: float, xy, exclude=None):

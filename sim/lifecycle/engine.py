@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER, DAY = range(7)
+ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER, DAY, BACKUP = range(8)
 """Event kinds: a job arrives at a unit, an attempt ends, verification is due (closure), a
-time-limit stage comes due, a round, a discovery, midnight. The model hands the loop one
-handler per kind, in this order."""
+time-limit stage comes due, a round, a discovery, midnight, an A/B post's wait is up (a job
+still waiting for a busy post passes on). The model hands the loop one handler per kind,
+in this order."""
 
 
 class EventLoop:

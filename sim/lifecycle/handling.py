@@ -8,7 +8,7 @@
   (:mod:`sim.lifecycle.oversight`, beside the rule in :mod:`sim.lifecycle.routing`).
 
 :class:`Handling` builds the rooms, wires their entry points to each other and hands the
-event loop one handler per event kind (:data:`sim.lifecycle.engine.ARRIVE` … ``DAY``).
+event loop one handler per event kind (:data:`sim.lifecycle.engine.ARRIVE` … ``BACKUP``).
 People act through their own methods (``begin``, ``end``, ``cancel``); units keep their
 own queues. Stages that take no time cost no event.
 """
@@ -21,6 +21,7 @@ from sim.lifecycle.attempts import Attempts
 from sim.lifecycle.closure import Closure
 from sim.lifecycle.discovery import NOTICE
 from sim.lifecycle.dispatch import Dispatcher, household_xy
+from sim.lifecycle.emergency import MAKE_SAFE_SEVERITY
 from sim.lifecycle.engine import ARRIVE, DISCOVER, EventLoop
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.issuebook import INF, IssueBook
@@ -50,12 +51,14 @@ class Handling:
         ov.attempts = at
         self.log = at.log
         self.dur_spot = [t.dur_on_spot_h for t in p.issue_types]
+        self.emergency = model.emergency
+        self.make_safe = [t.severity >= MAKE_SAFE_SEVERITY for t in p.issue_types] if model.emergency.rs else None
 
     @property
     def handlers(self) -> list:
         """The event loop's handler of each event kind, in kind order."""
         return [self.attempts.on_arrive, self.attempts.on_end, self.closure.on_close, self.oversight.on_overdue,
-                self.on_tick, self.on_discover, self.on_day]
+                self.on_tick, self.on_discover, self.on_day, self.attempts.on_backup]
 
     # ------------------------------------------------------------------ intake
     def found(self, t: float, i: int, channel: int, finder: int, on_spot: bool) -> None:
@@ -76,6 +79,10 @@ class Handling:
             b.t_dispatched[i] = b.t_started[i] = b.t_on_site[i] = t
             b.t_handled[i] = b.t_fed_back[i] = b.t_verified[i] = b.t_closed[i] = done
             return
+        if self.make_safe is not None and self.make_safe[b.type[i]]:  # an emergency: made safe first
+            g = b.geo[0][i]
+            xy = self.attempts.xy[b.household[i]] if self.attempts.xy is not None else None
+            b.t_made_safe[i] = self.emergency.made_safe_at(r.t_registered, b.geo[2][i], g, xy)
         if r.consult:
             self._send(r.t_registered, 2 * b.n + i, 0)
             return

@@ -6,7 +6,10 @@ deadline. Each office stage runs on the calendar of the unit doing it:
   the town linkage centre for grid reports when nets are fused; the village committee
   when they are not (after the relay, ``fusion.relay``; a share of reports is lost and
   re-reported after ``fusion.rereport``); the district platform for reports that enter
-  there (12345), which then dispatches them down (``lifecycle.hotline_dispatch``);
+  there (12345), which then dispatches them down (``lifecycle.hotline_dispatch``). The
+  town centre and the district platform work on their duty desk's calendar
+  (``intake.duty_calendar``: round the clock, extended or office hours), the village
+  committee on the village's;
 - consultation (会商) for types that need it: the grid leader's job in worlds with team
   members (handled as a job, see sim.lifecycle.handling), otherwise
   ``lifecycle.consultation`` on the village calendar;
@@ -58,7 +61,7 @@ class Intake:
     """Intake of discovered issues (see module doc)."""
 
     def __init__(self, p: ModelParams, occ, streams: Streams, level_cals: list[WorkCalendar],
-                 office: WorkCalendar, service: WorkCalendar, consult_by_members: bool):
+                 office: WorkCalendar, service: WorkCalendar, consult_by_members: bool, duty: dict):
         self.p = p
         n = occ.n
         self.u_report = streams["report"].random(n).tolist()
@@ -75,6 +78,7 @@ class Intake:
         self.channels = p.channels
         self.enters = [LEVELS.index(c.enters_at) for c in p.channels]
         self.level_cals, self.office, self.service = level_cals, office, service
+        self.duty = duty  # centre -> its duty desk's calendar
         self.consult_by_members = consult_by_members
         self.handover_dist = p.escalation.handover
         self.rule = p.escalation.rule
@@ -105,14 +109,14 @@ class Intake:
         reg = scalar_quantile(lc.register, self.u_register[i])
         lost = False
         if self.enters[channel] > 0:  # the district platform registers and dispatches down
-            cal = self.level_cals[3]
+            cal = self.duty[DISTRICT_PLATFORM]
             t_reg = cal.add(t_rep, reg)
             t_disp = cal.add(t_reg, scalar_quantile(lc.hotline_dispatch, self.u_hotline[i]))
             return Intake1(t_rep, t_reg, DISTRICT_PLATFORM, False, t_dispatched=t_disp, level=self.min_level[i],
                            t_arrive=t_disp, deadline=self.deadline(t_disp, i))
         if p.fusion.enabled:
             centre = TOWN_CENTRE
-            t_reg = self.level_cals[2].add(t_rep, reg)
+            t_reg = self.duty[TOWN_CENTRE].add(t_rep, reg)
         else:  # the village committee relays (and sometimes loses) the report
             centre = VILLAGE_COMMITTEE
             u = self.u_relay[i]

@@ -56,6 +56,7 @@ class IssueBook:
         self.t_dispatched = [NAN] * n
         self.t_started = [NAN] * n
         self.t_on_site = [NAN] * n  # the first person reaches the issue (sets off + travel)
+        self.t_made_safe = [NAN] * n  # made safe first in an emergency response (先行处置)
         self.t_handled = [NAN] * n
         self.t_fed_back = [NAN] * n
         self.t_verified = [NAN] * n

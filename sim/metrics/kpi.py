@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.metrics.capacity import unstable
 from sim.metrics.populations import Populations, flag
 from sim.metrics.records import RunResult
 from sim.metrics.registry import DISTRIBUTIONS, RATES
 from sim.vocab import LEVELS
 
 TEAM_ORDER = ("work", "management", "volunteer", "cadre", "department", "crew")
+OFFERED_LOAD_TOP = 10
+"""``summary.json`` lists the units with the highest offered load, this many."""
 
 
 def dist_stats(x: np.ndarray) -> dict:
@@ -186,9 +189,20 @@ def surge_kpis(res: RunResult) -> dict | None:
     iss = res.issues
     due = Populations.of(res, window=(t0, t1)).due
     on_time = flag(iss, "on_time")
+    # hazards of the surge: made safe first in a response, else when fixed
+    sev = np.array([t.severity for t in p.issue_types])
+    type_idx = {t.name: k for k, t in enumerate(p.issue_types)}
+    hazard = (iss["surge"] == 0) & (sev[[type_idx[x] for x in iss["type"]]] >= 3) if len(iss["type"]) else \
+        np.zeros(0, dtype=bool)
+    safe = np.where(np.isfinite(iss["t_made_safe_h"]), iss["t_made_safe_h"], iss["t_handled_h"])
+    within = (safe - iss["t_reported_h"]) <= p.emergency.make_safe_within_h
+    reported = hazard & np.isfinite(iss["t_reported_h"])
     return {"event": ev.name, "start_h": t0, "duration_h": ev.duration_h,
             "surge_issues": int((iss["surge"] == 0).sum()), "pre_event_backlog": pre, "peak_backlog": peak,
-            "days_to_recover": recover, "on_time_rate": _rate((due & on_time).sum(), due.sum())}
+            "days_to_recover": recover, "on_time_rate": _rate((due & on_time).sum(), due.sum()),
+            "time_to_make_safe_h": dist_stats((safe - iss["t_occurred_h"])[hazard]),
+            "made_safe_within_target": _rate((reported & within).sum(), reported.sum()),
+            "response_level": ev.response_level if p.emergency.enabled else "none"}
 
 
 def resident_kpis(res: RunResult) -> dict:
@@ -261,6 +275,9 @@ def summarize(res: RunResult) -> dict:
         "warmup_days": p.run.warmup_days,
         **dists,
         "unfixed_share": _rate((occurred & ~closed).sum(), occurred.sum()),
+        "unstable_units": [u.as_dict() for u in unstable(res.extra.get("offered_load", []))],
+        "offered_load": [{"unit": u.unit, "level": u.level, "rho": u.rho}
+                         for u in sorted(res.extra.get("offered_load", []), key=lambda u: -u.rho)[:OFFERED_LOAD_TOP]],
         "drain": {"days_allowed": p.run.drain_days,
                   "days_used": (res.observed_until_h - p.horizon_h) / 24.0,
                   "unfixed_at_end": int((occurred & ~closed).sum())},

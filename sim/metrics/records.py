@@ -50,7 +50,8 @@ def collect(model) -> RunResult:
         params=p, issues=issue_table(model), backlog_t_h=np.array(b.backlog_t_h), backlog_n=np.array(b.backlog_n),
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
         staff=staff_table(model), households=model.households.table() if model.households is not None else None,
-        extra={"t_first_arrival_h": np.array(b.t_first[: model.occ.n_main]), "on_close_ratings": None},
+        extra={"t_first_arrival_h": np.array(b.t_first[: model.occ.n_main]), "on_close_ratings": None,
+               "offered_load": getattr(model, "loads", None) or []},
         world=model.world, observed_h=model.observed_h)
 
 
@@ -99,6 +100,7 @@ def issue_table(model) -> dict[str, np.ndarray]:
         "t_dispatched_h": clip(h.t_dispatched),
         "t_started_h": clip(h.t_started),
         "t_on_site_h": clip(h.t_on_site),
+        "t_made_safe_h": clip(h.t_made_safe),
         "t_handled_h": t_handled,
         "t_fed_back_h": clip(h.t_fed_back),
         "t_verified_h": clip(h.t_verified),

@@ -25,11 +25,12 @@ from typing import Any
 from sim.errors import ConfigError  # noqa: F401
 from sim.typedconfig import FLOAT_LIMIT, FLOAT_TINY, INT_LIMIT, allowed, build, choice, num, require, to_dict  # noqa: F401
 from sim.vocab import (  # noqa: F401  (re-exported: the vocabularies' historical home)
-    ACTIVITIES, BLOCKS, CHANNEL_DRIVERS, CHANNEL_KINDS, DISCIPLINES, DISPATCH_RULES, DISTS, ECO_TRADES,
+    ACTIVITIES, BLOCKS, CHANNEL_DRIVERS, CHANNEL_KINDS, DISCIPLINES, DISPATCH_RULES, DISTS, DUTY_CALENDARS, ECO_TRADES,
     ESCALATION_RULES, HOLIDAY_SOURCES, LEVELS, MAP_SOURCES, OVERDUE_POLICIES, RESIDENT_ROUTES, SERVICE_DAYS,
     STAFF_DRIVERS, SURGE_SHAPES, TRADES, resolve_towns)
 from sim.params.handling import (  # noqa: F401
-    DispatchParams, EscalationParams, FusionParams, LevelParams, LevelsParams, LifecycleParams)
+    DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams, LevelParams, LevelsParams,
+    LifecycleParams)
 from sim.params.issues import (  # noqa: F401
     CalendarParams, ChannelParams, DistParams, IssueTypeParams, OccurrenceParams, SurgeParams)
 from sim.params.model import ModelParams, RunParams  # noqa: F401

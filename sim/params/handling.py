@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 
 from sim.params.issues import CalendarParams, DistParams
 from sim.typedconfig import choice, num
-from sim.vocab import DISCIPLINES, DISPATCH_RULES, ESCALATION_RULES, LEVELS, OVERDUE_POLICIES
+from sim.typedconfig import require
+from sim.vocab import (DISCIPLINES, DISPATCH_RULES, DUTY_CALENDARS, ESCALATION_RULES, LEVELS, OVERDUE_POLICIES,
+                       RESPONSE_LEVELS)
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,17 @@ class DispatchParams:
     """Who takes an issue at grid level. ``rule``: ``patch_owner`` (包干: the member whose
     patch holds the issue takes it; when its own queue already holds
     ``help_queue_threshold`` issues, the grid's nearest free qualified member helps),
-    ``grid_pool`` (the grid member who can be there first) or ``village_pool`` (any
-    qualified member of the village: the pre-reform pattern)."""
+    ``grid_pool`` (the grid member who can be there first), ``village_pool`` (any
+    qualified member of the village: the pre-reform pattern) or ``ab_post`` (A/B posts,
+    AB岗: the patch owner (A post) takes it if it can start within ``backup_after_h``
+    hours, else its named backup in the grid (B post), else the grid member who can start
+    soonest, else the village's (cadres and work crews), each within ``backup_after_h``;
+    if nobody can, whoever can start first. A job waiting for a busy post longer than
+    ``backup_after_h`` passes on down the same chain)."""
 
     rule: str = choice("grid_pool", DISPATCH_RULES)
     help_queue_threshold: int = num(2, lo=0)
+    backup_after_h: float = num(4.0, lo=0.0)
 
 
 @dataclass(frozen=True)
@@ -116,3 +124,48 @@ class FusionParams:
     relay: DistParams = field(default_factory=lambda: DistParams("lognormal", 8.0, 0.8))
     p_loss: float = num(0.05, lo=0.0, hi=1.0)
     rereport: DistParams = field(default_factory=lambda: DistParams("exponential", 72.0, 1.0))
+
+
+@dataclass(frozen=True)
+class IntakeParams:
+    """Duty desks (值班): when the town linkage centre (大联动) and the district platform
+    (一网统管, 12345) register, classify, dispatch and verify cases. ``duty_calendar``:
+    ``round_the_clock`` (a duty desk staffed 24/7), ``extended`` (``extended_calendar``) or
+    ``office`` (each level's own working calendar, ``levels.town.calendar`` and
+    ``levels.district.calendar``). Handling still follows each unit's working calendar;
+    the village committee (nets not fused) registers on the village's calendar."""
+
+    duty_calendar: str = choice("office", DUTY_CALENDARS)
+    extended_calendar: CalendarParams = field(default_factory=lambda: CalendarParams(
+        day_start_h=7.0, day_end_h=22.0, weekdays=(0, 1, 2, 3, 4, 5, 6), observes_holidays=False))
+
+
+@dataclass(frozen=True)
+class EmergencyParams:
+    """Emergency response (防汛防台) to a surge event that declares a ``response_level``.
+
+    ``enabled``: the switch. The response runs from ``lead_h`` hours before the event
+    starts until ``stand_down_h`` after it ends, in the towns it hits. Meanwhile: the duty
+    desks register and dispatch round the clock; the hit towns' departments (and the
+    district's bureaus) work every day, ``extra_hours_by_level`` hours longer than their
+    working day (one value per level, IV to I); from level ``mutual_aid_from_level`` up,
+    ``mutual_aid_share`` of the case handlers of the same department in every town not hit
+    are lent to the hit towns (they leave their own towns for the response, and travel
+    from there); and a severity-3 hazard reported in a hit town is made safe first (先行
+    处置): grid staff on standby set off from the grid's service point at once and take
+    ``make_safe_h`` on site (the full fix follows as usual); ``make_safe_within_h`` is the
+    target that the surge KPIs count against.
+    """
+
+    enabled: bool = False
+    lead_h: float = num(12.0, lo=0.0)
+    stand_down_h: float = num(48.0, lo=0.0)
+    extra_hours_by_level: tuple[float, ...] = (0.0, 2.0, 4.0, 8.0)
+    mutual_aid_from_level: str = choice("II", RESPONSE_LEVELS[1:])
+    mutual_aid_share: float = num(0.3, lo=0.0, hi=1.0)
+    make_safe_h: float = num(0.5, lo=0.0)
+    make_safe_within_h: float = num(2.0, lo=0.0, lo_open=True)
+
+    def validate(self, p: str) -> None:
+        require(len(self.extra_hours_by_level) == 4 and all(0.0 <= h <= 16.0 for h in self.extra_hours_by_level),
+                p + "extra_hours_by_level", "must list 4 values (levels IV, III, II, I), each in [0, 16] hours")

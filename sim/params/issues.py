@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from sim.errors import ConfigError
 from sim.typedconfig import choice, num, positive_profile, require
-from sim.vocab import ACTIVITIES, CHANNEL_DRIVERS, CHANNEL_KINDS, DISTS, LEVELS, SERVICE_DAYS, SURGE_SHAPES, TRADES
+from sim.vocab import (ACTIVITIES, CHANNEL_DRIVERS, CHANNEL_KINDS, DISTS, LEVELS, RESPONSE_LEVELS, SERVICE_DAYS,
+                       SURGE_SHAPES, TRADES)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,8 @@ class SurgeParams:
     ``shares``, empty = equal) from ``start_date`` + ``start_h`` over ``duration_h``
     hours, ``uniform`` in time or decaying with ``decay_h``, at households of ``towns``
     (names or numbers as the map shows them; empty = every town), in proportion to
-    residents."""
+    residents. ``response_level``: the emergency response the district declares for it
+    (防汛防台 IV to I, or ``none``; what each level does is ``emergency.*``)."""
 
     name: str = "surge"
     start_date: str = "2025-08-01"
@@ -182,6 +184,7 @@ class SurgeParams:
     towns: tuple[str, ...] = ()
     shape: str = choice("uniform", SURGE_SHAPES)
     decay_h: float = num(24.0, lo=0.0, lo_open=True)
+    response_level: str = choice("none", RESPONSE_LEVELS)
 
     def validate(self, p: str) -> None:
         try:

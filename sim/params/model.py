@@ -8,8 +8,8 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from sim.errors import ConfigError
-from sim.params.handling import (DispatchParams, EscalationParams, FusionParams, LevelsParams,
-                                 LifecycleParams)
+from sim.params.handling import (DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams,
+                                 LevelsParams, LifecycleParams)
 from sim.params.issues import CalendarParams, ChannelParams, IssueTypeParams, OccurrenceParams, SurgeParams
 from sim.params.people import DepartmentsParams, ResidentParams, StaffParams, TeamParams
 from sim.params.place import PartitionParams, WorldParams
@@ -31,13 +31,17 @@ class RunParams:
     ``memory_limit_gb``: a run whose estimated memory (:mod:`sim.guard`) exceeds this is
     refused before anything is built (null: the machine's memory); ``max_events``: the
     same for the estimated number of events (null: no limit); ``max_jobs``: a sweep of more
-    runs is refused before its design is expanded."""
+    runs is refused before its design is expanded. ``unstable``: what a unit whose offered
+    load is at least its capacity (ρ ≥ 1, :mod:`sim.metrics.capacity`) does to the run:
+    ``warn`` (listed in ``summary.json`` ``unstable_units`` and at the top of the report)
+    or ``refuse`` (one line naming the unit and the keys that drive it, before the run)."""
 
     horizon_days: float = num(365.0, lo=0.0, lo_open=True)
     warmup_days: float = num(0.0, lo=0.0)
     drain_days: float = num(60.0, lo=0.0)
     start_date: str = "2025-01-06"
     holidays: str = choice("none", HOLIDAY_SOURCES)
+    unstable: str = choice("warn", ("warn", "refuse"))
     memory_limit_gb: float | None = num(None, lo=0.0, lo_open=True)
     max_events: float | None = num(1e9, lo=0.0, lo_open=True)
     max_jobs: int = num(10_000, lo=1)
@@ -83,6 +87,8 @@ class ModelParams:
     levels: LevelsParams = field(default_factory=LevelsParams)
     escalation: EscalationParams = field(default_factory=EscalationParams)
     lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
+    intake: IntakeParams = field(default_factory=IntakeParams)
+    emergency: EmergencyParams = field(default_factory=EmergencyParams)
     office_calendar: CalendarParams = field(default_factory=CalendarParams)
     service_calendar: CalendarParams = field(default_factory=CalendarParams)
     validation: dict | None = None

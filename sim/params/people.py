@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sim.typedconfig import choice, num, require
-from sim.vocab import BLOCKS, ECO_TRADES, TRADES
+from sim.vocab import BLOCKS, ECO_TRADES, GRID_LEADERS, TRADES
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,13 @@ class StaffParams:
     ``management`` (the other management members: 4 h a week [A, 9.2]), ``volunteer``
     [A] and ``cadre`` (the village committee's cadres, ``cadres_per_village`` each [A]).
 
+    ``grid_leader_from``: who leads a grid (网格长). ``cadre``: a village cadre (grid leaders
+    are paid village cadres, calibration 9.2): the village's cadres lead its grids in turn
+    (one grid each while there are enough, else several), each on the ``cadre_leader``
+    week, a cadre's day of which ``patrol_share`` is the grid's round and ``routine_share``
+    village duties; it serves its grids and its village. ``manager``: the first
+    management member of each grid, on the ``grid_leader`` week.
+
     ``gives_way``: which block issue work may take besides the slack (``routine`` or
     ``patrol``; the other is protected). Patrols and routine duty move along the patch's
     roads at ``patrol_speed_kmh`` and ``routine_speed_kmh`` and notice issues within
@@ -117,7 +124,10 @@ class StaffParams:
                                           routine_share=0.3)
     cadre: ScheduleParams = _schedule(days_per_week=5, start_h=8.5, hours_per_day=8.0, patrol_share=0.0,
                                       routine_share=0.6, observes_holidays=True)
+    cadre_leader: ScheduleParams = _schedule(days_per_week=5, start_h=8.5, hours_per_day=8.0, patrol_share=0.06,
+                                             routine_share=0.54, observes_holidays=True)
     cadres_per_village: int = num(5, lo=0)
+    grid_leader_from: str = choice("manager", GRID_LEADERS)
     gives_way: str = choice("routine", ("routine", "patrol"))
     patrol_speed_kmh: float = num(4.0, lo=0.0, lo_open=True)
     routine_speed_kmh: float = num(1.5, lo=0.0, lo_open=True)
@@ -128,6 +138,10 @@ class StaffParams:
     other_grid_fail_factor: float = num(1.2, lo=0.0)
     consultation_h: float = num(1.0, lo=0.0)
     mediator_share_of_volunteers: float = num(0.2, lo=0.0, hi=1.0)
+
+    def validate(self, p: str) -> None:
+        require(self.grid_leader_from != "cadre" or self.cadres_per_village >= 1, p + "grid_leader_from",
+                "'cadre' needs village cadres (staff.cadres_per_village >= 1); or use 'manager'")
 
 
 @dataclass(frozen=True)
@@ -178,10 +192,16 @@ class ResidentParams:
     nearest households; the app needs an app user at home, the party route a party
     member among the neighbours, the head route a head. Trust starts Beta with mean
     ``trust_mean`` and sd ``trust_sd``. A household rates the closure of an issue it
-    reported: positive (satisfied or basically satisfied) with ``p_positive_on_time`` or
-    ``p_positive_late``, times (1 − ``rework_penalty``) if reworked and (1 −
+    reported: positive (satisfied or basically satisfied) with a chance that falls with the
+    time it waited for the fix relative to the time limit, r = (handled − reported) /
+    (deadline − reported): ``p_positive_unsolved`` + (``p_positive_fast`` −
+    ``p_positive_unsolved``) / (1 + (r / ``satisfaction_half_ratio``) ^
+    ``satisfaction_steepness``), so a fix far past its limit is rated like no fix at all; an
+    unresolved case (closed as it stood, past the rework cap) ``p_positive_unsolved``;
+    times (1 − ``rework_penalty``) if a sham fix was sent back (reworked), (1 −
+    ``repeat_penalty``) if the household had to report it again (a lost report), and (1 −
     ``no_feedback_penalty``) if no feedback reached it; of the positive ratings a share
-    ``satisfied_share_on_time`` / ``satisfied_share_late`` is "satisfied". Its trust moves
+    ``satisfied_share_on_time`` (r ≤ 1) / ``satisfied_share_late`` is "satisfied". Its trust moves
     ``trust_memory`` of the way to the rating's score (1, ``basically_score``, 0), and each
     neighbour's ``word_of_mouth`` of the way. ``star_family_share`` of party households
     are star families; ``volunteer_party_share`` of each grid's volunteers are party
@@ -200,8 +220,11 @@ class ResidentParams:
     star_bonus: float = num(1.0)
     star_family_share: float = num(0.3, lo=0.0, hi=1.0)
     neighbourhood: int = num(10, lo=1, hi=200)
-    p_positive_on_time: float = num(0.97, lo=0.0, hi=1.0)
-    p_positive_late: float = num(0.85, lo=0.0, hi=1.0)
+    p_positive_fast: float = num(0.99, lo=0.0, hi=1.0)
+    p_positive_unsolved: float = num(0.25, lo=0.0, hi=1.0)
+    satisfaction_half_ratio: float = num(3.2, lo=0.0, lo_open=True)
+    satisfaction_steepness: float = num(3.0, lo=0.0, lo_open=True)
+    repeat_penalty: float = num(0.2, lo=0.0, hi=1.0)
     satisfied_share_on_time: float = num(0.8, lo=0.0, hi=1.0)
     satisfied_share_late: float = num(0.5, lo=0.0, hi=1.0)
     basically_score: float = num(0.6, lo=0.0, hi=1.0)
