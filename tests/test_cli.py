@@ -35,7 +35,7 @@ def test_scenario_runs_and_follows_contract(cli, tmp_path, name):
     from conftest import run_inproc
 
     out = tmp_path / name
-    surge = ["events.typhoon.start_date=2025-01-15"] if "typhoon" in name else []  # inside the 20 days
+    surge = ["events.typhoon.start_date=2025-03-13"] if "typhoon" in name else []  # inside the 20 days
     report = ["report.enabled=false"] if name in VARIANTS else []
     r = (cli if name in END_TO_END else run_inproc)(f"scenario={name}", "run.horizon_days=20", "run.warmup_days=2",
                                                     "seed=5", *surge, *report, f"hydra.run.dir={out}")

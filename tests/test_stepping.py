@@ -80,7 +80,7 @@ def test_explorer_model_collects_the_official_kpis_per_step(compose):
     while m.running:
         m.step()
         clocks.append(m.clock())
-    assert clocks[0].startswith("Mon 06 Jan 2025, 00:00") and clocks[-1].startswith("Fri 10 Jan 2025, 00:00")
+    assert clocks[0].startswith("Mon 03 Mar 2025, 00:00") and clocks[-1].startswith("Fri 07 Mar 2025, 00:00")
     df = m.datacollector.get_model_vars_dataframe()
     assert len(df) == 9 and list(df["Day"]) == [0.5 * k for k in range(9)]
     s = summarize(m.sim.results())

@@ -116,7 +116,8 @@ def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
                 kpis = {f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
                                                             if k not in ("seed", "horizon_days", "warmup_days")}).items()}
                 row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"], **kpis,
-                            "warmup_days": s["warmup_days"], "mser5_truncation_days": mser5_days(d / "backlog.parquet")})
+                            "warmup_days": s["warmup_days"], "mser5_truncation_days": mser5_days(d / "backlog.parquet",
+                                                                    until_h=24.0 * float(s["horizon_days"]))})
             except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as e:
                 row = {"run": k, "status": "corrupt", "error": f"{type(e).__name__}: {e}", "seed": _seed(ov.get("seed"))}
         elif (d / "failed.json").is_file():
@@ -146,17 +147,26 @@ def _seed(text) -> int | None:
         return None
 
 
-def mser5_days(backlog_path: Path, sample_h: float = 6.0) -> float | None:
-    """MSER-5 truncation point (days) of the backlog series: sample the step series every
-    ``sample_h`` hours, form batch means of 5, and pick the truncation d that minimises
-    the variance of the remaining mean, searched over the first half (White 1997)."""
+def mser5_days(backlog_path: Path, sample_h: float = 6.0, until_h: float | None = None) -> float | None:
+    """MSER-5 truncation point (days) of the backlog series up to ``until_h`` (the
+    horizon; the drain after it is left out): see :func:`mser5_truncation_h`."""
     if not backlog_path.is_file():
         return None
     t = pq.read_table(backlog_path)
-    tt, nn = t.column("t_h").to_numpy(), t.column("open").to_numpy()
-    if len(tt) < 2 or tt[-1] <= 0:
+    h = mser5_truncation_h(t.column("t_h").to_numpy(), t.column("open").to_numpy(), sample_h, until_h)
+    return None if h is None else h / 24.0
+
+
+def mser5_truncation_h(tt: np.ndarray, nn: np.ndarray, sample_h: float = 6.0,
+                       until_h: float | None = None) -> float | None:
+    """MSER-5 truncation point (hours) of a step series (times ``tt``, values ``nn``) up to
+    ``until_h``: sample it every ``sample_h`` hours, form batch means of 5, and pick the
+    truncation d that minimises the variance of the remaining mean, searched over the
+    first half (White 1997)."""
+    end = tt[-1] if until_h is None else min(float(until_h), float(tt[-1]))
+    if len(tt) < 2 or end <= 0:
         return None
-    grid = np.arange(0.0, tt[-1], sample_h)
+    grid = np.arange(0.0, end, sample_h)
     y = nn[np.searchsorted(tt, grid, side="right") - 1].astype(float)
     b = len(y) // 5
     if b < 4:
@@ -168,7 +178,7 @@ def mser5_days(backlog_path: Path, sample_h: float = 6.0) -> float | None:
         v = tail.var() / (len(tail) - 1) if len(tail) > 1 else np.inf
         if v < best:
             best, best_d = v, d
-    return best_d * 5 * sample_h / 24.0
+    return best_d * 5 * sample_h
 
 
 def policy_label(row: pd.Series, factors: list[str]) -> str:

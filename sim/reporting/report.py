@@ -87,9 +87,33 @@ def fig_backlog(res, path: Path, T: Tr) -> bool:
 
 def _stat_rows(summary: dict, T: Tr) -> list[list]:
     rows = []
-    for key in ("discovery_delay_h", "wait_time_h", "resolution_time_h", "total_time_h"):
+    for key in ("time_to_fix_h", "discovery_delay_h", "response_time_h", "wait_time_h", "resolution_time_h",
+                "total_time_h"):
         s = summary[key]
         rows.append([T.term("stage", key), s["n"], s["mean"], s["p50"], s["p90"], s["p95"], s["max"]])
+    return rows
+
+
+def _department_rows(res, summary: dict) -> list[list]:
+    """Per department (across towns): units, offered load ρ (mean, max: computed before the
+    run, :mod:`sim.metrics.capacity`) and measured utilisation (busy / working hours,
+    mean, max), and its longest queue."""
+    u = res.units
+    loads = {x.unit: x.rho for x in res.extra.get("offered_load", [])}
+    if not len(u.get("unit", ())):
+        return []
+    sel = np.flatnonzero(u["kind"] == "department")
+    groups: dict = {}
+    for k in sel:
+        name = str(u["unit"][k]).split(" ", 1)[-1]
+        key = (str(u["level"][k]), name)
+        util = u["busy_h"][k] / u["capacity_h"][k] if u["capacity_h"][k] > 0 else np.nan
+        groups.setdefault(key, []).append((loads.get(str(u["unit"][k]), np.nan), util, int(u["max_queue"][k])))
+    rows = []
+    for (level, name), v in sorted(groups.items(), key=lambda kv: (kv[0][0] != "town", -max(x[0] for x in kv[1]))):
+        rho, util, q = (np.array([x[i] for x in v], dtype=float) for i in range(3))
+        rows.append([f"{level} {name}", len(v), float(np.nanmean(rho)), float(np.nanmax(rho)), pct(float(np.nanmean(util))),
+                     pct(float(np.nanmax(util))), int(q.max())])
     return rows
 
 
@@ -128,12 +152,20 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     d = Doc(T("run.title", scenario=p.scenario, seed=p.seed), lang)
     d.p(T("run.intro", days=T.n("count.days", p.run.horizon_days), start=p.run.start_date,
           warmup=T.n("count.days", p.run.warmup_days)))
+    drain = summary.get("drain") or {}
+    if drain.get("days_allowed"):
+        d.p(T("run.drain", used=fmt(drain["days_used"], lang), unfixed=fmt(drain["unfixed_at_end"], lang)))
+    for u in summary.get("unstable_units") or []:
+        d.p(T("run.unstable", unit=u["unit"], rho=fmt(u["rho"], lang), keys=", ".join(u["keys"])))
     d.h(T("run.headline"))
-    r = summary["resolution_time_h"]
+    f, r = summary["time_to_fix_h"], summary["resolution_time_h"]
     rates = [k for k in ("on_time_rate", "closure_rate", "escalation_rate", "routed_up_rate", "extension_rate",
-                         "supervision_rate", "rework_rate") if k in summary]
+                         "supervision_rate", "rework_rate", "satisfaction_rate") if summary.get(k) is not None]
     d.table([T("run.kpi"), T("run.value")], [
-        *[[T.with_unit(T.term("kpi", f"resolution_time_h.{s}"), T("unit.h")), r[s]] for s in ("mean", "p50", "p90")],
+        *[[T.with_unit(T.term("kpi", f"time_to_fix_h.{s}"), T("unit.h")), f[s]] for s in ("mean", "p50", "p90")],
+        [T.term("kpi", "unfixed_share"), pct(summary.get("unfixed_share"))],
+        [T.with_unit(T.term("kpi", "response_time_h.mean"), T("unit.h")), summary["response_time_h"]["mean"]],
+        *[[T.with_unit(T.term("kpi", f"resolution_time_h.{s}"), T("unit.h")), r[s]] for s in ("mean", "p90")],
         *[[T.term("kpi", k), pct(summary[k])] for k in rates],
     ])
     d.h(T("run.counts"))
@@ -212,7 +244,11 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
             [T("run.surge.issues"), sg["surge_issues"]], [T("run.surge.pre"), sg["pre_event_backlog"]],
             [T("run.surge.peak"), sg["peak_backlog"]],
             [T("run.surge.recover"), sg["days_to_recover"] if sg["days_to_recover"] is not None else T("run.surge.never")],
-            [T("run.surge.on_time"), pct(sg["on_time_rate"])]])
+            [T("run.surge.on_time"), pct(sg["on_time_rate"])],
+            [T("run.surge.make_safe"), (sg.get("time_to_make_safe_h") or {}).get("mean")],
+            [T("run.surge.make_safe_p90"), (sg.get("time_to_make_safe_h") or {}).get("p90")],
+            [T("run.surge.make_safe_within"), pct(sg.get("made_safe_within_target"))],
+            [T("run.surge.level"), sg.get("response_level", "none")]])
     if grids is not None and len(grids["grid"]) > 1:
         d.h(T("run.grids"))
         d.table(T.list("run.grid_cols")[:2] + T.list("run.grid_cols")[3:], _grid_rows(grids, res.world, T))
@@ -222,6 +258,11 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
         d.h(T(title))
         d.table(T.list("run.group_cols"),
                 [[T.term(group, k), v["count"], v["closed"], v["mean_resolution_h"]] for k, v in _ordered(summary[key])])
+    dept = _department_rows(res, summary)
+    if dept:
+        d.h(T("run.departments"))
+        d.p(T("run.departments_note"))
+        d.table(T.list("run.departments_cols"), dept)
     if summary.get("workload"):
         d.h(T("run.workload"))
         d.table(T.list("run.workload_cols"),

@@ -131,7 +131,7 @@ class ExplorerModel(mesa.Model):
         return self.sim.now_h if self.sim is not None else 0.0
 
     def clock(self) -> str:
-        """The simulated time reached, e.g. ``Wed 08 Jan 2025, 14:00 · day 2.58``."""
+        """The simulated time reached, e.g. ``Wed 05 Mar 2025, 14:00 · day 2.58``."""
         if self.sim is None:
             return "no model"
         when = _dt.datetime.combine(self.sim.start_date, _dt.time()) + _dt.timedelta(hours=self.sim.now_h)
