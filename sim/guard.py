@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import ConfigError
-from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams
+from sim.params import IssueTypeParams, LevelParams, ModelParams, RunParams, TeamParams, WorldParams, team_totals
 from sim.vocab import LEVELS, STAFF_DRIVERS
 
 # --- the formula's coefficients (bytes per counted item) -------------------------------
@@ -141,7 +141,7 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     # agents: team members, village cadres, department case handlers, household heads,
     # and (when households decide) every household and party member
     T = lambda k: _drv(f"teams.{k}", getattr(tp, k), _d(TeamParams, k))  # noqa: E731
-    team = {t: getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}") for t in ("management", "work", "volunteer")}
+    team = team_totals(p)
     members = p.has_members
     cadres = villages * p.staff.cadres_per_village if members else 0.0
     heads = households / tp.households_per_head + grids if (tp.household_heads and members) else 0.0
@@ -153,6 +153,7 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     terms.append(Term("agents", (sum(team.values()) if members else 0.0) + cadres + heads + depts + people,
                       [T("management_total"), T("work_total"), T("volunteer_total"), T("scale_management"),
                        T("scale_work"), T("scale_volunteer"), *([T("households_per_head")] if tp.household_heads else []),
+                       *[T(k) for k in ("budget_yuan", "budget_hours_per_year") if getattr(tp, k) is not None],
                        *world_drv]))
 
     # abstract crews where a level has no people

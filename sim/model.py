@@ -26,6 +26,7 @@ import numpy as np
 from sim.agents.staff import BlockLog
 from sim.agents.teams import People, build_people
 from sim.errors import ConfigError
+from sim.lifecycle.assessment import Assessment
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.discovery import Discovery
 from sim.lifecycle.emergency import Emergency, duty_calendar, responses
@@ -109,10 +110,11 @@ class GovernanceModel(mesa.Model):
                                              self.streams["households"], self.start_date)
             # hours of issue work inside the block that gives way: members write it, rounds read it
             self.blocks = BlockLog() if self.has_members else None
+            self.assessment = Assessment(p, self.world.n_grids, self.start_date)
             self.discovery = Discovery(p, self.world, self.people, self.occ, self.streams, self.start_date,
-                                       self.households, self.blocks)
+                                       self.households, self.blocks, self.assessment.boost)
             self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
-                                 self.has_members, self.duty_cals)
+                                 self.has_members, self.duty_cals, self.world)
             self.handling = Handling(self)
             self._prime()
         self.loads = self._check_capacity()
@@ -168,7 +170,7 @@ class GovernanceModel(mesa.Model):
         loop.set_arrivals(*self.discovery.stream())
         for t, c, r in self.discovery.ticks:
             loop.schedule(t, TICK, c, r)
-        if self.households is not None:
+        if self.households is not None or self.assessment.enabled:
             for d in range(1, int(self.params.end_h // 24) + 1):
                 loop.schedule(24.0 * d, DAY, 0, 0)
         self._handlers = h.handlers

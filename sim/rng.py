@@ -23,6 +23,7 @@ STREAMS = {
     "report": "report delays by channel",
     "registration": "registration and classification times",
     "consultation": "consultation times where the world has no team members",
+    "boundary": "whether an issue straddles a grid border (joint consultation)",
     "relay": "the village-committee relay when nets are not fused: delay, loss, re-report",
     "hotline": "the district platform's dispatch of 12345 tickets",
     "handover": "hand-over times between levels",

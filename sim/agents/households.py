@@ -105,6 +105,10 @@ class Households:
         self.star = has_party & (draw_rng.random(n_h) < rp.star_family_share)
         self.party_near = _window_sum(self.party, order, r.grid_first, g_pos, half)
         self.star_near = _window_sum(self.star, order, r.grid_first, g_pos, half) > 0
+        # a marked party family nearby (星级家庭, 四亮一挂) sets an example: more trust to start with
+        self.trust = np.clip(self.trust + rp.star_trust_bonus * self.star_near, 1e-6, 1 - 1e-6)
+        self.trust_start = self.trust.copy()
+        self.report_shift = rp.report_intercept + rp.star_report_bonus * self.star_near
         from sim.agents.residents import walk_minutes_to_service_point
 
         self.walk_min = walk_minutes_to_service_point(p, world)
@@ -133,13 +137,13 @@ class Households:
     def p_report(self, h: int) -> float:
         """Chance that household ``h`` reports an issue it notices now."""
         rp = self.rp
-        x = rp.report_intercept + rp.report_trust_slope * (self.trust[h] - 0.5) + rp.report_elderly_slope * \
+        x = self.report_shift[h] + rp.report_trust_slope * (self.trust[h] - 0.5) + rp.report_elderly_slope * \
             self.old_share[h]
         return 1.0 / (1.0 + math.exp(-min(max(x, -700.0), 700.0)))
 
     def p_report_v(self, hs: np.ndarray) -> np.ndarray:
         rp = self.rp
-        x = rp.report_intercept + rp.report_trust_slope * (self.trust[hs] - 0.5) + rp.report_elderly_slope * \
+        x = self.report_shift[hs] + rp.report_trust_slope * (self.trust[hs] - 0.5) + rp.report_elderly_slope * \
             self.old_share[hs]
         return 1.0 / (1.0 + np.exp(-np.clip(x, -700.0, 700.0)))
 

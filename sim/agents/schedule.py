@@ -10,7 +10,7 @@ the calendar of each block and the *issue-work calendar*: the slack plus the blo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -34,6 +34,7 @@ class Schedule:
     window: dict[str, tuple[float, float]]
     works: np.ndarray  # (variants, days) True where the variant works that day
     rounds_in: dict = field(default_factory=dict)  # block -> True where some channel walks rounds in it
+    reserved: list | None = None  # per variant: intervals taken out of issue work for fixed duties
 
     def variant_of(self, k: int) -> int:
         """Day-off variant of the role's k-th member (members rotate through the week)."""
@@ -42,6 +43,16 @@ class Schedule:
     def block_hours(self, b: str) -> float:
         a, e = self.window.get(b, (0.0, 0.0))
         return e - a
+
+
+def with_overhead(s: Schedule, hours_per_week: float) -> Schedule:
+    """``s`` with ``hours_per_week`` of fixed duties (a grid's meetings, logs, assessment,
+    reporting) taken first out of each week's issue-work time: the same blocks and rounds,
+    less time for issues; ``reserved`` lists the hours taken."""
+    if hours_per_week <= 0:
+        return s
+    pairs = [cal.reserve_weekly(hours_per_week) if cal is not None else (None, []) for cal in s.issue]
+    return replace(s, issue=[c for c, _ in pairs], reserved=[r for _, r in pairs])
 
 
 def _windows(p: ScheduleParams) -> dict[str, tuple[float, float]]:

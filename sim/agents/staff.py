@@ -44,7 +44,7 @@ class AttemptLog:
     """One row per stretch of issue work by a staff member (columns as lists):
     ``member``, ``start_h`` (sets off), ``end_h``, ``travel_h``, ``work_h`` (working hours on
     the issue itself), ``kind`` (:data:`HANDLING`, :data:`CONSULTATION`, :data:`MEDIATION`),
-    ``job``, ``cancelled``. Written by the lifecycle from what a member's
+    ``job``, ``level`` (the level the job is handled at), ``cancelled``. Written by the lifecycle from what a member's
     :meth:`StaffMember.begin` hands back."""
 
     def __init__(self) -> None:
@@ -55,9 +55,11 @@ class AttemptLog:
         self.work_h: list[float] = []
         self.kind: list[int] = []
         self.job: list[int] = []
+        self.level: list[int] = []
         self.cancelled: list[bool] = []
 
-    def add(self, member: int, start: float, end: float, travel: float, work: float, kind: int, job: int) -> int:
+    def add(self, member: int, start: float, end: float, travel: float, work: float, kind: int, job: int,
+            level: int = 0) -> int:
         self.member.append(member)
         self.start_h.append(start)
         self.end_h.append(end)
@@ -65,6 +67,7 @@ class AttemptLog:
         self.work_h.append(work)
         self.kind.append(kind)
         self.job.append(job)
+        self.level.append(level)
         self.cancelled.append(False)
         return len(self.member) - 1
 
@@ -151,6 +154,12 @@ class StaffMember(mesa.Agent):
         """When the member could set off on a job given at ``t``: its next working moment,
         after the job it is on (jobs waiting in its own queue not counted)."""
         return self.cal.next_open(t if self.job < 0 else max(t, self.busy_to))
+
+    def held_off_shift_h(self, t: float, work_h: float) -> float:
+        """Hours a job of ``work_h`` working hours given at ``t`` would wait with this member
+        without being worked on (before it starts, and between its working hours):
+        finish − t − work."""
+        return self.cal.add(self.earliest_start(t), work_h) - t - work_h
 
     def earliest_arrival(self, t: float, dest_xy) -> float:
         """When the member could be at ``dest_xy`` if given a job at ``t``."""

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
-from sim.agents.schedule import Schedule, build_schedule
+from sim.agents.schedule import Schedule, build_schedule, with_overhead
 from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
 from sim.agents.units import HandlingUnit
 from sim.apportion import apportion
 from sim.lifecycle.calendar import CalendarBook
 from sim.lifecycle.emergency import aid_calendar, extended_calendar, lent_calendar
-from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams
+from sim.params import ECO_TRADES, LEVELS, TRADES, ModelParams, ScheduleParams, team_totals
 from sim.vocab import RESPONSE_LEVELS
 from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
@@ -175,10 +175,9 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     grid_town = world.grid_town
     members_world = p.has_members and has_map
     if members_world:
-        tp = p.teams
+        totals = team_totals(p)
         for t in GRID_TEAMS:
-            total = int(round(getattr(tp, f"{t}_total") * getattr(tp, f"scale_{t}")))
-            team_size[t] = apportion(total, hh)
+            team_size[t] = apportion(totals[t], hh)
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
                               ("volunteer", sp.volunteer), ("cadre", sp.cadre), ("cadre_leader", sp.cadre_leader)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
@@ -188,6 +187,15 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                 for role in DRIVER_ROLES[ch.driver]:
                     schedules[role].rounds_in[ch.activity] = True
         manager_leads = sp.grid_leader_from == "manager"
+        with_duties: dict[tuple[str, float], Schedule] = {}
+
+        def duties(role: str, hours: float) -> Schedule:
+            """``role``'s week less ``hours`` a week of a grid's fixed duties (one schedule each)."""
+            key = (role, round(hours, 9))
+            if key not in with_duties:
+                with_duties[key] = with_overhead(schedules[role], hours)
+            return with_duties[key]
+
         grid_units = np.empty(n_g, dtype=np.int64)
         gnames = world.names("grid")
         for g in range(n_g):
@@ -223,8 +231,9 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                 elif t == "management":
                     bits = mgmt_bits
                     role = "grid_leader" if (j == 0 and manager_leads) else "management"
-                    sched = schedules[role]
-                    if j == 0:
+                    sched = duties(role, sp.leader_overhead_h_per_week if role == "grid_leader" else
+                                   sp.management_overhead_h_per_week)
+                    if role == "grid_leader":
                         base = (float(world.service_point_xy[g, 0]), float(world.service_point_xy[g, 1]))
                 else:
                     # mostly party members (as many as live in the grid); mediators come from them
@@ -265,7 +274,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
             for j in range(n_c):
                 led = [] if manager_leads else grids_of[v][j::n_c]
                 role = "cadre_leader" if led else "cadre"
-                sched = schedules[role]
+                sched = duties(role, sp.leader_overhead_h_per_week * len(led)) if led else schedules[role]
                 m = new_member("cadre", role, -1, v, int(world.village_town[v]), trade_mask(CADRE_TRADES),
                                (float(v_centre[v, 0]), float(v_centre[v, 1])), sched, sched.variant_of(j), "ebike")
                 for g in led:  # the leader serves its grids first, then the village

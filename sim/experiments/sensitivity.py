@@ -172,7 +172,8 @@ def fig_sensitivity(table: pd.DataFrame, method: str, kpi: str, runs: int, path:
         ax.barh(t["parameter"], t["S1"], color="#ff7f0e", alpha=0.8, label=T("sens.first"))
         ax.set_xlabel(T("sens.x_sobol", kpi=kname))
     else:
-        unit = {"h": "unit.h", "days": "unit.days", "share": "unit.share", "count": "unit.count"}[kpi_unit(kpi)]
+        unit = {"h": "unit.h", "days": "unit.days", "share": "unit.share", "count": "unit.count",
+                "yuan": "unit.yuan"}[kpi_unit(kpi)]
         ax.set_xlabel(T("sens.x", index="μ*", kpi=kname, unit=T(unit)))
     from matplotlib.lines import Line2D
 

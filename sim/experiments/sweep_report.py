@@ -87,7 +87,8 @@ def _scale(kpi: str) -> tuple[float, str]:
     """Multiplier and unit (catalogue key) for differences of ``kpi``: rates in percentage
     points, hours in h, anything else as a count."""
     u = kpi_unit(kpi)
-    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "days": (1.0, "unit.days"), "count": (1.0, "unit.count")}[u]
+    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "days": (1.0, "unit.days"), "count": (1.0, "unit.count"),
+            "yuan": (1.0, "unit.yuan")}[u]
 
 
 def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) -> bool:
@@ -163,7 +164,7 @@ def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path, T: T
             if np.isfinite(v):
                 dark = im.norm(v) > 0.5  # viridis_r: high values are dark
                 ax.text(j, i, fmt(v, T.lang), ha="center", va="center", color="white" if dark else "black", fontsize=9)
-    unit = T("unit.pct") if share else T({"h": "unit.h", "days": "unit.days", "count": "unit.count"}[kpi_unit(kpi)])
+    unit = T("unit.pct") if share else T({"h": "unit.h", "days": "unit.days", "count": "unit.count", "yuan": "unit.yuan"}[kpi_unit(kpi)])
     fig.colorbar(im, ax=ax, label=T.with_unit(T.term("kpi", kpi), unit))
     ax.set_title(T("sweep.heat.title", kpi=T.term("kpi", kpi)))
     save(fig, path)
@@ -203,7 +204,7 @@ def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr) 
     ax.set_xlim(x.min() - xpad, x.max() + xpad)
     ax.set_ylim(y.min() - ypad, y.max() + ypad)
     ax.set_xlabel(T("sweep.trade.x"))
-    unit = "unit.pct" if share else {"h": "unit.h", "days": "unit.days", "count": "unit.count"}[kpi_unit(kpi)]
+    unit = "unit.pct" if share else {"h": "unit.h", "days": "unit.days", "count": "unit.count", "yuan": "unit.yuan"}[kpi_unit(kpi)]
     ax.set_ylabel(T.with_unit(T.term("kpi", kpi), T(unit)))
     ax.set_title(T("sweep.trade.title", kpi=T.term("kpi", kpi)))
     ax.grid(alpha=0.3)

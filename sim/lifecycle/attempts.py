@@ -99,7 +99,7 @@ class Attempts(Room):
         if tok != b.epoch[i]:
             return
         lvl = b.level[i]
-        trade = b.trade[i] if job < n else b.joint_trade[i]
+        trade = b.trade[i] if job < n else b.part_trade[i]
         self.arrive_at(t, job, self.people.unit_for(lvl, b.geo[lvl][i], trade), lvl)
 
     def _assign(self, t: float, job: int, i: int, unit, level: int) -> None:
@@ -119,7 +119,7 @@ class Attempts(Room):
         if unit.kind == "crews":
             self._crew_arrive(t, job, unit, level)
             return
-        trade = b.trade[i] if job < n else b.joint_trade[i]
+        trade = b.trade[i] if job < n else b.part_trade[i]
         disp = self.dispatcher
         if level == 0 and disp.rule == "village_pool" and unit.kind == "members":
             unit = self.units[self.people.village_unit[b.geo[1][i]]]
@@ -131,6 +131,10 @@ class Attempts(Room):
             b.parts[i] = 2
             b.job_epoch[n + i] = b.epoch[i]
             self.arrive_at(t, n + i, self.people.unit_for(level, b.geo[level][i], b.joint_trade[i]), level)
+        elif job < n and level <= 1 and b.crew2[i] and unit.kind == "members":
+            b.parts[i] = 2  # a second person of the unit (or, past it, the village) works alongside
+            b.job_epoch[n + i] = b.epoch[i]
+            self.arrive_at(t, n + i, unit.uid, level)
         elif job < n:
             b.parts[i] = 1
         self._assign(t, job, i, unit, level)
@@ -155,13 +159,13 @@ class Attempts(Room):
                         self.begin(t, job, om)
                         return
                     if om.own_queue_length(b.valid) >= disp.threshold:
-                        helper = disp.best_free(unit.by_trade[trade], t, xy, exclude=om)
+                        helper = disp.best_free(unit.by_trade[trade], t, xy, exclude=om, work_h=self.work_estimate_h(job))
                         if helper is not None:
                             self.begin(t, job, helper)
                             return
                     self.enqueue_own(job, om)
                     return
-        s = disp.best_free(unit.by_trade[trade], t, xy)
+        s = disp.best_free(unit.by_trade[trade], t, xy, work_h=self.work_estimate_h(job))
         if s is not None:
             self.begin(t, job, s)
             return
@@ -169,36 +173,44 @@ class Attempts(Room):
 
     def _ab_post(self, t: float, job: int, i: int, unit, trade: int, xy, exclude) -> None:
         """A/B posts (``dispatch.rule: ab_post``, see :mod:`sim.lifecycle.dispatch`): the A
-        post, the B post, the grid, the village, each if it can start within
-        ``backup_after_h``; else whoever can start first (``exclude``: the post the job is
-        passing on from)."""
+        post, the B post, the grid, the village, each if it would hold the job off shift no
+        longer than ``backup_after_h``; else whoever can finish first (``exclude``: the post
+        the job is passing on from)."""
         disp = self.dispatcher
-        limit = t + disp.backup_h
-        best, best_start, best_unit = None, float("inf"), unit
+        work = self.work_estimate_h(job)
+        best, best_end, best_unit = None, float("inf"), unit
         for m in disp.ab_chain(trade, self.b.household[i], unit):
             if m is exclude:
                 continue
-            st = m.earliest_start(t)
-            if st <= limit:
+            held = m.held_off_shift_h(t, work)
+            if held <= disp.backup_h:
                 self._give(t, job, m, unit)
                 return
-            if st < best_start:
-                best, best_start = m, st
+            if t + held + work < best_end:
+                best, best_end = m, t + held + work
         vunit = self.units[self.people.village_unit[self.b.geo[1][i]]]
         for u in (unit, vunit):
-            s = disp.best_free(u.by_trade[trade], t, xy, exclude=exclude)
+            s = disp.best_free(u.by_trade[trade], t, xy, exclude=exclude, work_h=work)
             if s is None:
                 continue
-            st = s.cal.next_open(t)
-            if st <= limit:
+            held = s.held_off_shift_h(t, work)
+            if held <= disp.backup_h:
                 self._give(t, job, s, u)
                 return
-            if st < best_start:
-                best, best_start, best_unit = s, st, u
+            if t + held + work < best_end:
+                best, best_end, best_unit = s, t + held + work, u
         if best is None:
             self.enqueue_unit(job, unit, trade)
         else:
             self._give(t, job, best, best_unit)
+
+    def work_estimate_h(self, job: int) -> float:
+        """The working hours a job is expected to take at its level (its first attempt's
+        draw; a consultation its set time): what dispatch weighs finishing times with."""
+        b = self.b
+        if job // b.n == CONSULT:
+            return self.consult_h
+        return float(self.dur0[job % b.n, b.job_level[job]])
 
     def _give(self, t: float, job: int, m, unit) -> None:
         """Give ``job`` to member ``m`` of ``unit``: it begins if ``m`` is free, else it
@@ -225,7 +237,7 @@ class Attempts(Room):
         b.job_token[job] += 1
         n = b.n
         i = job % n
-        trade = b.trade[i] if job < n else b.joint_trade[i]
+        trade = b.trade[i] if job < n else b.part_trade[i]
         xy = self.xy[b.household[i]] if self.xy is not None else None
         unit = self.units[self.people.grid_unit[b.geo[0][i]]]
         self._ab_post(t, job, i, unit, trade, xy, holder)
@@ -275,7 +287,7 @@ class Attempts(Room):
             return
         unit = self.units[self.people.village_unit[b.geo[1][i]]]  # no leader: the village cadres consult
         b.job_unit[job] = unit.uid
-        s = self.dispatcher.best_free(unit.by_trade[GENERAL_TRADE], t, None)
+        s = self.dispatcher.best_free(unit.by_trade[GENERAL_TRADE], t, None, work_h=self.consult_h)
         if s is not None:
             self.begin(t, job, s)
         else:
@@ -314,9 +326,11 @@ class Attempts(Room):
             work = self.consult_h
             akind = CONSULTATION
         else:
-            trade = b.trade[i] if kind == MAIN else b.joint_trade[i]
+            trade = b.trade[i] if kind == MAIN else b.part_trade[i]
             if kind == MAIN:
                 work = self._attempt_work_h(i, b.job_level[job])
+            elif b.crew2[i]:  # the second person works the job's time alongside
+                work = float(self.dur0[i, b.job_level[job]])
             else:
                 work = self._fresh_work_h(i, b.job_level[job]) * self.joint_share[b.type[i]]
             work, fail_factor = s.effort(work, self.dispatcher.owner_of(trade, b.household[i]), b.geo[0][i],
@@ -333,7 +347,7 @@ class Attempts(Room):
         n = b.n
         i = job % n
         start, finish, travel = s.begin(job, t, work, xy, self.blocks, self.gives_way)
-        row = self.log.add(s.sid, start, finish, travel, work, akind, job)
+        row = self.log.add(s.sid, start, finish, travel, work, akind, job, b.job_level[job])
         self.units[b.job_unit[job]].attempt_started(work)
         b.job_server[job] = s.sid
         b.job_start[job] = start

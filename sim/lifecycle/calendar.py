@@ -83,6 +83,24 @@ class WorkCalendar:
         self._n = len(s)
         self._hint = 0  # the interval of the last query: event times mostly move forward
 
+    def reserve_weekly(self, hours: float) -> tuple["WorkCalendar", list[tuple[float, float]]]:
+        """A new calendar without the first ``hours`` working hours of every week (weeks of
+        168 h from t = 0), and the intervals taken out (fixed duties that come first)."""
+        if hours <= 0 or self.always_on:
+            return self, []
+        removed: list[tuple[float, float]] = []
+        week, left = -1, 0.0
+        for a, b in zip(self._s, self._e):
+            w = int(a // 168.0)
+            if w != week:
+                week, left = w, hours
+            if left <= 0:
+                continue
+            take = min(left, b - a)
+            removed.append((a, a + take))
+            left -= take
+        return self.with_intervals(remove=removed), removed
+
     def with_intervals(self, add: list[tuple[float, float]] = (), remove: list[tuple[float, float]] = ()) -> "WorkCalendar":
         """A new calendar: this one's working time with the intervals ``add`` (absolute
         hours) worked too and the intervals ``remove`` not worked (an emergency's extra

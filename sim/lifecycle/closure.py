@@ -26,6 +26,7 @@ class Closure(Room):
         super().__init__(model, book, loop)
         p = model.params
         self.households = model.households
+        self.assessment = model.assessment
         self.attempts = None
         self.escalate = None
         scale = p.teams.rework_factor if model.has_members else 1.0
@@ -90,6 +91,8 @@ class Closure(Room):
         b.t_closed[i] = t
         if i < b.n_main:  # the issues of the issue table (not the drain's background load)
             self.units[b.job_unit[i]].closed_one()
+        if self.assessment.enabled:  # it counts in the month's ranking of its grid
+            self.assessment.closure(b.geo[0][i], b.t_handled[i] <= b.deadline[i], t - b.t_reported[i])
         b.left(t, i)
         if b.reporter[i] >= 0:  # the household that reported it rates the closure
             waited = b.t_handled[i] - b.t_reported[i]

@@ -63,6 +63,17 @@ class Found:
         return Found(z, np.zeros(0), z, z, np.zeros(0, dtype=bool))
 
 
+def pass_detection(base: np.ndarray, n_pass: np.ndarray, exponent: float) -> np.ndarray:
+    """The chance that ``n_pass`` passes on one day find an issue each pass would find with
+    chance ``base``: 1 − (1 − base)^(n_pass^exponent). Passes over the same stretch on one
+    day are not independent (an issue missed once tends to stay missed: it is behind a
+    hedge, or the walker looks at the same side), so they count as ``n_pass ** exponent``
+    independent ones (``staff.repeat_pass_exponent`` [A]; 1: independent). With an exponent
+    below 1 doubling the passes less than doubles the finds."""
+    n = np.asarray(n_pass, dtype=float)
+    return 1.0 - np.power(1.0 - base, np.power(n, exponent) if exponent != 1.0 else n)
+
+
 class _Clock:
     """Cumulative intensity multiplier G(t) of a continuous channel (identity unless the
     channel has a service-day boost on the 10th and 20th) and its inverse."""
@@ -87,7 +98,7 @@ class Discovery:
     """The tick machine (see module doc)."""
 
     def __init__(self, p: ModelParams, world: World, people: People, occ, streams: Streams, start: _dt.date,
-                 households=None, blocks=None):
+                 households=None, blocks=None, grid_boost: np.ndarray | None = None):
         self.p, self.world, self.people, self.occ = p, world, people, occ
         n = occ.n
         chans = p.channels
@@ -152,6 +163,9 @@ class Discovery:
         self.A = np.zeros((self.C, occ.n))
         self.next_occ = 0
         self.blocks = blocks  # sim.agents.staff.BlockLog: hours the rounds lost to issue work
+        # per grid: × detection chance of staff rounds and × on-the-spot chance (the monthly
+        # assessment's effect, owned by sim.lifecycle.assessment; ones when it is off)
+        self.grid_boost = grid_boost if grid_boost is not None else np.ones(world.n_grids)
 
     # ------------------------------------------------------------------ setup
     def _staff_arrays(self) -> None:
@@ -230,7 +244,7 @@ class Discovery:
             return False
         if finder_trades is not None and not finder_trades & int(self.trade_bit[i]):
             return False
-        return bool(self.u_spot[i] < self.p_spot[i])
+        return bool(self.u_spot[i] < self.p_spot[i] * self.grid_boost[self.occ.grid[i]])
 
     def update_notice_rates(self, ids: list[int], rates: np.ndarray, t: float) -> list[tuple[float, int, int]]:
         """The households reconsidering issues ``ids`` now notice-and-report at ``rates``
@@ -307,6 +321,7 @@ class Discovery:
         h = self.occ.household[P]
         base = ch.p_detect_per_round * self.vis[P]
         if ch.driver in STAFF_DRIVERS:
+            base = base * self.grid_boost[self.occ.grid[P]]
             tp = self.people.patches.get(DRIVER_PATCHES[ch.driver])
             if tp is None:
                 return np.zeros(len(P)), np.full(len(P), -1)
@@ -337,13 +352,13 @@ class Discovery:
             partial = np.mod(tp.u_km[h] - offset, length) < (passes - full) * length
             n_pass = full + partial
             near = self.world.household_offset_km[h] <= p.staff.detection_distance_km
-            q = 1.0 - np.power(1.0 - base, n_pass)
+            q = pass_detection(base, n_pass, p.staff.repeat_pass_exponent)
             return np.where(ok & near, q, 0.0), np.where(ok, m, -1)
         if ch.driver == "household_heads":
             ppl = self.people
             if ppl.head_of is None:
                 return np.zeros(len(P)), np.full(len(P), -1)
-            k = p.teams.head_visits_per_round
+            k = p.teams.head_visits_per_day
             n_blk = ppl.head_block[h]
             r = self.round_count[c]
             visited = (k >= n_blk) | (np.mod(ppl.head_pos[h] - r * k, n_blk) < k)

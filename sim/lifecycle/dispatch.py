@@ -5,18 +5,22 @@
   general). Busy, it queues with the owner, unless the owner's queue already holds
   ``dispatch.help_queue_threshold`` issues: then the grid's nearest free qualified
   member helps (if none is free, it queues with the owner anyway).
-- ``grid_pool``: the grid's nearest free qualified member; else the grid queue.
+- ``grid_pool``: the grid's free qualified member who can finish first; else the grid queue.
 - ``village_pool``: any qualified member of the village (the pre-reform pattern); else the
   village queue.
-- ``ab_post`` (A/B posts, AB岗): the patch owner (A post) if it can start within
-  ``dispatch.backup_after_h``, else its named B post, else the grid member who can start
-  soonest, else the village's; if none can within that time, whoever can start first.
+- ``ab_post`` (A/B posts, AB岗): the patch owner (A post) if it would hold the job off
+  shift (waiting, or between its working hours) no longer than ``dispatch.backup_after_h``,
+  else its named B post, else the grid member who can finish first, else the village's,
+  each on the same condition; if none can, whoever can finish first.
   A job left waiting for a busy post that long passes on down the same chain
   (:meth:`Dispatcher.ab_chain` names the posts; the attempts room gives the job).
 
 At village level the village's cadres (service, mediation, general) and its grids' work
-crews (eco trades) form one pool; at town and district level a department's case handlers. "Can be there first" is the earliest arrival: the
-member's next working moment plus travel from where it is.
+crews (eco trades) form one pool; at town and district level a department's case handlers.
+"Can finish first": the member's next working moment, then the job's working hours on its
+calendar (a part-timer with two hours a day on duty finishes a three-hour job days later
+than a full-timer who starts an hour later); among those who finish at the same time, the
+nearest.
 """
 
 from __future__ import annotations
@@ -66,19 +70,20 @@ class Dispatcher:
         return out
 
     @staticmethod
-    def best_free(candidates, t: float, xy, exclude=None):
-        """The free candidate who can start soonest (its next working moment), nearest to
-        ``xy`` among those (None if nobody is free). Travel (minutes within a village) does
-        not reorder people whose shifts start hours apart."""
+    def best_free(candidates, t: float, xy, exclude=None, work_h: float = 0.0):
+        """The free candidate who can finish ``work_h`` working hours first (its next working
+        moment, then the work on its calendar; with ``work_h`` 0 the one who can start
+        soonest), nearest to ``xy`` among those (None if nobody is free). Travel (minutes
+        within a village) does not reorder people whose shifts end hours apart."""
         best, best_st, best_d = None, math.inf, math.inf
-        starts: dict = {}
+        ends: dict = {}
         for s in candidates:
             if not s.free or s is exclude:
                 continue
             cal = s.cal
-            st = starts.get(cal)
+            st = ends.get(cal)
             if st is None:
-                st = starts[cal] = cal.next_open(t)
+                st = ends[cal] = cal.add(cal.next_open(t), work_h) if work_h > 0.0 else cal.next_open(t)
             if st > best_st:
                 continue
             if xy is None or s.xy is None:

@@ -135,9 +135,13 @@ class Handling:
                 self.loop.schedule(nxt[0], DISCOVER, nxt[1], nxt[2])
 
     def on_day(self, t: float, _job: int = 0, _tok: int = 0) -> None:
-        """Midnight: households take in the day's ratings (memory, word of mouth), and those
-        still reconsidering an issue do so at their new trust."""
+        """Midnight: the monthly assessment on the first of a month; households take in the
+        day's ratings (memory, word of mouth), and those still reconsidering an issue do so
+        at their new trust."""
+        self.model.assessment.day(t)
         hh = self.households
+        if hh is None:
+            return
         changed = hh.update_trust()
         if len(changed):
             ids = hh.waiting_issues(changed)

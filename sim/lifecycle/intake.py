@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.lifecycle.calendar import WorkCalendar
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.routing import capability_hops
@@ -57,11 +59,25 @@ class Intake1:
     deadline: float = INF
 
 
+def boundary_draws(p: ModelParams, occ, world, rng) -> np.ndarray:
+    """Which issues straddle a border between grids of their village: an issue of extent ℓ
+    (``issue_types.<t>.extent_km``) in grid g of area A with shared border L does with
+    chance min(1, 2ℓL / πA) (a random segment's expected crossings, Cauchy–Crofton)."""
+    u = rng.random(occ.n)
+    ext = np.array([t.extent_km for t in p.issue_types])[occ.type]
+    if world is None or not ext.any():
+        return np.zeros(occ.n, dtype=bool)
+    L = world.grid_internal_boundary_km()
+    A = np.maximum(world.grid_area_km2, 1e-9)
+    prob = np.minimum(1.0, 2.0 * ext * L[occ.grid] / (np.pi * A[occ.grid]))
+    return u < prob
+
+
 class Intake:
     """Intake of discovered issues (see module doc)."""
 
     def __init__(self, p: ModelParams, occ, streams: Streams, level_cals: list[WorkCalendar],
-                 office: WorkCalendar, service: WorkCalendar, consult_by_members: bool, duty: dict):
+                 office: WorkCalendar, service: WorkCalendar, consult_by_members: bool, duty: dict, world=None):
         self.p = p
         n = occ.n
         self.u_report = streams["report"].random(n).tolist()
@@ -74,6 +90,8 @@ class Intake:
         typ = occ.type.tolist()
         self.min_level = [LEVELS.index(types[k].min_close_level) for k in typ]
         self.needs_consult = [types[k].needs_consultation for k in typ]
+        # straddling a grid border (Cauchy–Crofton): needs the grids' consultation (会商) too
+        self.boundary = boundary_draws(p, occ, world, streams["boundary"]).tolist()
         self.limit_wh = [types[k].time_limit_wh for k in typ]
         self.channels = p.channels
         self.enters = [LEVELS.index(c.enters_at) for c in p.channels]
@@ -125,7 +143,7 @@ class Intake:
             again = scalar_quantile(fp.rereport, u[2]) if lost else 0.0
             t_reg = self.level_cals[1].add(t_rep + again, scalar_quantile(fp.relay, u[0]) + reg)
         rec = Intake1(t_rep, t_reg, centre, lost)
-        if self.needs_consult[i]:
+        if self.needs_consult[i] or self.boundary[i]:
             if self.consult_by_members:
                 rec.consult = True
                 return rec

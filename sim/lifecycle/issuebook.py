@@ -3,9 +3,10 @@
 Per-issue and per-job state lives in Python lists (scalar access is several times faster
 than numpy element access in the event loop) and becomes numpy columns at the end
 (:mod:`sim.metrics.records` reads the book's public attributes). A *job* is one piece of
-work on an issue: the issue itself (job id = issue id, :data:`MAIN`), the second
-department's part of a joint case (联合处置, id + n, :data:`JOINT`) or the grid leader's
-consultation (会商, id + 2n, :data:`CONSULT`).
+work on an issue: the issue itself (job id = issue id, :data:`MAIN`), its second part
+(id + n, :data:`JOINT`: the second department of a joint case, 联合处置, or the second person
+of a job that needs two, ``crew_size``) or the grid leader's consultation (会商, id + 2n,
+:data:`CONSULT`).
 
 The rooms of the lifecycle (:mod:`~sim.lifecycle.attempts`, :mod:`~sim.lifecycle.closure`,
 :mod:`~sim.lifecycle.oversight` and the intake side of :mod:`~sim.lifecycle.handling`)
@@ -37,6 +38,10 @@ class IssueBook:
         self.trade = [TRADES.index(types[k].trade) for k in self.type]
         jt = [TRADES.index(t.joint_trade) if t.joint_trade else -1 for t in types]
         self.joint_trade = [jt[k] for k in self.type]
+        # a second person at grid or village level (crew_size 2, not a joint case)
+        self.crew2 = [types[k].crew_size >= 2 and not types[k].joint_trade for k in self.type]
+        # the trade of the second part: the joint department's, or the same for a second person
+        self.part_trade = [j if j >= 0 else (tr if c else -1) for j, tr, c in zip(self.joint_trade, self.trade, self.crew2)]
         # where it is
         self.level = [0] * n
         self.level_reached = [0] * n

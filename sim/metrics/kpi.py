@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.metrics.capacity import unstable
+from sim.metrics.cost import cost_kpis
 from sim.metrics.populations import Populations, flag
 from sim.metrics.records import RunResult
 from sim.metrics.registry import DISTRIBUTIONS, RATES
@@ -110,7 +111,7 @@ def staff_kpis(res: RunResult) -> dict:
         x = issue_h[sel]
         teams[team] = {"members": int(sel.sum()), "contract_h": float(contract[sel].sum()),
                        **{k: float(st[k][sel].sum()) for k in ("routine_h", "patrol_h", "handling_h", "travel_h",
-                                                               "consultation_h", "mediation_h", "idle_h")},
+                                                               "consultation_h", "mediation_h", "overhead_h", "idle_h")},
                        "issue_h_per_member_mean": float(x.mean()), "issue_h_per_member_sd": float(x.std()),
                        "issue_h_gini": gini(x),
                        "routine_coverage": _rate(st["routine_h"][sel].sum(), st["planned_routine_h"][sel].sum()),
@@ -275,6 +276,8 @@ def summarize(res: RunResult) -> dict:
         "warmup_days": p.run.warmup_days,
         **dists,
         "unfixed_share": _rate((occurred & ~closed).sum(), occurred.sum()),
+        "cost": cost_kpis(res),
+        "assessment": res.extra.get("assessment"),
         "unstable_units": [u.as_dict() for u in unstable(res.extra.get("offered_load", []))],
         "offered_load": [{"unit": u.unit, "level": u.level, "rho": u.rho}
                          for u in sorted(res.extra.get("offered_load", []), key=lambda u: -u.rho)[:OFFERED_LOAD_TOP]],

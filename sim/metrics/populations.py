@@ -105,6 +105,7 @@ def flag(iss: dict, name: str) -> np.ndarray:
 
 
 FLAGS = {"closed": (None, None), "on_time": (None, None), "escalated": ("escalations", True),
+         "boundary": ("boundary", False), "helped": ("helped", False),
          "routed_up": ("routed_up", True), "reworked": ("reworks", True),
          "extension_granted": ("extension_granted", False), "supervised": ("supervised", False)}
 """Flags a rate may count: an issue-table column (``> 0`` where the column is a count)."""

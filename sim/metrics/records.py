@@ -13,7 +13,8 @@ from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.metrics.populations import dispatched, due
 from sim.params import LEVELS, TRADES, ModelParams
 
-STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
+STAFF_ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "overhead_h",
+                    "idle_h")
 
 
 @dataclass
@@ -51,6 +52,7 @@ def collect(model) -> RunResult:
         units=unit_table(model), structure=structure(model), events_processed=h.loop.events_processed,
         staff=staff_table(model), households=model.households.table() if model.households is not None else None,
         extra={"t_first_arrival_h": np.array(b.t_first[: model.occ.n_main]), "on_close_ratings": None,
+               "assessment": model.assessment.kpis(),
                "offered_load": getattr(model, "loads", None) or []},
         world=model.world, observed_h=model.observed_h)
 
@@ -84,6 +86,7 @@ def issue_table(model) -> dict[str, np.ndarray]:
     unit_of = np.where(spot, len(units), col(h.unit_of, np.int64))
     reported = ~np.isnan(clip(h.t_reported))
     status = np.where(closed, "closed", np.where(reported, "open", "unreported"))
+    helped = _helped(model, n)
     ch = col(h.channel, np.int64)
     return {
         "issue_id": np.arange(n),
@@ -126,7 +129,29 @@ def issue_table(model) -> dict[str, np.ndarray]:
         "reporter_household": col(h.reporter, np.int64),
         "rating": np.array(["", "satisfied", "basically_satisfied", "dissatisfied"])[col(h.rating, np.int64) + 1],
         "registered_by": np.array(["town_centre", "village_committee", "district_platform"])[col(h.centre, np.int64)],
+        "boundary": np.asarray(model.intake.boundary[:n], dtype=bool),
+        "helped": helped,
     }
+
+
+def _helped(model, n: int) -> np.ndarray:
+    """Per issue: was some grid-level attempt on it (the job or its second person) made by
+    someone from outside its grid (another grid's member, a village cadre or crew)? A help
+    request: the grid had nobody free, on duty or with the trade."""
+    log = model.handling.log
+    out = np.zeros(n, dtype=bool)
+    if not log.member:
+        return out
+    members = model.people.members
+    grid_of = np.array([m.grid for m in members])
+    job = np.asarray(log.job, dtype=np.int64)
+    book = model.handling.book
+    i = job % book.n
+    sel = (~np.asarray(log.cancelled, dtype=bool)) & (np.asarray(log.level) == 0) & (job < 2 * book.n) & (i < n)
+    sel &= np.asarray(log.kind) != CONSULTATION
+    outsider = grid_of[np.asarray(log.member, dtype=np.int64)[sel]] != model.occ.grid[i[sel]]
+    out[i[sel][outsider]] = True
+    return out
 
 
 def _window_hours(cal, a: float, b: float) -> float:
@@ -158,6 +183,7 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
     ended_in = keep & (np.asarray(log.end_h) >= a) & (np.asarray(log.end_h) <= b)
     out = {k: np.zeros(n_s) for k in ("contract_h", "planned_routine_h", "planned_patrol_h", *STAFF_ACTIVITIES)}
     issue_in = {blk: np.zeros(n_s) for blk in ("patrol", "routine", "slack")}
+    duty_in = {blk: np.zeros(n_s) for blk in ("patrol", "routine", "slack")}  # a grid's fixed duties
     total_in = np.zeros(len(m_idx))
     groups: dict = {}
     for m in members:
@@ -179,6 +205,13 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
         out["planned_patrol_h"][sids] = _window_hours(blocks["patrol"], a, b)
         planned_slack = _window_hours(blocks["slack"], a, b)
         out["idle_h"][sids] = planned_slack
+        if sch.reserved is not None:  # fixed duties, taken first out of the issue-work blocks
+            for blk, cal in blocks.items():
+                if cal is None or blk not in ("slack", p.staff.gives_way):
+                    continue
+                h = sum(cal.work_before(min(e1, b)) - cal.work_before(max(s1, a)) for s1, e1 in sch.reserved[v]
+                        if e1 > a and s1 < b)
+                duty_in[blk][sids] += h
         rows = np.flatnonzero(keep & (row_group == k))
         if len(rows) == 0:
             continue
@@ -187,6 +220,8 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
         for blk, cal in blocks.items():
             if cal is None or blk not in ("slack", p.staff.gives_way):
                 continue  # issue work never enters the protected block, even when it spans it
+            if sch.reserved is not None:  # ... nor the grid's fixed duties an attempt spans
+                cal = cal.with_intervals(remove=sch.reserved[v])
             hrs = cal.work_before_v(e[rows]) - cal.work_before_v(s[rows])
             np.add.at(issue_in[blk], m_idx[rows], hrs)
     share_travel = np.divide(travel, travel + work, out=np.zeros_like(travel), where=(travel + work) > 0)
@@ -208,9 +243,10 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
                     fixed[m.sid] += 1
                     spot[blk][m.sid] += fixed_h
     out["handling_h"] += spot["patrol"] + spot["routine"]
-    out["routine_h"] = out["planned_routine_h"] - issue_in["routine"] - spot["routine"]
-    out["patrol_h"] = out["planned_patrol_h"] - issue_in["patrol"] - spot["patrol"]
-    out["idle_h"] = out["idle_h"] - issue_in["slack"]
+    out["overhead_h"] = duty_in["slack"] + duty_in["routine"] + duty_in["patrol"]
+    out["routine_h"] = out["planned_routine_h"] - issue_in["routine"] - spot["routine"] - duty_in["routine"]
+    out["patrol_h"] = out["planned_patrol_h"] - issue_in["patrol"] - spot["patrol"] - duty_in["patrol"]
+    out["idle_h"] = out["idle_h"] - issue_in["slack"] - duty_in["slack"]
     # people without blocks (department case handlers, crews): their contract is their
     # calendar and issue work comes out of it
     noblock = np.array([not m.schedule.window and m.cal is not None for m in members])
@@ -258,6 +294,33 @@ def unit_table(model) -> dict[str, np.ndarray]:
     }
 
 
+def grid_unstaffed_share(model, weeks: int = 4) -> float | None:
+    """The share of the hours of the run's first ``weeks`` weeks in which nobody of a grid's
+    own teams (or its leader) is on shift, mean over grids (None without team members):
+    what a smaller grid with the same staff loses in presence."""
+    ppl = model.people
+    if not model.has_members or not ppl.members:
+        return None
+    n_g = model.world.n_grids
+    hours = np.arange(0.0, 168.0 * weeks) + 0.5
+    covered = np.zeros((n_g, len(hours)), dtype=bool)
+    on: dict = {}
+    for m in ppl.members:
+        gs = [m.grid] if m.grid >= 0 else []
+        if m.role == "cadre_leader":
+            gs = np.flatnonzero(ppl.leader_sid == m.sid).tolist()
+        if not gs:
+            continue
+        key = (id(m.schedule), m.variant)
+        if key not in on:
+            cal = m.schedule.shift[m.variant]
+            on[key] = np.ones(len(hours), dtype=bool) if (cal is None or cal.always_on) else \
+                (cal.work_before_v(hours + 0.5) - cal.work_before_v(hours - 0.5)) > 0.5
+        for g in gs:
+            covered[g] |= on[key]
+    return float(1.0 - covered.mean())
+
+
 def structure(model) -> dict:
     from sim.agents.residents import coverage_15min
 
@@ -266,6 +329,7 @@ def structure(model) -> dict:
     s.update(ppl.totals())
     s["service_points"] = int(w.n_grids)  # one per grid (一网一点)
     s["coverage_15min"] = coverage_15min(model.params, w)
+    s["grid_unstaffed_share"] = grid_unstaffed_share(model)
     s["partition_quality"] = w.partition_quality
     s["units"] = {LEVELS[L]: int(sum(1 for u in ppl.units if u.level == L)) for L in range(4)}
     s["servers"] = {LEVELS[L]: int(sum(len(u.servers) for u in ppl.units if u.level == L)) for L in range(4)}

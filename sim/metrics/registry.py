@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-UNITS = ("h", "days", "share", "count")
-"""Units of a KPI: hours, days, a share in [0, 1], a count (or a count per population)."""
+UNITS = ("h", "days", "share", "count", "yuan")
+"""Units of a KPI: hours, days, a share in [0, 1], a count (or a count per population), yuan."""
 BETTER = ("lower", "higher", None)
 STATS = ("mean", "p50", "p90", "p95", "max", "n")
 """Statistics of a distribution KPI (as :func:`sim.metrics.kpi.dist_stats` returns them)."""
@@ -115,16 +115,27 @@ RATES: tuple[Rate, ...] = (
     Rate(Kpi("supervision_rate", "dispatched", "rate", "share", "lower", "supervision (督办) rate", "督办率"),
          "supervised"),
     Rate(Kpi("rework_rate", "dispatched_closed", "rate", "share", "lower", "rework rate", "返工率"), "reworked"),
+    Rate(Kpi("help_share", "dispatched", "rate", "share", "lower", "share helped from outside the grid",
+             "由网格外人员协助处置的占比"), "helped"),
+    Rate(Kpi("boundary_share", "dispatched", "rate", "share", "lower", "share straddling a grid border (joint 会商)",
+             "跨网格边界问题占比（联合会商）"), "boundary"),
 )
 """Rates over issues, in ``summary.json`` order."""
 
 OTHER: tuple[Kpi, ...] = (
     Kpi("unfixed_share", "occurred", "rate", "share", "lower", "share of issues not fixed when the run stopped",
         "运行结束时未解决问题占比"),
+    Kpi("cost.total_yuan_per_year", None, "cost_kpis", "yuan", "lower", "cost a year (yuan)", "年度成本（元）"),
+    Kpi("cost.per_fixed_issue_yuan", "occurred_fixed", "cost_kpis", "yuan", "lower", "cost per issue fixed (yuan)",
+        "每解决一个问题的成本（元）"),
+    Kpi("cost.staff_h_per_fixed_issue", "occurred_fixed", "cost_kpis", "h", "lower", "staff-hours per issue fixed",
+        "每解决一个问题的人员工时"),
     Kpi("on_spot_share", "reported", "rate", "share", None, "share fixed on the spot", "现场处置占比"),
     Kpi("lost_reports", None, "count", "count", "lower", "lost reports", "遗失上报数"),
     Kpi("structure.coverage_15min", None, "coverage_15min", "share", "higher", "15-minute service-circle coverage",
         "15分钟服务圈覆盖率"),
+    Kpi("structure.grid_unstaffed_share", None, "grid_unstaffed_share", "share", "lower",
+        "share of hours with nobody of the grid on shift", "网格无人在岗时段占比"),
     Kpi("routine_coverage", None, "staff_kpis", "share", "higher", "routine coverage", "日常工作完成率"),
     Kpi("patrol_coverage", None, "staff_kpis", "share", "higher", "patrol coverage", "巡查完成率"),
     Kpi("staff.work.issue_h_per_member_mean", None, "staff_kpis", "h", None, "work-team issue hours per member",
@@ -167,13 +178,15 @@ assert len(KPIS) == sum(len(STATS) for _ in DISTRIBUTIONS) + len(RATES) + len(OT
 def kpi_unit(key: str) -> str:
     """Unit of the KPI ``key`` (one of :data:`UNITS`): its declared unit; a key that is not
     declared (any other ``summary.json`` number, e.g. ``workload.grid.busy_h`` or
-    ``by_type.river.count``) by the naming rule of ``summary.json``: a ``_h`` part is
-    hours, ``days`` days, ``trust`` or a ``rate``/``share``/``coverage``/``utilisation`` a
+    ``by_type.river.count``) by the naming rule of ``summary.json``: ``yuan`` or a cost is
+    yuan, a ``_h`` part is hours, ``days`` days, ``trust`` or a ``rate``/``share``/``coverage``/``utilisation`` a
     share, else a count."""
     k = KPIS.get(key)
     if k is not None:
         return k.unit
     head, last = key.split(".")[0], key.split(".")[-1]
+    if "yuan" in last or (head == "cost" and not last.endswith("_h")):
+        return "yuan"
     if head.endswith("_h") or last.endswith("_h"):
         return "h"
     if last.startswith("days_") or last.endswith("_days"):

@@ -29,10 +29,11 @@ from sim.vocab import (  # noqa: F401  (re-exported: the vocabularies' historica
     ESCALATION_RULES, HOLIDAY_SOURCES, LEVELS, MAP_SOURCES, OVERDUE_POLICIES, RESIDENT_ROUTES, SERVICE_DAYS,
     STAFF_DRIVERS, SURGE_SHAPES, TRADES, resolve_towns)
 from sim.params.handling import (  # noqa: F401
-    DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams, LevelParams, LevelsParams,
+    AssessmentParams, DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams, LevelParams, LevelsParams,
     LifecycleParams)
 from sim.params.issues import (  # noqa: F401
     CalendarParams, ChannelParams, DistParams, IssueTypeParams, OccurrenceParams, SurgeParams)
+from sim.params.costs import CostParams, team_totals  # noqa: F401
 from sim.params.model import ModelParams, RunParams  # noqa: F401
 from sim.params.people import (  # noqa: F401
     DepartmentParams, DepartmentsParams, ResidentParams, ScheduleParams, StaffParams, TeamParams)

@@ -141,6 +141,25 @@ class IntakeParams:
 
 
 @dataclass(frozen=True)
+class AssessmentParams:
+    """考核评价: the district's monthly ranking of grids feeds back (see
+    :mod:`sim.lifecycle.assessment`). ``enabled``: the switch. Each month the lowest
+    ``bottom_share`` of the ranked grids (those with at least ``min_closed`` closures) are
+    rectified — supervision and training, ``supervision_h_per_grid`` hours of the town's
+    staff each — and for the next month their rounds find issues and their members fix on the
+    spot with × (1 + ``bottom_effect``) the chance; the highest ``top_share`` are recognised,
+    × (1 + ``top_effect``)."""
+
+    enabled: bool = False
+    bottom_share: float = num(0.1, lo=0.0, hi=0.5)
+    top_share: float = num(0.1, lo=0.0, hi=0.5)
+    bottom_effect: float = num(0.2, lo=0.0, hi=2.0)
+    top_effect: float = num(0.05, lo=0.0, hi=2.0)
+    supervision_h_per_grid: float = num(8.0, lo=0.0)
+    min_closed: int = num(3, lo=1)
+
+
+@dataclass(frozen=True)
 class EmergencyParams:
     """Emergency response (防汛防台) to a surge event that declares a ``response_level``.
 

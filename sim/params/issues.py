@@ -72,7 +72,13 @@ class IssueTypeParams:
     taking ``joint_work_share`` of the handling time;
     ``p_fail_attempt``: chance that an attempt at grid or village level fails (null: the
     level's value); ``extendable``: a complex case whose unit may ask for an extension
-    (延期).
+    (延期). ``extent_km``: how far the problem reaches (a stretch of river or road, a dispute
+    between neighbours): an issue of extent ℓ in a grid of area A whose border with other
+    grids of its village is L long straddles it with chance min(1, 2ℓL / πA) (Cauchy–Crofton:
+    the expected crossings of a random segment), and then the grids must consult (会商)
+    before dispatch. ``crew_size``: people an attempt needs (2: a second member of the unit
+    works the job alongside, or one from the village when the grid has nobody else with
+    the trade).
     """
 
     name: str = "issue"
@@ -92,6 +98,8 @@ class IssueTypeParams:
     joint_work_share: float = num(0.5, lo=0.0, lo_open=True)
     p_fail_attempt: float | None = num(None, lo=0.0, hi=1.0)
     extendable: bool = False
+    extent_km: float = num(0.0, lo=0.0)
+    crew_size: int = num(1, lo=1, hi=2)
     source: str = ""
 
     def validate(self, p: str) -> None:
@@ -117,7 +125,7 @@ class ChannelParams:
     (``patrol`` or ``routine``, at ``staff.patrol_speed_kmh`` / ``staff.routine_speed_kmh``)
     and passes the issues within ``staff.detection_distance_km`` of the stretch it covers;
     a member who is off or busy covers less or nothing that day. ``household_heads``
-    rounds: each head visits ``teams.head_visits_per_round`` of its households per round,
+    rounds: each head visits ``teams.head_visits_per_day`` of its households per round (its weekly hours in visits),
     every ``period_h`` from ``first_round_h``. Rounds without a driver happen every
     ``period_h`` from ``first_round_h`` everywhere.
 

@@ -8,9 +8,10 @@ import datetime as _dt
 from dataclasses import dataclass, field
 
 from sim.errors import ConfigError
-from sim.params.handling import (DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams,
+from sim.params.handling import (AssessmentParams, DispatchParams, EmergencyParams, EscalationParams, FusionParams, IntakeParams,
                                  LevelsParams, LifecycleParams)
 from sim.params.issues import CalendarParams, ChannelParams, IssueTypeParams, OccurrenceParams, SurgeParams
+from sim.params.costs import CostParams
 from sim.params.people import DepartmentsParams, ResidentParams, StaffParams, TeamParams
 from sim.params.place import PartitionParams, WorldParams
 from sim.typedconfig import choice, num, require
@@ -89,6 +90,8 @@ class ModelParams:
     lifecycle: LifecycleParams = field(default_factory=LifecycleParams)
     intake: IntakeParams = field(default_factory=IntakeParams)
     emergency: EmergencyParams = field(default_factory=EmergencyParams)
+    costs: CostParams = field(default_factory=CostParams)
+    assessment: AssessmentParams = field(default_factory=AssessmentParams)
     office_calendar: CalendarParams = field(default_factory=CalendarParams)
     service_calendar: CalendarParams = field(default_factory=CalendarParams)
     validation: dict | None = None
@@ -111,8 +114,9 @@ class ModelParams:
     def has_members(self) -> bool:
         """Grid and village capacity comes from team members (and village cadres): a map
         with households on roads and some team. Otherwise from ``levels.*.crews``."""
-        t = self.teams
-        return self.world.map != "regular" and t.management_total + t.work_total + t.volunteer_total > 0
+        from sim.params.costs import team_totals
+
+        return self.world.map != "regular" and sum(team_totals(self).values()) > 0
 
     @property
     def has_households(self) -> bool:

@@ -20,9 +20,16 @@ class TeamParams:
     ``skills_per_member`` of the five eco trades (一员多能), management members the service,
     mediation and general trades, volunteers service (and mediation for
     ``staff.mediator_share_of_volunteers`` of them). ``training_level`` in [0, 1] scales
-    on-the-spot fixes by (0.5 + level) and rework by (1.5 − level). Household heads: one
-    per ``households_per_head`` households, each visiting ``head_visits_per_round``
-    households per round.
+    on-the-spot fixes by (0.5 + level) and rework by (1.5 − level). With a ``mix`` (three
+    shares: management, work, volunteer), the team sizes come from a budget instead of the
+    totals: ``budget_yuan`` a year at each team's cost per member (``costs.*``), or
+    ``budget_hours_per_year`` at each team's contracted hours a year; without either, the
+    budget is what the totals (× ``scale_<team>``) cost in yuan, or in contracted hours when
+    ``budget_basis`` is ``hours`` — so a mix alone reshapes the teams at equal cost (or
+    equal hours) (:func:`sim.params.costs.team_totals`). Household heads: one
+    per ``households_per_head`` households, visiting them in turn on a daily round as far as
+    its time allows: ``head_hours_per_week`` hours a week at ``head_visit_min`` minutes a
+    visit (so a head with fewer households sees each of them more often).
     """
 
     management_total: int = num(0, lo=0)
@@ -35,7 +42,25 @@ class TeamParams:
     training_level: float = num(0.5, lo=0.0, hi=1.0)
     household_heads: bool = False
     households_per_head: float = num(12.0, lo=1.0)
-    head_visits_per_round: float = num(12.0, lo=0.0)
+    budget_yuan: float | None = num(None, lo=0.0)
+    budget_hours_per_year: float | None = num(None, lo=0.0)
+    mix: tuple[float, ...] = ()
+    budget_basis: str = choice("yuan", ("yuan", "hours"))
+    head_hours_per_week: float = num(2.0, lo=0.0)
+    head_visit_min: float = num(10.0, lo=0.0, lo_open=True)
+
+    def validate(self, p: str) -> None:
+        require(self.budget_yuan is None or self.budget_hours_per_year is None, p + "budget_hours_per_year",
+                "give a budget in yuan (teams.budget_yuan) or in hours, not both")
+        if self.budget_yuan is not None or self.budget_hours_per_year is not None or self.mix:
+            require(len(self.mix) == 3 and all(x >= 0 for x in self.mix) and sum(self.mix) > 0, p + "mix",
+                    "must give three shares (management, work, volunteer), >= 0 and not all 0, with a budget; "
+                    f"got {list(self.mix)}")
+
+    @property
+    def head_visits_per_day(self) -> float:
+        """Households a head visits on a day's round: its weekly hours in visits, over 7 days."""
+        return self.head_hours_per_week * 60.0 / self.head_visit_min / 7.0
 
     @property
     def on_spot_factor(self) -> float:
@@ -106,12 +131,17 @@ class StaffParams:
     ``gives_way``: which block issue work may take besides the slack (``routine`` or
     ``patrol``; the other is protected). Patrols and routine duty move along the patch's
     roads at ``patrol_speed_kmh`` and ``routine_speed_kmh`` and notice issues within
-    ``detection_distance_km``. Familiarity (分片包干): a member handling an issue in its
+    ``detection_distance_km``; n passes over the same stretch on one day count as
+    n ^ ``repeat_pass_exponent`` independent ones (1: independent; below 1, detection
+    saturates: a missed issue tends to stay missed). Familiarity (分片包干): a member handling an issue in its
     own patch takes ``own_patch_duration_factor`` of the time and fails with
     ``own_patch_fail_factor`` of the chance; a member from another grid of the village
     ``other_grid_duration_factor`` and ``other_grid_fail_factor``. ``consultation_h``: the
     grid leader's working time per consultation (会商). ``mediator_share_of_volunteers``:
-    volunteers trained as mediators (矛盾调解).
+    volunteers trained as mediators (矛盾调解). Each grid costs fixed duties a week (meetings,
+    logs, assessment, reporting): ``leader_overhead_h_per_week`` of its leader's time (a
+    cadre leading several grids, several times that) and ``management_overhead_h_per_week``
+    of each management member's, taken first out of the week's issue-work time.
     """
 
     work: ScheduleParams = _schedule(days_per_week=6, start_h=6.0, hours_per_day=7.0, patrol_share=0.2,
@@ -132,12 +162,15 @@ class StaffParams:
     patrol_speed_kmh: float = num(4.0, lo=0.0, lo_open=True)
     routine_speed_kmh: float = num(1.5, lo=0.0, lo_open=True)
     detection_distance_km: float = num(0.15, lo=0.0)
+    repeat_pass_exponent: float = num(1.0, lo=0.0, hi=1.0)
     own_patch_duration_factor: float = num(0.85, lo=0.0, lo_open=True)
     own_patch_fail_factor: float = num(0.7, lo=0.0)
     other_grid_duration_factor: float = num(1.15, lo=0.0, lo_open=True)
     other_grid_fail_factor: float = num(1.2, lo=0.0)
     consultation_h: float = num(1.0, lo=0.0)
     mediator_share_of_volunteers: float = num(0.2, lo=0.0, hi=1.0)
+    leader_overhead_h_per_week: float = num(0.0, lo=0.0, hi=40.0)
+    management_overhead_h_per_week: float = num(0.0, lo=0.0, hi=40.0)
 
     def validate(self, p: str) -> None:
         require(self.grid_leader_from != "cadre" or self.cadres_per_village >= 1, p + "grid_leader_from",
@@ -189,7 +222,9 @@ class ResidentParams:
     party member), plus ``hotline_distrust_slope`` × (1 − trust) for 12345,
     ``walk_slope_per_10min`` per 10 minutes' walk to the service point, ``star_bonus``
     for a party member when a star family (星级家庭) lives among its ``neighbourhood``
-    nearest households; the app needs an app user at home, the party route a party
+    nearest households (such a family, marked at its door by 四亮一挂, also adds
+    ``star_report_bonus`` to its neighbours' reporting logit and ``star_trust_bonus`` to
+    their trust at the start); the app needs an app user at home, the party route a party
     member among the neighbours, the head route a head. Trust starts Beta with mean
     ``trust_mean`` and sd ``trust_sd``. A household rates the closure of an issue it
     reported: positive (satisfied or basically satisfied) with a chance that falls with the
@@ -218,6 +253,8 @@ class ResidentParams:
     hotline_distrust_slope: float = num(2.0)
     walk_slope_per_10min: float = num(-0.5)
     star_bonus: float = num(1.0)
+    star_report_bonus: float = num(0.0)
+    star_trust_bonus: float = num(0.0, lo=-1.0, hi=1.0)
     star_family_share: float = num(0.3, lo=0.0, hi=1.0)
     neighbourhood: int = num(10, lo=1, hi=200)
     p_positive_fast: float = num(0.99, lo=0.0, hi=1.0)

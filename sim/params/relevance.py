@@ -49,7 +49,7 @@ def inactive(p) -> set[str]:
         out.add("partition.target_households" if pp.by == "area" else "partition.target_area_km2")
     t = p.teams
     if not (t.household_heads and p.has_members):
-        out |= {"teams.households_per_head", "teams.head_visits_per_round"}
+        out |= {"teams.households_per_head", "teams.head_hours_per_week", "teams.head_visit_min"}
     if not p.has_members:
         out |= {"teams.", "staff.", "dispatch."}
     else:

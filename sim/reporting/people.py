@@ -15,13 +15,14 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.ticker import PercentFormatter  # noqa: E402
 
+from sim.metrics.records import STAFF_ACTIVITIES  # noqa: E402
 from sim.reporting.figures import save  # noqa: E402
 from sim.reporting.i18n import Tr  # noqa: E402
 from sim.reporting.maps import _km_axes, _land_patch, _lines  # noqa: E402
 from sim.reporting.places import town_shapes, village_shapes  # noqa: E402
 
-ACTIVITIES = ("routine_h", "patrol_h", "handling_h", "travel_h", "consultation_h", "mediation_h", "idle_h")
-COLORS = ("#8fbc8f", "#4f94cd", "#d62728", "#ff9896", "#9467bd", "#e377c2", "#d9d9d9")
+ACTIVITIES = STAFF_ACTIVITIES
+COLORS = ("#8fbc8f", "#4f94cd", "#d62728", "#ff9896", "#9467bd", "#e377c2", "#bcbd22", "#d9d9d9")
 TEAMS = ("work", "management", "volunteer", "cadre", "department")
 
 

@@ -213,7 +213,7 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
         util = summary.get("staff_utilisation") or {}
         d.table(T.list("run.staff_cols"),
                 [[T.term("team", k), v["members"], v["contract_h"], v["routine_h"], v["patrol_h"], v["handling_h"],
-                  v["travel_h"], v["consultation_h"], v["mediation_h"], v["idle_h"],
+                  v["travel_h"], v["consultation_h"], v["mediation_h"], v.get("overhead_h"), v["idle_h"],
                   pct((util.get(k) or {}).get("mean")), pct(v.get("routine_coverage")), pct(v.get("patrol_coverage"))]
                  for k, v in summary["staff"].items()])
         if "staff" in figures:
@@ -284,7 +284,7 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     a, g = st["grid_area_km2"], st["grids_per_village"]
     d.p(T("run.structure_text", a_mean=fmt(a["mean"], lang), a_min=fmt(a["min"], lang), a_max=fmt(a["max"], lang),
           g_mean=fmt(g["mean"], lang), g_min=fmt(g["min"], lang), g_max=fmt(g["max"], lang)))
-    rows = assumption_rows(manifest.get("params"))
+    rows = assumption_rows(manifest.get("params"), lang)
     if rows:
         d.h(T("run.assumptions"))
         d.p(T("run.assumptions_note"))
@@ -296,7 +296,7 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     return d
 
 
-def assumption_rows(params: dict | None) -> list[list]:
+def assumption_rows(params: dict | None, lang: str = "en") -> list[list]:
     """The registry's assumptions (conf/assumptions.yaml) with their values in this run
     (only those the run has: a validation run has none of the Chongming ones)."""
     from sim.assumptions import _MISSING, load, lookup
@@ -308,7 +308,7 @@ def assumption_rows(params: dict | None) -> list[list]:
         v = lookup(_named(params), a.key)
         if v is _MISSING:
             continue
-        shown = "profile" if isinstance(v, list) else v
+        shown = "profile" if isinstance(v, list) else (fmt(v, lang) if isinstance(v, (int, float)) else v)
         mark = " *" if (list(v) if isinstance(v, list) else v) != a.default else ""
         out.append([a.key, f"{shown}{mark}", a.range_text, a.why])
     return out

@@ -89,6 +89,8 @@ class ExplorerModel(mesa.Model):
             self.error = f"the model could not be built: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
         if self.sim is None:
             self.running = False
+        else:
+            self.warnings = self._warnings()
         self.datacollector.collect(self)
 
     def _build(self, compose, horizon_days):
@@ -118,12 +120,24 @@ class ExplorerModel(mesa.Model):
             return
         self.sim.step()
         self.kpis = kpi_row(self.sim)
-        self.warnings = [f"unstable: {u['unit']} ({u['level']}) has been busy {min(u['rho'], 1.0):.0%} of its working "
-                         f"time with {u['waiting']} issues waiting for {u['servers']} staff: its queue keeps growing "
-                         f"(more staff, or another escalation rule)"
-                         for u in saturated_units(self.sim, self.sim.now_h)[:3]]
+        self.warnings = self._warnings()
         self.datacollector.collect(self)
         self.running = self.sim.running
+
+    def _warnings(self) -> list[str]:
+        """Units that cannot keep up: offered more work than their staff's hours before the
+        run (sim.metrics.capacity: ρ ≥ 1), then any whose people have been near saturated
+        with a growing queue so far (the live check), at most three of each."""
+        from sim.metrics.capacity import unstable
+
+        out = [f"unstable: {u.unit} ({u.level}) is offered {u.rho:.2f} times the work its staff can do: its queue "
+               f"keeps growing (more staff, or another escalation rule)" for u in unstable(self.sim.loads)[:3]]
+        named = {u.unit for u in unstable(self.sim.loads)}
+        out += [f"unstable: {u['unit']} ({u['level']}) has been busy {min(u['rho'], 1.0):.0%} of its working "
+                f"time with {u['waiting']} issues waiting for {u['servers']} staff: its queue keeps growing "
+                f"(more staff, or another escalation rule)"
+                for u in saturated_units(self.sim, self.sim.now_h)[:3] if u["unit"] not in named]
+        return out
 
     # ------------------------------------------------------------------ what the page shows
     @property

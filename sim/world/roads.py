@@ -63,10 +63,49 @@ class Routes:
     grid_length_km: np.ndarray  # per grid
 
 
+def _tour(order: np.ndarray, first: np.ndarray, road: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Within each grid (``order[first[g]:first[g+1]]``, sorted by road then arc position),
+    walk the road pieces in a sensible order: start at the piece end furthest west (then
+    south), then always on to the nearest end of a piece not yet walked, walking it from
+    that end (greedy nearest neighbour). So a grid with parallel roads is walked up one and
+    down the next, not up each from the same side with a jump back between them."""
+    out = order.copy()
+    for g in range(len(first) - 1):
+        a, b = int(first[g]), int(first[g + 1])
+        if b - a < 2:
+            continue
+        idx = order[a:b]
+        r = road[idx]
+        cut = np.flatnonzero(r[1:] != r[:-1]) + 1
+        if len(cut) == 0:
+            continue
+        pieces = np.split(idx, cut)
+        ends = np.array([[xy[p[0]], xy[p[-1]]] for p in pieces])  # (pieces, 2 ends, 2)
+        flat = ends.reshape(-1, 2)
+        start = int(np.lexsort((flat[:, 1], flat[:, 0]))[0])
+        left = np.ones(len(pieces), dtype=bool)
+        k, rev = start // 2, start % 2 == 1
+        seq = []
+        while True:
+            left[k] = False
+            seq.append(pieces[k][::-1] if rev else pieces[k])
+            if not left.any():
+                break
+            here = ends[k, 0] if rev else ends[k, 1]
+            d = np.hypot(*(ends - here).transpose(2, 0, 1))  # (pieces, 2)
+            d[~left] = np.inf
+            j = int(np.argmin(d))
+            k, rev = j // 2, j % 2 == 1
+        out[a:b] = np.concatenate(seq)
+    return out
+
+
 def grid_routes(household_grid: np.ndarray, household_road: np.ndarray, s_km: np.ndarray,
                 household_xy: np.ndarray, n_grids: int) -> Routes:
     """Order each grid's households along its roads and measure the walk (see module doc)."""
     order = np.lexsort((s_km, household_road, household_grid))
+    order = _tour(order, np.searchsorted(household_grid[order], np.arange(n_grids + 1)), household_road,
+                  household_xy)
     g = household_grid[order]
     r = household_road[order]
     s = s_km[order]

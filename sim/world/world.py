@@ -101,6 +101,20 @@ class World:
     def village_residents(self) -> np.ndarray:
         return np.bincount(self.grid_village, weights=self.grid_residents(), minlength=self.n_villages).astype(np.int64)
 
+    def grid_internal_boundary_km(self) -> np.ndarray:
+        """Per grid, the length (km) of its border shared with other grids of its village
+        (the edges of its cell that are not on the village's bounding box); 0 for a village
+        of one grid and for worlds without geometry."""
+        if self.grid_box is None or self.village_poly is None:
+            return np.zeros(self.n_grids)
+        vbox = np.array([(p[:, 0].min(), p[:, 1].min(), p[:, 0].max(), p[:, 1].max()) for p in self.village_poly])
+        b, vb = self.grid_box, vbox[self.grid_village]
+        w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+        tol = 1e-9
+        inner = [(np.abs(b[:, 0] - vb[:, 0]) > tol) * h, (np.abs(b[:, 2] - vb[:, 2]) > tol) * h,
+                 (np.abs(b[:, 1] - vb[:, 1]) > tol) * w, (np.abs(b[:, 3] - vb[:, 3]) > tol) * w]
+        return np.sum(inner, axis=0)
+
     def grid_share(self, column: np.ndarray) -> np.ndarray:
         """Per grid, the share of residents for whom boolean ``column`` holds."""
         g = self.household_grid[self.resident_household]
