@@ -155,12 +155,6 @@ class StaffMember(mesa.Agent):
         after the job it is on (jobs waiting in its own queue not counted)."""
         return self.cal.next_open(t if self.job < 0 else max(t, self.busy_to))
 
-    def held_off_shift_h(self, t: float, work_h: float) -> float:
-        """Hours a job of ``work_h`` working hours given at ``t`` would wait with this member
-        without being worked on (before it starts, and between its working hours):
-        finish − t − work."""
-        return self.cal.add(self.earliest_start(t), work_h) - t - work_h
-
     def earliest_arrival(self, t: float, dest_xy) -> float:
         """When the member could be at ``dest_xy`` if given a job at ``t``."""
         s = self.cal.next_open(t)

@@ -40,7 +40,8 @@ from sim.world.roads import Patches, split_patches
 from sim.world.world import World, centroids
 
 DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "management"),
-                "volunteer_team": ("volunteer", "volunteer_party"), "grid_leader": ("grid_leader", "cadre_leader")}
+                "volunteer_team": ("volunteer", "volunteer_party", "mediator"),
+                "grid_leader": ("grid_leader", "cadre_leader")}
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
 MANAGEMENT_TRADES = ("service", "mediation", "general")
 CADRE_TRADES = ("service", "mediation", "general")
@@ -179,7 +180,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
         for t in GRID_TEAMS:
             team_size[t] = apportion(totals[t], hh)
         for role, sparams in (("work", sp.work), ("grid_leader", sp.grid_leader), ("management", sp.management),
-                              ("volunteer", sp.volunteer), ("cadre", sp.cadre), ("cadre_leader", sp.cadre_leader)):
+                              ("volunteer", sp.volunteer), ("cadre", sp.cadre), ("cadre_leader", sp.cadre_leader),
+                              ("mediator", sp.mediator)):
             schedules[role] = build_schedule(role, sparams, sp.gives_way, book)
         schedules["volunteer_party"] = schedules["volunteer"]  # party-member volunteers: the same week
         for ch in p.channels:  # which blocks are walked as rounds (their lost hours matter)
@@ -241,7 +243,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                     share = p.residents.volunteer_party_share
                     p_med = min(1.0, sp.mediator_share_of_volunteers / share) if share > 0 else 0.0
                     bits = service_bit | (mediation_bit if (party and rng.random() < p_med) else 0)
-                    role, sched = ("volunteer_party" if party else "volunteer"), schedules["volunteer"]
+                    role = "mediator" if bits & mediation_bit else ("volunteer_party" if party else "volunteer")
+                    sched = schedules["mediator" if role == "mediator" else "volunteer"]
                 m = new_member(t, role, g, v, int(grid_town[g]), bits, base, sched, sched.variant_of(j),
                                "ebike")
                 sids[i] = m.sid
@@ -281,6 +284,8 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
                     units[grid_units[g]].add_server(m)
                     leader_sid[g] = m.sid
                 u.add_server(m)
+        # disputes of a household go first to a mediator of its grid, the grid split among them
+        patches["mediators"] = _mediator_patches(world, members, team_sids["volunteer"], mediation_bit)
         # the grid leader's patch is the whole grid; a cadre leading several walks them in turn
         lead = leader_sid[world.household_grid]
         u_km = world.routes.route_km.copy()
@@ -374,6 +379,28 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     if members_world and p.teams.household_heads:
         _build_heads(model, p, world, people)
     return people
+
+
+def _mediator_patches(world: World, members: list, volunteer_sids: np.ndarray, mediation_bit: int) -> TeamPatches:
+    """Each grid's route split among its volunteer mediators (their A posts for disputes),
+    whose B posts are the next mediator of the grid."""
+    n_g = world.n_grids
+    med = [int(s) for s in volunteer_sids if members[int(s)].trades & mediation_bit]
+    by_grid: list[list[int]] = [[] for _ in range(n_g)]
+    for s in med:
+        by_grid[members[s].grid].append(s)
+    n_med = np.array([len(x) for x in by_grid], dtype=np.int64)
+    pt = split_patches(world.routes, world.household_grid, n_med)
+    flat = np.array([s for x in by_grid for s in x], dtype=np.int64)
+    hg = world.household_grid
+    owner = np.full(len(hg), -1, dtype=np.int64)
+    has = pt.owner >= 0
+    owner[has] = flat[pt.grid_first_patch[hg[has]] + pt.owner[has]]
+    for x in by_grid:
+        if len(x) > 1:
+            for j, s in enumerate(x):
+                members[s].b_post = x[(j + 1) % len(x)]
+    return TeamPatches(owner, pt.u_km)
 
 
 def _mutual_aid(p: ModelParams, responses: list, units: list, members: list, schedules: dict, new_member,

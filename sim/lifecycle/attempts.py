@@ -173,32 +173,36 @@ class Attempts(Room):
 
     def _ab_post(self, t: float, job: int, i: int, unit, trade: int, xy, exclude) -> None:
         """A/B posts (``dispatch.rule: ab_post``, see :mod:`sim.lifecycle.dispatch`): the A
-        post, the B post, the grid, the village, each if it would hold the job off shift no
-        longer than ``backup_after_h``; else whoever can finish first (``exclude``: the post
-        the job is passing on from)."""
+        post, then the B post, if it can start within ``backup_after_h`` (it is on shift, or
+        soon, and not tied up); else the grid member who can finish first, else the
+        village's, each if it can start within that time; else whoever can finish first
+        (``exclude``: the post the job is passing on from)."""
         disp = self.dispatcher
+        limit = t + disp.backup_h
         work = self.work_estimate_h(job)
         best, best_end, best_unit = None, float("inf"), unit
         for m in disp.ab_chain(trade, self.b.household[i], unit):
             if m is exclude:
                 continue
-            held = m.held_off_shift_h(t, work)
-            if held <= disp.backup_h:
+            st = m.earliest_start(t)
+            if st <= limit:
                 self._give(t, job, m, unit)
                 return
-            if t + held + work < best_end:
-                best, best_end = m, t + held + work
+            end = m.cal.add(st, work)
+            if end < best_end:
+                best, best_end = m, end
         vunit = self.units[self.people.village_unit[self.b.geo[1][i]]]
         for u in (unit, vunit):
             s = disp.best_free(u.by_trade[trade], t, xy, exclude=exclude, work_h=work)
             if s is None:
                 continue
-            held = s.held_off_shift_h(t, work)
-            if held <= disp.backup_h:
+            st = s.cal.next_open(t)
+            if st <= limit:
                 self._give(t, job, s, u)
                 return
-            if t + held + work < best_end:
-                best, best_end, best_unit = s, t + held + work, u
+            end = s.cal.add(st, work)
+            if end < best_end:
+                best, best_end, best_unit = s, end, u
         if best is None:
             self.enqueue_unit(job, unit, trade)
         else:

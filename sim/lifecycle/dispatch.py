@@ -8,10 +8,11 @@
 - ``grid_pool``: the grid's free qualified member who can finish first; else the grid queue.
 - ``village_pool``: any qualified member of the village (the pre-reform pattern); else the
   village queue.
-- ``ab_post`` (A/B posts, AB岗): the patch owner (A post) if it would hold the job off
-  shift (waiting, or between its working hours) no longer than ``dispatch.backup_after_h``,
-  else its named B post, else the grid member who can finish first, else the village's,
-  each on the same condition; if none can, whoever can finish first.
+- ``ab_post`` (A/B posts, AB岗): the patch owner (A post) if it can start within
+  ``dispatch.backup_after_h`` (it is not off shift, travelling or busy past that), else its
+  named B post, else the grid member who can finish first, else the village's, each if it
+  can start within that time; if none can, whoever can finish first. A job left waiting
+  that long in a busy post's own queue passes on down the same chain.
   A job left waiting for a busy post that long passes on down the same chain
   (:meth:`Dispatcher.ab_chain` names the posts; the attempts room gives the job).
 
@@ -32,8 +33,11 @@ import numpy as np
 from sim.agents.teams import People
 from sim.params import ECO_TRADES, TRADES, ModelParams
 
-OWNER_PATCHES = {t: "work_team" for t in ECO_TRADES} | {"service": "management_team", "mediation": "management_team",
+OWNER_PATCHES = {t: "work_team" for t in ECO_TRADES} | {"service": "management_team", "mediation": "mediators",
                                                         "general": "management_team"}
+"""Whose patch a trade's jobs belong to; a household with no mediator in its grid falls back
+to its management member (:data:`OWNER_FALLBACK`)."""
+OWNER_FALLBACK = {"mediators": "management_team"}
 
 
 class Dispatcher:
@@ -48,7 +52,11 @@ class Dispatcher:
         for tr in TRADES:
             key = OWNER_PATCHES.get(tr)
             tp = people.patches.get(key) if key else None
-            self.owner.append(tp.owner_sid if tp is not None else None)
+            owner = tp.owner_sid if tp is not None else None
+            back = people.patches.get(OWNER_FALLBACK.get(key, ""))
+            if owner is not None and back is not None:
+                owner = np.where(owner >= 0, owner, back.owner_sid)
+            self.owner.append(owner)
 
     def owner_of(self, trade: int, household: int) -> int:
         """Staff id of the member whose patch holds ``household`` for ``trade`` (−1: none)."""

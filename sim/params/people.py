@@ -138,7 +138,9 @@ class StaffParams:
     ``own_patch_fail_factor`` of the chance; a member from another grid of the village
     ``other_grid_duration_factor`` and ``other_grid_fail_factor``. ``consultation_h``: the
     grid leader's working time per consultation (会商). ``mediator_share_of_volunteers``:
-    volunteers trained as mediators (矛盾调解). Each grid costs fixed duties a week (meetings,
+    volunteers trained as mediators (矛盾调解), on the ``mediator`` week: they take the
+    disputes of their part of the grid first (its A posts), cadres and management members
+    after them. Each grid costs fixed duties a week (meetings,
     logs, assessment, reporting): ``leader_overhead_h_per_week`` of its leader's time (a
     cadre leading several grids, several times that) and ``management_overhead_h_per_week``
     of each management member's, taken first out of the week's issue-work time.
@@ -156,6 +158,8 @@ class StaffParams:
                                       routine_share=0.6, observes_holidays=True)
     cadre_leader: ScheduleParams = _schedule(days_per_week=5, start_h=8.5, hours_per_day=8.0, patrol_share=0.06,
                                              routine_share=0.54, observes_holidays=True)
+    mediator: ScheduleParams = _schedule(days_per_week=1, start_h=9.0, hours_per_day=3.0, patrol_share=0.5,
+                                         routine_share=0.3)
     cadres_per_village: int = num(5, lo=0)
     grid_leader_from: str = choice("manager", GRID_LEADERS)
     gives_way: str = choice("routine", ("routine", "patrol"))
