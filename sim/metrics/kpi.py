@@ -309,6 +309,7 @@ def summarize(res: RunResult) -> dict:
         "workload": busy,
         "staff_utilisation": sk["utilisation"],
         "routine_coverage": sk["routine_coverage"],
+        "grid_duties_h": float(sum(v.get("overhead_h", 0.0) for v in sk["teams"].values())),
         "patrol_coverage": sk["patrol_coverage"],
         "staff": sk["teams"],
         "on_spot_share": _rate(spot[after].sum(), after.sum()),

@@ -137,6 +137,8 @@ OTHER: tuple[Kpi, ...] = (
     Kpi("structure.grid_unstaffed_share", None, "grid_unstaffed_share", "share", "lower",
         "share of hours with nobody of the grid on shift", "网格无人在岗时段占比"),
     Kpi("routine_coverage", None, "staff_kpis", "share", "higher", "routine coverage", "日常工作完成率"),
+    Kpi("grid_duties_h", None, "staff_kpis", "h", "lower", "hours of grids' fixed duties (meetings, logs, reporting)",
+        "网格固定事务工时（会议、台账、报表）"),
     Kpi("patrol_coverage", None, "staff_kpis", "share", "higher", "patrol coverage", "巡查完成率"),
     Kpi("staff.work.issue_h_per_member_mean", None, "staff_kpis", "h", None, "work-team issue hours per member",
         "工作团队人均问题处置工时"),

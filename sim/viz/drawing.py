@@ -191,7 +191,8 @@ CHARTS = (("Backlog", "Backlog: issues reported, not closed", None),
 def draw_charts(df, queues: list[tuple[str, int, int]] | None = None, figsize=(7.2, 7.6)) -> Figure:
     """Live KPI charts from the DataCollector's table ``df`` (one row per step, ``Day``
     column): backlog, time to fix (and report → closed), on-time and satisfaction rates,
-    staff utilisation by team, and the staff cost so far (on-duty staff-hours by team);
+    staff utilisation by team, and the staff cost so far (on-duty staff-hours by team, with
+    staff-hours and yuan a year per issue fixed);
     with ``queues`` ((unit, waiting, people), longest first) a bar chart of the longest
     queues now."""
     fig = Figure(figsize=figsize)  # fixed grids, not a constrained layout (0.8 -> 0.2 s per draw)
@@ -238,8 +239,12 @@ def draw_charts(df, queues: list[tuple[str, int, int]] | None = None, figsize=(7
         ax.legend(fontsize=6.5, frameon=False, loc="upper left", ncol=2)
     per_fix = df["Staff-hours per fix"].to_numpy(dtype=float) if len(df) else np.array([])
     last = per_fix[np.isfinite(per_fix)]
+    yuan = df["Cost per fix (yuan)"].to_numpy(dtype=float) if len(df) else np.array([])
+    yuan = yuan[np.isfinite(yuan)]
     ax.set_title("Cost so far: on-duty staff-hours (thousands)" +
-                 (f"\n{last[-1]:,.0f} h per issue fixed" if last.size else ""), fontsize=9)
+                 (f"\n{last[-1]:,.0f} h" if last.size else "") +
+                 (f" and {yuan[-1]:,.0f} yuan a year per issue fixed" if yuan.size else
+                  (" per issue fixed" if last.size else "")), fontsize=9)
     axes.append(ax)
     for ax in axes:
         ax.tick_params(labelsize=7)

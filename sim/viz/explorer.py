@@ -37,6 +37,7 @@ REPORTERS = {
     "On-time rate": "on_time_rate",
     "Satisfaction rate": "satisfaction_rate",
     "Staff-hours per fix": "staff_h_per_fix",
+    "Cost per fix (yuan)": "cost_per_fix_yuan",
     **{f"Utilisation {t}": f"util_{t}" for t in TEAM_ORDER},
     **{f"Staff-hours {t}": f"staff_h_{t}" for t in TEAM_ORDER},
 }

@@ -63,9 +63,11 @@ def kpi_row(model) -> dict:
     dispatched issues; ``on_time_rate``, ``satisfaction_rate``: as in summary.json;
     ``util_<team>``: mean staff utilisation of the team ((on duty − idle) / on duty);
     ``staff_h_per_fix``: on-duty staff-hours so far per issue fixed (the cost of the
-    design in working time); ``staff_h_<team>``: on-duty staff-hours so far by team."""
+    design in working time); ``cost_per_fix_yuan``: the design's cost a year per issue
+    fixed (summary.json ``cost``); ``staff_h_<team>``: on-duty staff-hours so far by team."""
     row = {"day": model.now_h / 24.0, "backlog": 0.0, "time_to_fix_h": math.nan, "resolution_time_h": math.nan,
-           "on_time_rate": math.nan, "satisfaction_rate": math.nan, "staff_h_per_fix": math.nan}
+           "on_time_rate": math.nan, "satisfaction_rate": math.nan, "staff_h_per_fix": math.nan,
+           "cost_per_fix_yuan": math.nan}
     for t in TEAM_ORDER:
         row[f"util_{t}"] = math.nan
         row[f"staff_h_{t}"] = 0.0
@@ -89,6 +91,7 @@ def kpi_row(model) -> dict:
         total_h += float(st["contract_h"])
     if n_fixed and total_h > 0:
         row["staff_h_per_fix"] = total_h / float(n_fixed)
+    row["cost_per_fix_yuan"] = _num(s["cost"]["per_fixed_issue_yuan"])
     return row
 
 
