@@ -34,6 +34,8 @@ from sim.lifecycle.engine import BACKUP, DAY, TICK
 from sim.lifecycle.handling import Handling
 from sim.lifecycle.holidays import holiday_table
 from sim.lifecycle.intake import Intake
+from sim.lifecycle.lean import LeanRun
+from sim.lifecycle.lean import applicable as lean_applicable
 from sim.lifecycle.occurrence import draw_occurrences
 from sim.params import ModelParams
 from sim.rng import Streams
@@ -117,6 +119,8 @@ class GovernanceModel(mesa.Model):
                                  self.has_members, self.duty_cals, self.world)
             self.handling = Handling(self)
             self._prime()
+            # the validation queues take the lean path (the same events, draws and records)
+            self.lean = LeanRun(self) if lean_applicable(p) else None
         self.loads = self._check_capacity()
         self.step_h = float(step_h)
         self.spans = 0  # steps taken (Mesa's own ``steps`` counts them too)
@@ -180,7 +184,12 @@ class GovernanceModel(mesa.Model):
     def advance(self, until_h: float) -> None:
         """Run the event loop to ``until_h`` (hours, capped at the end of the drain)."""
         until = min(until_h, self.params.end_h)
-        self.handling.loop.run(until, self._handlers, self.handling.on_discover)
+        loop = self.handling.loop
+        if self.lean is not None:
+            self.lean.advance(until)
+            loop.events_processed, loop.now = self.lean.events, until
+            return
+        loop.run(until, self._handlers, self.handling.on_discover)
 
     def drain(self) -> float:
         """After the horizon: go on a day at a time until every issue that occurred in the

@@ -111,3 +111,54 @@ def test_summary_theory_block_is_reported():
     s = summarize(run_model(p))
     assert s["resolution_time_h"]["n"] > 1000
     assert s["escalation_rate"] == 0.0 and s["rework_rate"] == 0.0
+
+
+@pytest.mark.parametrize("block", [
+    {"mmc": {"arrival_rate_per_h": 9.5, "service_rate_per_h": 1.0, "servers": 12}},
+    {"mmc": {"arrival_rate_per_h": 2.5, "service_rate_per_h": 1.0, "servers": 3, "service_dist": "deterministic"}},
+    {"jackson": {"arrival_rate_per_h": 4.0, "grid_rate_per_h": 1.0, "grid_servers": 6, "escalate_p": 0.3,
+                 "town_rate_per_h": 0.5, "town_servers": 4}}])
+def test_the_lean_path_gives_the_general_paths_records(block):
+    """The validation queues take the lean path (sim/lifecycle/lean.py): the same events in
+    the same order with the same draws, so the issue, unit and staff tables, the backlog
+    series and the events counted equal the general path's bit for bit (checked here by
+    running the same model both ways)."""
+    from sim import params_from_dict
+    from sim.model import GovernanceModel
+
+    d = {"scenario": "lean", "seed": 3, "run": {"horizon_days": 30, "warmup_days": 2}, **block}
+    runs = []
+    for lean in (True, False):
+        m = GovernanceModel(params_from_dict(d))
+        assert m.lean is not None
+        if not lean:
+            m.lean = None
+        runs.append(m.run())
+    a, b = runs
+
+    def same(x, y):
+        return np.array_equal(x, y, equal_nan=x.dtype.kind == "f")
+
+    for table in ("issues", "units", "staff"):
+        ta, tb = getattr(a, table), getattr(b, table)
+        assert set(ta) == set(tb) and all(same(ta[k], tb[k]) for k in ta), table
+    assert same(a.backlog_t_h, b.backlog_t_h) and same(a.backlog_n, b.backlog_n)
+    assert a.events_processed == b.events_processed and a.observed_h == b.observed_h
+
+
+def test_a_validation_run_changed_by_hand_takes_the_general_path():
+    """The lean path only where it reproduces the general one: a validation queue with a
+    registration time, or a non-validation run, takes the general path."""
+    from sim import params_from_dict
+    from sim.lifecycle.lean import applicable
+
+    import dataclasses
+
+    from sim.params import DistParams
+
+    d = {"scenario": "mmc", "seed": 1, "mmc": {"arrival_rate_per_h": 2.0, "service_rate_per_h": 1.0, "servers": 3}}
+    p = params_from_dict(d)
+    assert applicable(p)
+    lc = dataclasses.replace(p.lifecycle, register=DistParams("exponential", 0.5, 1.0))
+    assert not applicable(dataclasses.replace(p, lifecycle=lc))
+    assert not applicable(params_from_dict({"scenario": "x", "seed": 1}))

@@ -77,6 +77,12 @@ class HandlingUnit(mesa.Agent):
         if self.qlen > self.max_qlen:
             self.max_qlen = self.qlen
 
+    def count_waiting(self) -> None:
+        """A job waits here in a queue kept elsewhere (the validation queues' lean path)."""
+        self.qlen += 1
+        if self.qlen > self.max_qlen:
+            self.max_qlen = self.qlen
+
     def left_queue(self) -> None:
         """A queued job was taken away (dispatched elsewhere, escalated): one fewer waiting."""
         self.qlen -= 1
