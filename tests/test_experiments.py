@@ -31,7 +31,7 @@ def test_tiny_sweep_end_to_end(cli, tmp_path):
     two = cmp["policies"]["mmc.servers=2"]["kpis"]["wait_time_h.mean"]["vs_baseline"]
     assert two["n_pairs"] == 3 and two["mean_diff"] > 0  # fewer crews, longer waits
     assert "p_adjusted_bh" in two
-    assert (d / "report.md").read_text().count("Δ vs baseline") == 2
+    assert (d / "report.md").read_text().count("Δ vs baseline") == 3  # one table per KPI of tiny.yaml
     assert (d / "report.html").is_file() and (d / "sweep_differences.png").is_file()
     assert "[6/6]" in r.stdout
 

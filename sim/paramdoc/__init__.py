@@ -296,7 +296,7 @@ def describe(scenario: str = DEFAULT_SCENARIO) -> tuple[ParamDoc, ...]:
     """Every key: the model's (every field, every catalogue entry of ``scenario``), the
     validation scenarios' knobs, then the application's own."""
     ctx = _Ctx(scenario=scenario, data=scenario_data(scenario), comments=yaml_comments(SCENARIOS / f"{scenario}.yaml"),
-               registry={a.key: a for a in load_registry()})
+               registry={a.key: a for a in load_registry() if a.scenario == scenario})
     out: list[ParamDoc] = []
     _walk(ModelParams, default_params(scenario), "", "", ctx, out)
     _validation_keys(out)
