@@ -430,6 +430,10 @@ def _clean_up(plan: Plan | None, created: list[Path]) -> None:
 
 def _after_interrupt(plan: Plan | None, created: list[Path]) -> str:
     _clean_up(plan, created)
+    from sim.store import COMMITTED
+
+    if plan is not None and not plan.sweep and plan.folder.resolve() in {p.resolve() for p in COMMITTED}:
+        return f"the results were already complete in {plan.folder}"  # the signal came after the commit
     if plan is None or not plan.sweep or not plan.folder.is_dir():
         return "nothing written"
     from sim.store import verify

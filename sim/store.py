@@ -229,8 +229,14 @@ def _check_targets(names: list[str], folder: Path) -> None:
                 raise NotADirectoryError(errno.ENOTDIR, "a result folder's place is taken by a file", str(q))
 
 
-def _fault(k: int) -> None:
-    if FAULT is not None:
+COMMITTED: list[Path] = []
+"""Folders this process has committed results into (a signal that arrives after the point
+of no return is delivered when the commit ends: the caller can tell the user the results
+are complete)."""
+
+
+def _fault(k: int, hook: bool = True) -> None:
+    if hook and FAULT is not None:
         FAULT(k)
     spec = os.environ.get("SIM_TEST_FAULT", "")
     if spec.startswith("commit:"):
@@ -238,8 +244,12 @@ def _fault(k: int) -> None:
         if int(at) == k:
             if action == "raise":
                 raise OSError(errno.EIO, "injected fault")
-            os.kill(os.getpid(), {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP,
-                                  "sigkill": signal.SIGKILL}[action])
+            sig = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP,
+                   "sigkill": signal.SIGKILL}[action]
+            # to the main thread, where it is held: a process-directed os.kill may land on a
+            # pool thread after the check below has passed (a real Ctrl-C that late finds
+            # the commit done, and COMMITTED says so)
+            signal.pthread_kill(threading.main_thread().ident, sig)
 
 
 def commit(stage: Path, folder: Path, patterns: tuple[str, ...] = RUN_FILES) -> list[str]:
@@ -279,6 +289,8 @@ def commit(stage: Path, folder: Path, patterns: tuple[str, ...] = RUN_FILES) -> 
             if got:
                 raise Interrupted(got[0])
             (stage / JOURNAL).unlink()  # the point of no return
+            COMMITTED.append(folder)
+            _fault(len(plan) + 1, hook=False)  # (tests: a real signal after the point of no return)
         except BaseException:
             _recover(stage, folder)
             raise

@@ -124,6 +124,17 @@ def test_a_signal_during_the_commit_leaves_the_folder_byte_identical(done_run, t
     assert snapshot(d) == before
 
 
+def test_a_signal_after_the_point_of_no_return_says_the_results_are_complete(done_run, tmp_path):
+    d = copy_of(done_run, tmp_path / "d")
+    n_moves = len(json.loads((d / "manifest.json").read_text())["files"]) + 1
+    r = run_cli(*TINY, "seed=3", f"hydra.run.dir={d}", env={"SIM_TEST_FAULT": f"commit:{n_moves + 1}:sigterm"})
+    line = one_line(r, "interrupted: the results were already complete in", 143)
+    assert str(d) in line
+    from sim.store import verify
+
+    assert verify(d) is None and json.loads((d / "summary.json").read_text())["seed"] == 3
+
+
 def test_a_signal_into_a_new_folder_leaves_no_folder(tmp_path):
     d = tmp_path / "new" / "run"
     r = run_cli(*TINY, f"hydra.run.dir={d}", env={"SIM_TEST_FAULT": "commit:2:sigterm"})
