@@ -38,7 +38,7 @@ def test_chongming_structure_matches_the_seed_figures():
     assert s["coverage_15min"] > 0.85
     # team members, cadres and department staff are Mesa agents
     from sim.agents.staff import StaffMember
-    from sim.agents.teams import HouseholdHead
+    from sim.agents.heads import HouseholdHead
 
     teams = [a.team for a in m.agents_by_type[StaffMember]]
     assert (teams.count("management"), teams.count("work"), teams.count("volunteer")) == (6680, 8078, 14783)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import mesa
 import numpy as np
 
+from sim.agents.heads import build_heads
 from sim.agents.schedule import Schedule, build_schedule, with_overhead
 from sim.agents.staff import ALL_TRADES, GRID_TEAMS, StaffMember, trade_mask
 from sim.agents.units import HandlingUnit
@@ -45,21 +46,6 @@ DRIVER_ROLES = {"work_team": ("work",), "management_team": ("grid_leader", "mana
 """Which roles walk the rounds of each staff channel driver (on their own patches)."""
 MANAGEMENT_TRADES = ("service", "mediation", "general")
 CADRE_TRADES = ("service", "mediation", "general")
-
-
-class HouseholdHead(mesa.Agent):
-    """A household head (户长) with a block of neighbouring households of one grid, visited
-    in turn on the head's daily round."""
-
-    def __init__(self, model: mesa.Model, hid: int, grid: int, households: int):
-        super().__init__(model)
-        self.hid = hid
-        self.grid = grid
-        self.households = households
-        self.issues_found = 0
-
-    def found(self) -> None:
-        self.issues_found += 1
 
 
 def unit_schedule(role: str, cal) -> Schedule:
@@ -134,7 +120,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     (``level_cals``, grid to district); during emergency ``responses``
     (:mod:`sim.lifecycle.emergency`) the hit towns' departments and the district's bureaus
     work extended days, with case handlers lent by the towns not hit."""
-    wp, sp = p.world, p.staff
+    sp = p.staff
     members: list[StaffMember] = []
     units: list[HandlingUnit] = []
     schedules: dict[str, Schedule] = {}
@@ -377,7 +363,7 @@ def build_people(model: mesa.Model, p: ModelParams, world: World, rng: np.random
     people = People(members, units, grid_units, village_units, town_unit, district_unit, schedules,
                     team_size, leader_sid, patches, patch_len, departments=departments)
     if members_world and p.teams.household_heads:
-        _build_heads(model, p, world, people)
+        build_heads(model, p, world, people)
     return people
 
 
@@ -436,23 +422,3 @@ def _mutual_aid(p: ModelParams, responses: list, units: list, members: list, sch
                 base = (float(seats[home][0]), float(seats[home][1])) if seats is not None else None
                 du.add_server(new_member("department", s.role, -1, -1, du.geo, s.trades, base, aid, 0, "car"))
             hu.note_calendars()
-
-
-def _build_heads(model: mesa.Model, p: ModelParams, world: World, people: People) -> None:
-    """Household heads: ceil(households / households_per_head) per grid, each with a
-    contiguous block of the grid's route."""
-    hh = world.grid_households()
-    n_heads = np.ceil(hh / p.teams.households_per_head).astype(np.int64)
-    pt = split_patches(world.routes, world.household_grid, n_heads)
-    hg = world.household_grid
-    head = pt.grid_first_patch[hg] + pt.owner
-    size = np.bincount(head, minlength=int(n_heads.sum()))
-    # position of each household within its head's block, in route order
-    order = world.routes.order
-    first = np.concatenate(([0], np.cumsum(size)))
-    pos = np.empty(len(hg), dtype=np.int64)
-    ho = head[order]
-    pos[order] = np.arange(len(order)) - first[ho]
-    grid_of_head = np.repeat(np.arange(world.n_grids), n_heads)
-    people.heads = [HouseholdHead(model, k, int(grid_of_head[k]), int(size[k])) for k in range(len(size))]
-    people.head_of, people.head_pos, people.head_block = head, pos, size[head]

@@ -172,41 +172,15 @@ class Attempts(Room):
         self.enqueue_unit(job, unit, trade)
 
     def _ab_post(self, t: float, job: int, i: int, unit, trade: int, xy, exclude) -> None:
-        """A/B posts (``dispatch.rule: ab_post``, see :mod:`sim.lifecycle.dispatch`): the A
-        post, then the B post, if it can start within ``backup_after_h`` (it is on shift, or
-        soon, and not tied up); else the grid member who can finish first, else the
-        village's, each if it can start within that time; else whoever can finish first
-        (``exclude``: the post the job is passing on from)."""
-        disp = self.dispatcher
-        limit = t + disp.backup_h
-        work = self.work_estimate_h(job)
-        best, best_end, best_unit = None, float("inf"), unit
-        for m in disp.ab_chain(trade, self.b.household[i], unit):
-            if m is exclude:
-                continue
-            st = m.earliest_start(t)
-            if st <= limit:
-                self._give(t, job, m, unit)
-                return
-            end = m.cal.add(st, work)
-            if end < best_end:
-                best, best_end = m, end
+        """A/B posts: the member :meth:`~sim.lifecycle.dispatch.Dispatcher.ab_choice` names
+        takes the job, or it queues at the grid (``exclude``: the post it passes on from)."""
         vunit = self.units[self.people.village_unit[self.b.geo[1][i]]]
-        for u in (unit, vunit):
-            s = disp.best_free(u.by_trade[trade], t, xy, exclude=exclude, work_h=work)
-            if s is None:
-                continue
-            st = s.cal.next_open(t)
-            if st <= limit:
-                self._give(t, job, s, u)
-                return
-            end = s.cal.add(st, work)
-            if end < best_end:
-                best, best_end, best_unit = s, end, u
-        if best is None:
+        m, u = self.dispatcher.ab_choice(t, trade, self.b.household[i], unit, vunit, xy, exclude,
+                                         self.work_estimate_h(job))
+        if m is None:
             self.enqueue_unit(job, unit, trade)
         else:
-            self._give(t, job, best, best_unit)
+            self._give(t, job, m, u)
 
     def work_estimate_h(self, job: int) -> float:
         """The working hours a job is expected to take at its level (its first attempt's

@@ -77,6 +77,36 @@ class Dispatcher:
                 out.append(m)
         return out
 
+    def ab_choice(self, t: float, trade: int, household: int, unit, vunit, xy, exclude, work_h: float):
+        """A/B posts (``dispatch.rule: ab_post``): the A post, then the B post, if it can
+        start within ``backup_after_h`` (it is on shift, or soon, and not tied up); else the
+        grid member who can finish first, else the village's (``vunit``), each if it can
+        start within that time; else whoever can finish first. ``exclude``: the post the job
+        is passing on from; ``work_h``: the job's expected work. Returns (member, unit), or
+        (None, unit) when nobody can take it."""
+        limit = t + self.backup_h
+        best, best_end, best_unit = None, float("inf"), unit
+        for m in self.ab_chain(trade, household, unit):
+            if m is exclude:
+                continue
+            st = m.earliest_start(t)
+            if st <= limit:
+                return m, unit
+            end = m.cal.add(st, work_h)
+            if end < best_end:
+                best, best_end = m, end
+        for u in (unit, vunit):
+            s = self.best_free(u.by_trade[trade], t, xy, exclude=exclude, work_h=work_h)
+            if s is None:
+                continue
+            st = s.cal.next_open(t)
+            if st <= limit:
+                return s, u
+            end = s.cal.add(st, work_h)
+            if end < best_end:
+                best, best_end, best_unit = s, end, u
+        return best, best_unit
+
     @staticmethod
     def best_free(candidates, t: float, xy, exclude=None, work_h: float = 0.0):
         """The free candidate who can finish ``work_h`` working hours first (its next working
