@@ -229,6 +229,7 @@ def _check_targets(names: list[str], folder: Path) -> None:
                 raise NotADirectoryError(errno.ENOTDIR, "a result folder's place is taken by a file", str(q))
 
 
+_COMMITS = 0  # commits this process has begun (tests pick one by its number)
 COMMITTED: list[Path] = []
 """Folders this process has committed results into (a signal that arrives after the point
 of no return is delivered when the commit ends: the caller can tell the user the results
@@ -238,10 +239,10 @@ are complete)."""
 def _fault(k: int, hook: bool = True) -> None:
     if hook and FAULT is not None:
         FAULT(k)
-    spec = os.environ.get("SIM_TEST_FAULT", "")
+    spec = os.environ.get("SIM_TEST_FAULT", "")  # commit:MOVE:ACTION[:NTH commit of this process]
     if spec.startswith("commit:"):
-        _, at, action = spec.split(":")
-        if int(at) == k:
+        _, at, action, *nth = spec.split(":")
+        if int(at) == k and (not nth or int(nth[0]) == _COMMITS):
             if action == "raise":
                 raise OSError(errno.EIO, "injected fault")
             sig = {"sigint": signal.SIGINT, "sigterm": signal.SIGTERM, "sighup": signal.SIGHUP,
@@ -256,6 +257,8 @@ def commit(stage: Path, folder: Path, patterns: tuple[str, ...] = RUN_FILES) -> 
     """Make ``folder``'s result files exactly the files of ``stage``, all or nothing (see
     the module doc). Returns the committed names; the stage is left for the caller to
     remove. Raises the error (or :class:`Interrupted`) that stopped it, after rollback."""
+    global _COMMITS
+    _COMMITS += 1
     folder = Path(folder)
     names = _staged_files(stage)
     _check_targets(names, folder)

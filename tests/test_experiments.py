@@ -140,12 +140,27 @@ def test_salib_recovers_known_sobol_indices_of_ishigami():
 
 
 def test_sensitivity_experiment_runs_through_the_cli(cli, tmp_path):
-    r = cli("experiment=sensitivity", "run.horizon_days=40", "run.warmup_days=5", "experiment.sensitivity.n=2",
+    r = cli("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "experiment.sensitivity.n=1",
             f"hydra.run.dir={tmp_path}")
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads((tmp_path / "sensitivity.json").read_text())
-    assert s["runs"] == 2 * (6 + 1) and len(s["indices"]) == 6  # Morris: n (D + 1) runs
+    assert s["runs"] == 1 * (8 + 1) and len(s["indices"]) == 8  # Morris: n (D + 1) runs
     assert (tmp_path / "sensitivity.png").is_file()
+
+
+def test_registry_ranges_are_the_assumption_registrys():
+    from sim.assumptions import load
+    from sim.experiments.sensitivity import problem
+    from sim.errors import ConfigError
+
+    reg = {a.key: a for a in load()}
+    prob = problem({"dispatch.backup_after_h": "registry", "teams.training_level": [0.1, 0.9]})
+    a = reg["dispatch.backup_after_h"]
+    assert prob["bounds"] == [[a.low, a.high], [0.1, 0.9]]
+    with pytest.raises(ConfigError, match="no entry"):
+        problem({"run.horizon_days": "registry"})  # a setting, not an assumption: no range to take
+    with pytest.raises(ConfigError, match="numeric range"):
+        problem({"dispatch.rule": "registry"})
 
 
 def test_submitit_local_launcher(cli, tmp_path):

@@ -27,8 +27,26 @@ from sim.reporting.i18n import Tr, kpi_unit  # noqa: E402
 METHODS = ("morris", "sobol")
 
 
+def registry_range(key: str) -> list[float]:
+    """The plausible range ``[low, high]`` of assumed parameter ``key`` in
+    ``conf/assumptions.yaml`` (a numeric one of the default scenario)."""
+    from sim.assumptions import load
+
+    for a in load():
+        if a.key == key and a.scenario == "chongming":
+            if isinstance(a.low, (int, float)) and isinstance(a.high, (int, float)) and not isinstance(a.low, bool):
+                return [float(a.low), float(a.high)]
+            raise ConfigError(f"experiment.sensitivity.params.{key}",
+                              f"'registry' needs a numeric range in conf/assumptions.yaml; {key} has {a.range_text}")
+    raise ConfigError(f"experiment.sensitivity.params.{key}",
+                      "'registry' takes the range of an assumed parameter, and conf/assumptions.yaml has no "
+                      f"entry {key}: give [low, high]")
+
+
 def problem(bounds: dict) -> dict:
-    """SALib problem from ``{dotted.key: [low, high]}``."""
+    """SALib problem from ``{dotted.key: [low, high] | "registry"}`` ("registry": the
+    assumption registry's plausible range, :func:`registry_range`)."""
+    bounds = {k: registry_range(k) if b == "registry" else b for k, b in bounds.items()}
     names = list(bounds)
     for k, b in bounds.items():
         if not (isinstance(b, (list, tuple)) and len(b) == 2 and float(b[0]) < float(b[1])):
