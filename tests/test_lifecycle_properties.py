@@ -69,7 +69,7 @@ config = st.fixed_dictionaries({
 })
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config)
 def test_lifecycle_invariants(cfg):
     lc = cfg["lifecycle"]
