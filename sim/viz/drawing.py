@@ -192,7 +192,7 @@ def draw_charts(df, queues: list[tuple[str, int, int]] | None = None, figsize=(7
     """Live KPI charts from the DataCollector's table ``df`` (one row per step, ``Day``
     column): backlog, time to fix (and report → closed), on-time and satisfaction rates,
     staff utilisation by team, and the staff cost so far (on-duty staff-hours by team, with
-    staff-hours and yuan a year per issue fixed);
+    staff-hours and yuan per issue fixed: the year's cost over the fixes so far, annualised);
     with ``queues`` ((unit, waiting, people), longest first) a bar chart of the longest
     queues now."""
     fig = Figure(figsize=figsize)  # fixed grids, not a constrained layout (0.8 -> 0.2 s per draw)
@@ -243,7 +243,7 @@ def draw_charts(df, queues: list[tuple[str, int, int]] | None = None, figsize=(7
     yuan = yuan[np.isfinite(yuan)]
     ax.set_title("Cost so far: on-duty staff-hours (thousands)" +
                  (f"\n{last[-1]:,.0f} h" if last.size else "") +
-                 (f" and {yuan[-1]:,.0f} yuan a year per issue fixed" if yuan.size else
+                 (f" and {yuan[-1]:,.0f} yuan per issue fixed" if yuan.size else
                   (" per issue fixed" if last.size else "")), fontsize=9)
     axes.append(ax)
     for ax in axes:
