@@ -74,6 +74,17 @@ def test_bh_correction_is_applied():
     assert v["p_adjusted_bh"] == pytest.approx(stats.false_discovery_control([v["p_value"]]), rel=1e-12)
 
 
+def test_a_boolean_baseline_matches_hydras_spelling():
+    """Hydra's sweeper writes a swept boolean as True/False; a baseline given as false in
+    the experiment file is that level, wherever it comes in the run order."""
+    runs = pd.DataFrame({
+        "run": range(6), "status": "ok", "seed": [1, 2, 3] * 2,
+        "factor.x": ["True"] * 3 + ["False"] * 3, "kpi.k": [2.0, 3.0, 4.0, 1.0, 2.0, 3.0]})
+    c = compare(runs, ExperimentSpec(baseline={"x": False}, kpis=("k",)))
+    assert c["baseline_policy"] == "x=False" and not c["warnings"]
+    assert c["policies"]["x=True"]["kpis"]["k"]["vs_baseline"]["mean_diff"] == pytest.approx(1.0)
+
+
 def test_blocking_factors_have_their_own_baselines():
     """Scenario is a block: each rule is compared with the baseline rule of the
     same scenario; a KPI that one scenario lacks (NaN) gets no mean and no comparison there."""

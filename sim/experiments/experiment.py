@@ -35,8 +35,11 @@ from scipy import stats
 
 from sim.metrics.registry import describe
 
-DEFAULT_KPIS = ("resolution_time_h.mean", "resolution_time_h.p50", "resolution_time_h.p90", "on_time_rate",
-                "discovery_delay_h.mean", "total_time_h.mean", "escalation_rate", "rework_rate")
+DEFAULT_KPIS = ("time_to_fix_h.mean", "response_time_h.mean", "resolution_time_h.mean", "resolution_time_h.p90",
+                "on_time_rate", "satisfaction_rate", "unfixed_share", "cost.per_fixed_issue_yuan",
+                "discovery_delay_h.mean", "escalation_rate", "rework_rate")
+"""What an ad-hoc sweep (no ``experiment.kpis``) compares: the decision KPI (time to fix)
+first, then response, resolution, on-time, satisfaction, what stays unfixed and the cost."""
 
 
 @dataclass
@@ -78,12 +81,15 @@ def parse_overrides(overrides: list[str]) -> dict:
 
 
 def level_str(v) -> str:
-    """A factor level as Hydra writes it on the command line (null, true, 0.5, name)."""
+    """A factor level as the command line writes it (null, true, 0.5, name); Hydra's
+    sweeper writes a swept boolean as ``True``/``False`` and null as ``None``, and those
+    are read the same way."""
     if v is None:
         return "null"
     if isinstance(v, bool):
         return "true" if v else "false"
-    return str(v)
+    s = str(v)
+    return {"True": "true", "False": "false", "None": "null"}.get(s, s)
 
 
 def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
@@ -244,7 +250,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     for k, v in spec.baseline.items():
         col = f"factor.{k}"
         if col in ok:
-            is_base &= ok[col].astype(str).to_numpy() == level_str(v)
+            is_base &= ok[col].map(level_str).to_numpy() == level_str(v)
     if not is_base.any():
         out["warnings"].append(f"baseline {spec.baseline} not among completed runs; comparing to the first policy")
         is_base = (ok["policy"] == ok["policy"].iloc[0]).to_numpy()
