@@ -4,17 +4,12 @@ turn on the head's daily round (:mod:`sim.lifecycle.discovery`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import mesa
 import numpy as np
 
 from sim.params import ModelParams
 from sim.world.roads import split_patches
 from sim.world.world import World
-
-if TYPE_CHECKING:
-    from sim.agents.teams import People
 
 
 class HouseholdHead(mesa.Agent):
@@ -32,9 +27,10 @@ class HouseholdHead(mesa.Agent):
         self.issues_found += 1
 
 
-def build_heads(model: mesa.Model, p: ModelParams, world: World, people: People) -> None:
+def build_heads(model: mesa.Model, p: ModelParams, world: World, people) -> None:
     """Household heads: ceil(households / households_per_head) per grid, each with a
-    contiguous block of the grid's route."""
+    contiguous block of the grid's route; set on ``people`` (the run's
+    :class:`~sim.agents.teams.People`): ``heads``, ``head_of``, ``head_pos``, ``head_block``."""
     hh = world.grid_households()
     n_heads = np.ceil(hh / p.teams.households_per_head).astype(np.int64)
     pt = split_patches(world.routes, world.household_grid, n_heads)
