@@ -314,3 +314,17 @@ def test_district_map_on_islands_with_irregular_villages(tmp_path):
             assert len(info["labels"]) == 3 and info["overlaps"] == []
     with fonts.context("zh"):
         assert fig_village(res, tmp_path / "v_zh.png", Tr("zh"), close_up_village(w))["overlaps"] == []
+
+
+def test_on_time_by_type_adds_up_to_the_runs_rate(town_run):
+    """summary.json by_type: each type's due count and on-time rate; weighted by due they
+    give back the run's on_time_rate exactly (one definition, applied per type)."""
+    from sim.metrics.kpi import summarize
+
+    s = summarize(town_run)
+    types = s["by_type"].values()
+    due = sum(v["due"] for v in types)
+    assert due > 0
+    on_time = sum(v["on_time_rate"] * v["due"] for v in types if v["due"])
+    assert on_time / due == pytest.approx(s["on_time_rate"], rel=1e-12)
+    assert all(v["on_time_rate"] is None for v in types if not v["due"])

@@ -152,16 +152,24 @@ def grid_table(res: RunResult) -> dict[str, np.ndarray]:
             "on_time_rate": on_time, "mean_discovery_delay_h": mean_disc, "rank": rank}
 
 
-def _group(iss: dict, mask: np.ndarray, col: str, res_time: np.ndarray) -> dict:
+def _group(iss: dict, mask: np.ndarray, col: str, res_time: np.ndarray, due: np.ndarray | None = None) -> dict:
+    """Per value of column ``col`` among issues ``mask``: count, closed, mean report →
+    closed; with ``due`` (the due population) also the group's ``due`` count and
+    ``on_time_rate``, defined as the run's (due and closed on time, over due)."""
     out = {}
     vals = iss[col][mask]
     rt = res_time[mask]
+    if due is not None:
+        on_time = (due & flag(iss, "on_time"))[mask]
+        due = due[mask]
     for name in np.unique(vals):
         sel = vals == name
         r = rt[sel]
         r = r[np.isfinite(r)]
         out[str(name)] = {"count": int(sel.sum()), "closed": int(r.size),
                           "mean_resolution_h": float(r.mean()) if r.size else None}
+        if due is not None:
+            out[str(name)].update(due=int(due[sel].sum()), on_time_rate=_rate(on_time[sel].sum(), due[sel].sum()))
     return out
 
 
@@ -304,7 +312,7 @@ def summarize(res: RunResult) -> dict:
         },
         **rates,
         "by_channel": by_channel,
-        "by_type": _group(iss, disp, "type", res_time),
+        "by_type": _group(iss, disp, "type", res_time, due),
         "by_level": _group(iss, disp, "level_reached", res_time),
         "workload": busy,
         "staff_utilisation": sk["utilisation"],

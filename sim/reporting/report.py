@@ -256,8 +256,11 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     for key, title, group in (("by_type", "run.by_type", "type"), ("by_channel", "run.by_channel", "channel"),
                               ("by_level", "run.by_level", "level")):
         d.h(T(title))
-        d.table(T.list("run.group_cols"),
-                [[T.term(group, k), v["count"], v["closed"], v["mean_resolution_h"]] for k, v in _ordered(summary[key])])
+        on_time = key == "by_type"  # per type: its on-time rate (policy questions vs disputes ...)
+        d.table(T.list("run.type_cols" if on_time else "run.group_cols"),
+                [[T.term(group, k), v["count"], v["closed"], v["mean_resolution_h"]] +
+                 ([None if v["on_time_rate"] is None else 100.0 * v["on_time_rate"]] if on_time else [])
+                 for k, v in _ordered(summary[key])])
     dept = _department_rows(res, summary)
     if dept:
         d.h(T("run.departments"))
