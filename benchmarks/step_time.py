@@ -1,6 +1,6 @@
 """How long one explorer step takes: stepping ``chongming_town`` a day, drawing included.
 
-    python benchmarks/step_time.py                 # 30 one-day steps from 1 January
+    python benchmarks/step_time.py                 # 30 one-day steps from the scenario's start date
     python benchmarks/step_time.py --days 60 --step-h 6 --scenario chongming
 
 Each step is what the page does on Step: the model advances ``--step-h`` hours and
