@@ -155,3 +155,22 @@ def test_map_and_charts_show_the_state_now(compose):
     assert f"issue reported, waiting ({len(st['waiting'])})" in labels
     charts = draw_charts(m.datacollector.get_model_vars_dataframe(), longest_queues(m.sim))
     assert len(charts.axes) == 7
+
+
+def test_longest_queues_count_a_posts_own_queue(compose):
+    """Under A/B posts a job can wait in a busy member's own queue: it counts for the
+    member's unit (this crashed the charts once a member had one)."""
+    from sim.viz.drawing import longest_queues
+    from sim.viz.explorer import ExplorerModel
+
+    m = ExplorerModel(compose=compose, horizon_days=8, step_h=6, management_team_pct=30, work_team_pct=30)
+    holder = None
+    for _ in range(30):
+        m.step()
+        holder = next((s for s in m.sim.people.members if s.own_queue_length(m.sim.handling.book.valid)), None)
+        if holder is not None:
+            break
+    assert holder is not None, "no member held its own queue in 30 steps of short-staffed teams"
+    unit = next(u for u in m.sim.people.units if holder in u.servers)
+    got = dict((name, waiting) for name, waiting, _ in longest_queues(m.sim, k=10_000))
+    assert got[unit.name] >= holder.own_queue_length(m.sim.handling.book.valid)

@@ -275,7 +275,7 @@ def longest_queues(sim, k: int = 6) -> list[tuple[str, int, int]]:
     for u in sim.people.units:
         waiting = int(u.qlen)
         if u.kind == "members":
-            waiting += sum(len(s.queue) and s.own_queue_length(sim.handling.valid) for s in u.servers)
+            waiting += sum(len(s.queue) and s.own_queue_length(sim.handling.book.valid) for s in u.servers)
         if waiting > 0:
             out.append((u.name, waiting, len(u.servers)))
     return sorted(out, key=lambda x: -x[1])[:k]
