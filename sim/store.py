@@ -266,7 +266,9 @@ def commit(stage: Path, folder: Path, patterns: tuple[str, ...] = RUN_FILES) -> 
     backups = stage / BACKUPS
     backups.mkdir(exist_ok=True)
     plan = [{"op": "remove", "name": n, "backup": f"r{k}"} for k, n in enumerate(old)]
-    plan += [{"op": "put", "name": n, "backup": f"p{k}"} for k, n in enumerate(names)]
+    # "had": the folder held a file of that name before (after a recovery restored it, a
+    # second recovery must not take it for a new one)
+    plan += [{"op": "put", "name": n, "backup": f"p{k}", "had": (folder / n).is_file()} for k, n in enumerate(names)]
     made: list[str] = []
     for n in names:
         for parent in reversed(list(Path(n).parents)[:-1]):
@@ -315,7 +317,8 @@ def _recover(stage: Path, folder: Path) -> None:
         with contextlib.suppress(OSError):
             if backup.exists():
                 os.replace(backup, target)  # the earlier file back (also when not yet replaced)
-            elif step["op"] == "put" and not (stage / step["name"]).exists() and target.exists():
+            elif (step["op"] == "put" and not step.get("had", False) and not (stage / step["name"]).exists()
+                  and target.exists()):
                 os.unlink(target)  # a new file that was moved in: removed
     for d in reversed(journal.get("made_dirs", [])):
         with contextlib.suppress(OSError):

@@ -296,6 +296,51 @@ def test_really_full_filesystem_is_one_line(tmp_path):
 # --------------------------------------------------------------------------- atomic commit
 
 
+class _Killed(BaseException):
+    """Stands for a SIGKILL: nothing after it runs."""
+
+
+@pytest.mark.parametrize("cut", [0, 1])  # the recovery below makes 2 moves back
+def test_a_recovery_cut_short_is_finished_by_the_next(tmp_path, monkeypatch, cut):
+    """A commit killed half way leaves its journal; if the recovery is killed too (after
+    ``cut`` of its moves), the next recovery still gives back every earlier file: a file
+    the first recovery restored is not taken for a new one."""
+    from sim import store
+
+    run_dir = earlier_result(tmp_path)
+    before = snapshot(run_dir)
+    stage = store.new_stage(run_dir)
+    for name in ("summary.json", "manifest.json", "run.log", "issues.parquet", "grids.parquet"):
+        (stage / name).write_text("new " + name)
+
+    def kill_at(k):
+        if k == 4:
+            raise _Killed()
+
+    real_recover = store._recover
+    monkeypatch.setattr(store, "_recover", lambda *a: None)  # killed: no rollback in the process
+    monkeypatch.setattr(store, "FAULT", kill_at)
+    with pytest.raises(_Killed):
+        store.commit(stage, run_dir)
+    monkeypatch.setattr(store, "FAULT", None)
+    monkeypatch.setattr(store, "_recover", real_recover)
+    real_replace, calls = os.replace, {"n": 0}
+
+    def dying(a, b):
+        calls["n"] += 1
+        if calls["n"] > cut:
+            raise _Killed()
+        return real_replace(a, b)
+
+    monkeypatch.setattr(store.os, "replace", dying)
+    with pytest.raises(_Killed):
+        store._recover(stage, run_dir)
+    monkeypatch.setattr(store.os, "replace", real_replace)
+    store._recover(stage, run_dir)  # what the next run does with a dead process's stage
+    shutil.rmtree(stage)
+    assert snapshot(run_dir) == before
+
+
 def test_commit_rolls_back_when_a_move_fails(tmp_path, monkeypatch):
     from sim import store as output
 
