@@ -20,26 +20,40 @@ bug or a failed sweep aggregation (one line too; ``SIM_TRACEBACK=1`` for the tra
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
 
-import hydra
-from hydra.core.config_store import ConfigStore
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-from hydra_checks import (CONF, EXIT_BAD_INPUT, PRINT_FLAGS, _compose, _first_line_of_causes, _quote,
+
+def _interrupted_early(signum, _frame) -> None:  # before cli() takes over: nothing is written yet
+    os.write(2, b"interrupted: nothing written\n")
+    os._exit(128 + signum)
+
+
+if __name__ == "__main__":  # the imports below take most of a second
+    for _s in HELD_SIGNALS:
+        signal.signal(_s, _interrupted_early)
+
+import hydra  # noqa: E402
+from hydra.core.config_store import ConfigStore  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from hydra.types import RunMode  # noqa: E402
+from omegaconf import DictConfig, OmegaConf  # noqa: E402
+
+from hydra_checks import (CONF, EXIT_BAD_INPUT, PRINT_FLAGS, _compose, _first_line_of_causes, _quote,  # noqa: E402
                           composition_error, fail, precheck_flags, precheck_groups, precheck_hydra_keys, resolved)
-from sim import ConfigError
-from sim.config import register, run_config
-from sim.console import say
-from sim.experiments.jobs import RUNNING, Job, OutputError, RunLog
-from sim.experiments.jobs import run as run_job
-from sim.experiments.jobs import sensitivity, sweep_job
+from sim import ConfigError  # noqa: E402
+from sim.config import register, run_config  # noqa: E402
+from sim.console import say  # noqa: E402
+from sim.experiments.jobs import RUNNING, Job, OutputError, RunLog  # noqa: E402
+from sim.experiments.jobs import run as run_job  # noqa: E402
+from sim.experiments.jobs import sensitivity, sweep_job  # noqa: E402
 
 EXIT_FAILED = 1
 STATE = {"app_ran": False}  # set once our own code (not Hydra's composition) has run
@@ -131,6 +145,7 @@ class Plan:
 
     def __init__(self, folder: Path, design: dict | None = None, resume: bool = False):
         self.folder, self.design, self.resume = folder, design, resume
+        self.multirun_yaml: bytes | None = None  # a sweep root's multirun.yaml before Hydra rewrites it
 
     @property
     def sweep(self) -> bool:
@@ -367,11 +382,22 @@ def cli(argv: list[str], signals: bool = True) -> int:
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else EXIT_FAILED)
     except (Interrupted, KeyboardInterrupt) as e:
         code = e.exit_code if isinstance(e, Interrupted) else 130
+        if signals:
+            _ignore_signals()  # a second Ctrl-C does not cut the cleanup short
         say("interrupted: " + _after_interrupt(plan, created), sys.stderr)
         return code
     if code != 0:
+        if signals:
+            _ignore_signals()
         _clean_up(plan, created)
     return code
+
+
+def _ignore_signals() -> None:
+    """From here on SIGINT, SIGTERM and SIGHUP are ignored: the cleanup (or, after a run
+    that completed, the interpreter's exit) finishes and the exit code says what happened."""
+    for s in HELD_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
 
 
 def _hydra(argv: list[str]) -> int:
@@ -393,6 +419,8 @@ def _prepare_sweep_root(plan: Plan) -> None:
     from sim.experiments import design as dsg
     from sim.store import remove_stale_stages
 
+    mr = plan.folder / "multirun.yaml"  # Hydra rewrites it at launch: kept to restore on a failure or signal
+    plan.multirun_yaml = mr.read_bytes() if mr.is_file() and not mr.is_symlink() else None
     try:
         remove_stale_stages(plan.folder)  # a killed aggregation's half-done commit is undone
         shutil.rmtree(plan.folder / RUNNING, ignore_errors=True)  # a killed sweep's progress
@@ -425,6 +453,13 @@ def _clean_up(plan: Plan | None, created: list[Path]) -> None:
                 d.rmdir()
         if not plan.resume and complete == 0 and not any(is_run_folder(p) for p in plan.folder.iterdir()):
             (plan.folder / DESIGN).unlink(missing_ok=True)
+        mr = plan.folder / "multirun.yaml"
+        with contextlib.suppress(OSError):
+            if plan.multirun_yaml is not None:
+                if not mr.is_file() or mr.read_bytes() != plan.multirun_yaml:
+                    mr.write_bytes(plan.multirun_yaml)  # as it was before this command
+            elif complete == 0 and not (plan.folder / DESIGN).exists():
+                mr.unlink(missing_ok=True)  # Hydra's, of a sweep that left nothing
     remove_dirs(created)
 
 
@@ -452,4 +487,6 @@ def _callbacks_ran() -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(cli(list(sys.argv)))
+    exit_code = cli(list(sys.argv))
+    _ignore_signals()  # the results are complete (or cleaned up): a late signal changes nothing
+    sys.exit(exit_code)

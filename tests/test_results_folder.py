@@ -474,3 +474,30 @@ class FolderMachine(RuleBasedStateMachine):
 TestFolderMachine = FolderMachine.TestCase
 TestFolderMachine.settings = settings(max_examples=8, stateful_step_count=6, deadline=None,
                                       suppress_health_check=list(HealthCheck))
+
+
+def test_a_new_sweep_interrupted_at_its_first_commit_leaves_no_folder(tmp_path):
+    d = tmp_path / "new_sweep"
+    r = run_cli("-m", "experiment=tiny", "seed=1,2", f"hydra.sweep.dir={d}", env={"SIM_TEST_FAULT": "commit:0:sigint"})
+    one_line(r, "interrupted: nothing written", 130)
+    assert not d.exists()  # Hydra's multirun.yaml included
+
+
+def test_an_interrupted_resume_leaves_the_sweep_folder_byte_identical(sweep, tmp_path):
+    """A resume with another launcher (not part of the design) interrupted in its commit:
+    Hydra's rewritten multirun.yaml is put back too."""
+    d = copy_of(sweep, tmp_path / "d")
+    before = snapshot(d)
+    r = run_cli("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={d}", "hydra/launcher=local_parallel",
+                "hydra.launcher.n_jobs=1", env={"SIM_TEST_FAULT": "commit:0:sigint"})
+    assert r.returncode == 130, r.stderr[-2000:]
+    assert snapshot(d) == before
+
+
+def test_a_signal_before_the_command_is_read_is_one_line():
+    """The handlers run.py installs before its imports (most of a second): one line, 128 +
+    the signal's number, nothing else."""
+    prelude = (ROOT / "run.py").read_text().split("\nimport hydra")[0]
+    code = prelude + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGTERM)\nimport time\ntime.sleep(5)\n"
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 143 and r.stderr == "interrupted: nothing written\n", (r.returncode, r.stderr)
