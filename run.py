@@ -225,7 +225,11 @@ def _sweep_length(o) -> int:
         if not step:
             fail(f"{o.get_key_element()}: range step must not be 0")
         return max(0, math.ceil((stop - start) / step))
-    return len(list(o.sweep_string_iterator()))
+    try:
+        return len(list(o.sweep_string_iterator()))
+    except Exception:  # Hydra cannot expand e.g. 1,range(1,2) (a list holding a range)
+        fail(f"{o.get_key_element()}: cannot read the levels {o.input_line.partition('=')[2]!r}; give a list "
+             f"(1,2,3) or one range(start,stop)")
 
 
 def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parser) -> Plan:
@@ -273,7 +277,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     try:
         dsg.check_size({k: n for k, n in lengths.items() if n != 1}, max_jobs)
         jobs = [list(j) for batch in BasicSweeper.split_arguments(task, None) for j in batch]
-        dsg.check_replicates(jobs)
+        dsg.check_replicates(jobs, {o.get_key_element(): list(o.sweep_string_iterator())
+                                    for o in task if o.is_sweep_override()})
     except ConfigError as e:
         fail(str(e))
     own = [o.input_line for o in everything if o.get_key_element().startswith(("hydra.", "hydra/"))]

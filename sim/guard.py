@@ -25,7 +25,9 @@ comments) rounded up by about a quarter, so that the estimate errs on the side o
 refusing: measured here (2 cores, 23 GB, Python 3.12.1, Mesa 3.5.1, 2026-11) the
 estimate is 1.1-1.3 × the measured peak in all 16 cases (mmc 30 days: 313 vs 269 MB;
 Chongming 3 years: 942 vs 777 MB; 3 M town crews: 556 vs 461 MB), 2 × for a GeoJSON map
-(whose household count is bounded from the file size before reading it). EVENTS_PER_ISSUE is an upper bound from the
+(whose household count is bounded from the file size before reading it); a typhoon surge of
+1 M extra issues on Chongming: 5.92 vs 4.83 GB, of 5 M: 25.9 vs 19.7 GB (2026-12; the
+surge coefficient was 20 % short before). EVENTS_PER_ISSUE is an upper bound from the
 event loop's event kinds (a Chongming year: ~4 events per issue).
 """
 
@@ -52,7 +54,7 @@ BYTES = {
     "issues": 2900.0,       # arrival columns, event-loop lists, issue table, parquet, KPIs (measured 2026-12: village, 1000 years: 1.44 GB)
     "days": 15.0,           # per simulated day: service-day clock (fit 10)
     "geojson_bytes": 8.0,   # parsing a GeoJSON file: Python objects per byte of text (measured ~6.7)
-    "surge_issues": 3200.0,  # an issue of a surge: as above, plus the surge's own draws (benchmarks/guard_probe.py: 2,500)
+    "surge_issues": 5000.0,  # an issue of a surge: as above, plus its draws (measured 2026-12 on chongming_typhoon: 1 M extra issues peak 4.83 GB, 5 M 19.7 GB, ~3,900 B each)
     "round_ticks": 250.0,   # a scheduled round tick: a tuple in the sorted schedule and its heap entry (not fitted)
 }
 EVENTS_PER_ISSUE = 5.0  # arrival, end, verification, hand-overs and breaches, per attempt

@@ -42,13 +42,37 @@ def check_size(lengths: dict[str, int], max_jobs: int) -> None:
                                f"higher run.max_jobs")
 
 
-def check_replicates(jobs: list[list[str]]) -> None:
-    """Refuse a design in which two jobs are the same run (e.g. ``seed=1,1``): identical
-    replicates would fake a zero-width confidence interval."""
-    seen = Counter(tuple(sorted(j)) for j in jobs)
+def _canon(level: str) -> str:
+    """A level as a value: ``1``, ``1.0`` and ``1e0`` are one number."""
+    try:
+        f = float(level)
+    except ValueError:
+        return level
+    if not math.isfinite(f):
+        return level
+    return str(int(f)) if f == int(f) and abs(f) < 2**63 else repr(f)
+
+
+def check_replicates(jobs: list[list[str]], levels: dict[str, list[str]] | None = None) -> None:
+    """Refuse a design in which two jobs are the same run (``seed=1,1``, or ``seed=1,1.0``:
+    levels are compared as values): identical replicates would fake a zero-width
+    confidence interval. ``levels``: each swept key's levels as typed, to name the key
+    whose levels repeat."""
+    def canon(o: str) -> str:
+        k, _, v = o.partition("=")
+        return f"{k}={_canon(v)}"
+
+    seen = Counter(tuple(sorted(canon(o) for o in j)) for j in jobs)
     dup = next((j for j, n in seen.items() if n > 1), None)
     if dup is None:
         return
+    for key, lv in (levels or {}).items():
+        c = Counter(_canon(v) for v in lv)
+        twice = [v for v in lv if c[_canon(v)] > 1]
+        if twice:
+            what = "replicates need distinct seeds" if key == "seed" else "levels must differ"
+            raise ConfigError(key, f"the levels {', '.join(twice)} are the same value, so the sweep would repeat "
+                                   f"runs; {what}")
     seeds = [o for o in dup if o.partition("=")[0] == "seed"]
     key = "seed" if seeds else dup[0].partition("=")[0]
     value = (seeds[0] if seeds else dup[0]).partition("=")[2]
