@@ -355,10 +355,20 @@ def cli(argv: list[str], signals: bool = True) -> int:
     ``signals``: SIGTERM and SIGHUP raise like SIGINT (off for in-process tests)."""
     from sim.store import Busy, Interrupted, install_signal_handlers, locked, remove_stale_stages
 
+    import logging
+
+    from sim.console import QuietStream
+
+    logging.raiseExceptions = False  # a log line to a closed or full stdout is lost, not a traceback
     if argv[1:2] == ["--params"]:  # every key with unit, default, range, meaning, source (sim.paramdoc)
         from sim.paramdoc import main as list_params
 
-        return list_params(argv[2:])
+        sys.stdout = QuietStream(sys.stdout)
+        try:
+            return list_params(argv[2:])
+        finally:
+            sys.stdout.flush()
+            sys.stdout = sys.stdout._stream
     if signals:
         install_signal_handlers()
     plan, created, code = None, [], 0
@@ -368,8 +378,13 @@ def cli(argv: list[str], signals: bool = True) -> int:
         precheck_groups(argv)
         precheck_hydra_keys(overrides)
         plan = precompose(argv, overrides, multirun, printing)
-        if plan is None:
-            return _hydra(argv)
+        if plan is None:  # Hydra prints (--help, --cfg, --info ...): a closed stdout ends it quietly
+            quiet, sys.stdout = sys.stdout, QuietStream(sys.stdout)
+            try:
+                return _hydra(argv)
+            finally:
+                sys.stdout.flush()
+                sys.stdout = quiet
         key = "hydra.sweep.dir" if plan.sweep else "hydra.run.dir"
         created = make_run_dir(plan.folder, key)
         try:

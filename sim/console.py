@@ -31,3 +31,32 @@ def _silence(stream) -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+class QuietStream:
+    """``sys.stdout`` for output that is not the run's own line (Hydra's ``--help``,
+    ``--cfg``, ``--info``; the parameter list): once the reader has gone (``| head``) or
+    the device is full, the rest is dropped instead of ending in a traceback."""
+
+    def __init__(self, stream):
+        self._stream, self._dead = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._dead:
+            try:
+                self._stream.write(text)
+            except (BrokenPipeError, OSError, ValueError):
+                self._dead = True
+                _silence(self._stream)
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._dead:
+            try:
+                self._stream.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self._dead = True
+                _silence(self._stream)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)

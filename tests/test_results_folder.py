@@ -330,6 +330,15 @@ def test_the_last_line_survives_a_closed_stdout(tmp_path):
     assert (d / "summary.json").is_file()
 
 
+@pytest.mark.parametrize("flag", ["--help", "--params", "--cfg job"])
+def test_printing_into_a_closed_pipe_is_quiet(flag):
+    p = subprocess.Popen([sys.executable, "run.py", *flag.split()], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # the reader is gone before anything is written
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 0 and err == "", err[-2000:]
+
+
 # --------------------------------------------------------------------------- the plain function and errors
 
 
