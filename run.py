@@ -287,6 +287,11 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         cfg = _compose(first, hydra_cfg=True)
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
+    exp = cfg.get("experiment")
+    if isinstance(exp, DictConfig) and exp.get("type") == "sensitivity":
+        name = exp.get("name") or "sensitivity"
+        fail(f"experiment={name} is not a sweep (it samples its own runs): run it without -m "
+             f"(python run.py experiment={name})")
     try:
         check_config(cfg)
     except ConfigError as err:

@@ -273,8 +273,9 @@ def test_aggregation_reports_a_corrupt_run_by_name(sweep, tmp_path):
     (["seed=range(0,20)", "run.max_jobs=10"], "more than run.max_jobs (10)"),
     (["seed=range(3,3)"], "seed: the sweep gives this factor no level"),
     (["hydra.sweep.subdir=same"], "hydra.sweep.subdir: must stay ${hydra.job.num}"),
+    (["experiment=sensitivity"], "experiment=sensitivity is not a sweep"),
 ], ids=["duplicate seeds", "1 and 1.0", "2 and 2.0", "a list holding a range", "a hundred million runs", "max_jobs",
-        "empty range", "subdir"])
+        "empty range", "subdir", "sensitivity with -m"])
 def test_bad_sweeps_are_refused_before_launch(tmp_path, args, needle):
     t0 = time.perf_counter()
     one_line(run_inproc("-m", "experiment=tiny", *args, f"hydra.sweep.dir={tmp_path / 'new'}"), needle)
@@ -373,7 +374,10 @@ def test_sensitivity_input_errors_are_bad_input():
     bad = [({**ok, "n_jobs": "abc"}, "experiment.n_jobs"),
            ({**ok, "sensitivity": {**ok["sensitivity"], "n": 0}}, "experiment.sensitivity.n"),
            ({**ok, "sensitivity": {**ok["sensitivity"], "params": {"levels.town.p_fail_attempt": [0.5, 2.0]}}},
-            "experiment.sensitivity.params.levels.town.p_fail_attempt")]
+            "experiment.sensitivity.params.levels.town.p_fail_attempt"),
+           ({**ok, "sensitivity": {**ok["sensitivity"], "params": {"teams.training_level": ["a", "b"]}}},
+            "experiment.sensitivity.params.teams.training_level"),
+           ({**ok, "sensitivity": {**ok["sensitivity"], "kpi": "nope.mean"}}, "experiment.sensitivity.kpi")]
     for spec, key in bad:
         with pytest.raises(ConfigError) as e:
             check_spec(spec, base)

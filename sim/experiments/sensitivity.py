@@ -49,7 +49,11 @@ def problem(bounds: dict) -> dict:
     bounds = {k: registry_range(k) if b == "registry" else b for k, b in bounds.items()}
     names = list(bounds)
     for k, b in bounds.items():
-        if not (isinstance(b, (list, tuple)) and len(b) == 2 and float(b[0]) < float(b[1])):
+        try:
+            ok = isinstance(b, (list, tuple)) and len(b) == 2 and float(b[0]) < float(b[1])
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
             raise ConfigError(f"experiment.sensitivity.params.{k}", f"must be [low, high] with low < high, got {b!r}")
     return {"num_vars": len(names), "names": names, "bounds": [[float(b[0]), float(b[1])] for b in bounds.values()]}
 
@@ -88,6 +92,12 @@ def check_spec(spec: dict, base: dict) -> None:
     kpi = sens.get("kpi", "resolution_time_h.mean")
     if not isinstance(kpi, str) or not kpi or any(not p.isidentifier() and not p.isalnum() for p in kpi.split(".")):
         raise ConfigError("experiment.sensitivity.kpi", f"must be a dotted path into summary.json, got {kpi!r}")
+    from sim.metrics.registry import KPIS
+
+    if kpi not in KPIS and kpi.split(".")[0] not in SUMMARY_GROUPS | {k.split(".")[0] for k in KPIS}:
+        raise ConfigError("experiment.sensitivity.kpi", f"summary.json has no {kpi!r}; allowed: a number in "
+                                                         "summary.json, e.g. time_to_fix_h.mean, on_time_rate, "
+                                                         "satisfaction_rate, cost.per_fixed_issue_yuan")
     prob = problem(dict(sens["params"]))
     for k, (lo, hi) in zip(prob["names"], prob["bounds"]):
         for v in (lo, hi):
@@ -133,11 +143,20 @@ def set_dotted(d: dict, key: str, value) -> None:
     node[parts[-1]] = type(node[parts[-1]])(value) if isinstance(node[parts[-1]], (int, float)) and not isinstance(node[parts[-1]], bool) else value
 
 
+SUMMARY_GROUPS = {"cost", "staff", "staff_utilisation", "workload", "by_type", "by_channel", "by_level",
+                  "structure", "counts", "surge", "discovery_share", "trust", "drain", "assessment", "little",
+                  "ratings"}
+"""summary.json's groups of numbers, beside the declared KPIs (sim.metrics.registry)."""
+
+
 def _kpi(summary: dict, path: str) -> float:
     v = summary
-    for p in path.split("."):
-        v = v[p]
-    return float(v) if v is not None else float("nan")
+    try:
+        for p in path.split("."):
+            v = v[p]
+        return float(v) if v is not None else float("nan")
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError("experiment.sensitivity.kpi", f"summary.json has no number at {path!r}") from None
 
 
 def _evaluate(base: dict, names: list[str], row: np.ndarray, kpi: str) -> float:
