@@ -60,6 +60,9 @@ PRINT_FLAGS = {"--help": 0, "-h": 0, "--hydra-help": 0, "--version": 0, "--cfg":
                "--package": 1, "-p": 1, "--info": "?", "-i": "?", "--shell-completion": 0, "-sc": 0}
 
 
+MODE_FLAGS = ("--cfg", "-c", "--info", "-i", "--shell-completion", "-sc")
+"""Print flags that are a mode of their own (Hydra takes one mode: these, -m or --run)."""
+
 INFO_TOPICS = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
 
 
@@ -95,26 +98,39 @@ def precheck_flags(argv: list[str]) -> tuple[list[str], bool]:
     """Split Hydra's flags from the overrides: returns (overrides, multirun). Refuses the
     flags that bypass the checks and any flag Hydra does not know, in one line; a print
     flag (``--help``, ``--cfg job``, ...) stays in ``argv`` for Hydra."""
-    args, out, multirun, i = argv[1:], [], False, 0
+    args, out, flags, modes, multirun, i = argv[1:], [], [], [], False, 0
     while i < len(args):
         a = args[i]
         flag, eq, _ = a.partition("=")
         if a in ("-m", "--multirun"):
             multirun = True
+            flags.append(a)
+            modes.append(a)
         elif a in ("-r", "--run"):
-            pass
+            flags.append(a)
+            modes.append(a)
         elif flag in REFUSED_FLAGS:
             fail(f"{flag}: not supported here: {REFUSED_FLAGS[flag]}")
         elif flag in PRINT_FLAGS:
+            flags.append(a)
+            if flag in MODE_FLAGS:
+                modes.append(flag)
             n = PRINT_FLAGS[flag]
             if (n == 1 and not eq) or (n == "?" and not eq and i + 1 < len(args) and args[i + 1] in INFO_TOPICS):
                 i += 1
+                if i < len(args):
+                    flags.append(args[i])
         elif a.startswith("-"):
             fail(f"{flag}: unknown option; allowed: -m (a sweep), {', '.join(sorted(k for k in PRINT_FLAGS if k.startswith('--')))} "
                  f"and key=value overrides")
         else:
             out.append(a)
         i += 1
+    if len(modes) > 1:
+        fail(f"{modes[0]} and {modes[1]}: only one of -m, --run, --cfg, --info and --shell-completion can be given")
+    if any(f.partition("=")[0] == "--resolve" for f in flags) and not any(m in ("--cfg", "-c") for m in modes):
+        fail("--resolve: goes with --cfg (e.g. python run.py --cfg job --resolve)")
+    argv[1:] = flags + out  # Hydra reads its flags before the overrides, wherever they were typed
     return out, multirun
 
 

@@ -306,13 +306,23 @@ def test_a_ci_from_fewer_than_3_pairs_is_marked():
     (["experiment=tiny"], "experiment=tiny is a sweep: run it with -m"),
     (["scenario=/abs/path/x.yaml"], "scenario: give the name of a file"),
     (["report.village=新河镇3村"], "quote"),
+    (["-m", "--cfg", "job"], "-m and --cfg: only one of"),
+    (["--resolve"], "--resolve: goes with --cfg"),
 ], ids=["job_logging", "output_subdir", "chdir", "config-dir", "config-name", "cn", "unknown flag",
-        "experiment without -m", "scenario path", "unquoted Chinese"])
+        "experiment without -m", "scenario path", "unquoted Chinese", "two modes", "resolve alone"])
 def test_hydra_flags_and_traps_are_one_line(done_run, tmp_path, args, needle):
     d = copy_of(done_run, tmp_path / "d")
     before = snapshot(d)
     one_line(run_inproc(*TINY, *args, f"hydra.run.dir={d}"), needle)
     assert snapshot(d) == before
+
+
+def test_a_flag_after_the_overrides_is_read_as_a_flag(tmp_path):
+    """``python run.py experiment=tiny -m``: Hydra wants its flags first; run.py moves them."""
+    d = tmp_path / "sw"
+    r = run_cli("experiment=tiny", "seed=1", "mmc.servers=2,3", f"hydra.sweep.dir={d}", "-m")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (d / "runs.parquet").is_file()
 
 
 def test_a_path_too_long_is_one_line(tmp_path):
