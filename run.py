@@ -192,6 +192,12 @@ def precompose(argv: list[str], overrides: list[str], multirun: bool, printing: 
     except Exception as e:  # noqa: BLE001
         fail(f"hydra.run.dir: cannot be resolved ({_first_line_of_causes(e)[0]})")
     check_path_length("hydra.run.dir", run_dir)
+    from sim.experiments.design import check_run_folder
+
+    try:
+        check_run_folder(run_dir)
+    except ConfigError as e:
+        fail(str(e))
     argv[:] = [a for a in argv if not a.startswith("hydra.run.dir=")] + [f"hydra.run.dir={_quote(str(run_dir))}"]
     return Plan(run_dir)
 

@@ -317,6 +317,19 @@ def test_hydra_flags_and_traps_are_one_line(done_run, tmp_path, args, needle):
     assert snapshot(d) == before
 
 
+def test_a_run_into_a_sweep_and_a_sweep_into_a_run_are_refused(sweep, done_run, tmp_path):
+    """Single runs and sweeps never share a folder: a run into a sweep's root or into one of
+    its numbered runs, and a sweep into a single run's folder, are one line, nothing changed."""
+    sw = copy_of(sweep, tmp_path / "sw")
+    run = copy_of(done_run, tmp_path / "run")
+    before = snapshot(tmp_path)
+    one_line(run_inproc(*TINY, f"hydra.run.dir={sw}"), "hydra.run.dir: ")
+    one_line(run_inproc(*TINY, f"hydra.run.dir={sw / '0'}"), "is run 0 of the sweep in")
+    one_line(run_inproc("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={run}"),
+             "holds a single run's results")
+    assert snapshot(tmp_path) == before
+
+
 def test_a_flag_after_the_overrides_is_read_as_a_flag(tmp_path):
     """``python run.py experiment=tiny -m``: Hydra wants its flags first; run.py moves them."""
     d = tmp_path / "sw"

@@ -130,6 +130,10 @@ def check_folder(root: Path, design: dict) -> bool:
         return False
     if not root.is_dir():
         raise ConfigError("hydra.sweep.dir", f"{root} is a file, not a folder; give a folder path")
+    if (root / "manifest.json").is_file() and not (root / DESIGN).exists():
+        raise ConfigError("hydra.sweep.dir", f"{root} holds a single run's results (manifest.json); a sweep "
+                                             f"would mix its files with them: give a new folder, e.g. "
+                                             f"hydra.sweep.dir={_sibling(root)}")
     old = read(root)
     if old is None:
         if any(is_run_folder(p) for p in root.iterdir()):
@@ -140,6 +144,18 @@ def check_folder(root: Path, design: dict) -> bool:
         return True
     raise ConfigError("hydra.sweep.dir", f"{root} holds another design ({difference(old, design)}); give a new "
                                          f"folder, e.g. hydra.sweep.dir={_sibling(root)}")
+
+
+def check_run_folder(run_dir: Path) -> None:
+    """Refuse a single run into a sweep's folder: its root (``design.json``) or one of its
+    numbered runs (the run would replace a sweep run's files behind the sweep's back)."""
+    run_dir = Path(run_dir)
+    if (run_dir / DESIGN).is_file():
+        raise ConfigError("hydra.run.dir", f"{run_dir} holds a sweep ({DESIGN}); a single run would mix its files "
+                                           f"with the sweep's: give another folder, or resume the sweep with -m")
+    if run_dir.name.isdigit() and (run_dir.parent / DESIGN).is_file():
+        raise ConfigError("hydra.run.dir", f"{run_dir} is run {run_dir.name} of the sweep in {run_dir.parent}; "
+                                           f"give another folder, or resume the sweep with -m")
 
 
 def _sibling(root: Path) -> str:
