@@ -213,6 +213,14 @@ def test_another_design_into_the_same_folder_is_refused(sweep):
     assert snapshot(sweep) == before
 
 
+def test_a_damaged_design_record_is_named_as_such(sweep, tmp_path):
+    d = copy_of(sweep, tmp_path / "d")
+    os.truncate(d / "design.json", 40)
+    before = snapshot(d)
+    one_line(run_inproc("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={d}"), "cannot be read")
+    assert snapshot(d) == before
+
+
 def test_runs_of_an_unrecorded_design_are_refused(sweep, tmp_path):
     root = tmp_path / "old"
     copy_of(sweep / "0", root / "0")

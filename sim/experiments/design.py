@@ -142,6 +142,9 @@ def check_folder(root: Path, design: dict) -> bool:
         return False
     if old.get("design_hash") == design["design_hash"]:
         return True
+    if old.get("design_hash") is None:
+        raise ConfigError("hydra.sweep.dir", f"{root / DESIGN} cannot be read (damaged or not a design record); "
+                                             f"give a new folder, e.g. hydra.sweep.dir={_sibling(root)}")
     raise ConfigError("hydra.sweep.dir", f"{root} holds another design ({difference(old, design)}); give a new "
                                          f"folder, e.g. hydra.sweep.dir={_sibling(root)}")
 
