@@ -531,7 +531,7 @@ def test_sweep_bad_input_is_rejected_before_launch(cli, tmp_path, args, key):
     assert not (tmp_path / "new").exists()
 
 
-SWEEP = ["-m", "experiment=tiny", "mmc.servers=2,3", "seed=1,2"]
+SWEEP = ["-m", "experiment=tiny", "mmc.servers=2", "seed=1,2,3"]
 VOLATILE = ("timings", "run")  # columns that legitimately differ between two sweeps of the same runs
 
 

@@ -520,7 +520,7 @@ class FolderMachine(RuleBasedStateMachine):
 
 
 TestFolderMachine = FolderMachine.TestCase
-TestFolderMachine.settings = settings(max_examples=8, stateful_step_count=6, deadline=None,
+TestFolderMachine.settings = settings(max_examples=5, stateful_step_count=6, deadline=None,
                                       suppress_health_check=list(HealthCheck))
 
 
