@@ -74,6 +74,8 @@ REFUSED_FLAGS = {
     "--config-name": "the root config is conf/config.yaml; choose a scenario with scenario=NAME",
     "-cn": "the root config is conf/config.yaml; choose a scenario with scenario=NAME",
     "--experimental-rerun": "rerun a run with the command in its manifest.json",
+    "--shell-completion": "run.py has no shell completion; python run.py --params lists every key",
+    "-sc": "run.py has no shell completion; python run.py --params lists every key",
 }
 
 
@@ -120,6 +122,10 @@ def precheck_flags(argv: list[str]) -> tuple[list[str], bool]:
                 i += 1
                 if i < len(args):
                     flags.append(args[i])
+            if flag in ("--cfg", "-c"):
+                what = a.partition("=")[2] if eq else (args[i] if i < len(args) else "")
+                if what not in ("job", "hydra", "all"):
+                    fail(f"{flag}: must be followed by job, hydra or all (e.g. python run.py --cfg job); got {what!r}")
         elif a.startswith("-"):
             fail(f"{flag}: unknown option; allowed: -m (a sweep), {', '.join(sorted(k for k in PRINT_FLAGS if k.startswith('--')))} "
                  f"and key=value overrides")

@@ -100,7 +100,14 @@ def job_of(cfg: DictConfig) -> Job:
 
 @hydra.main(version_base="1.3", config_path=str(CONF), config_name="config")
 def main(cfg: DictConfig) -> None:
+    from sim.store import signals_deferred
+
     STATE["app_ran"] = True
+    with signals_deferred(live=True):  # our code: a signal interrupts at once (Hydra's code defers it)
+        _main(cfg)
+
+
+def _main(cfg: DictConfig) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN:
         try:
             job = job_of(cfg)
@@ -364,7 +371,7 @@ def cli(argv: list[str], signals: bool = True) -> int:
     """Check everything, take the output folder's lock, run Hydra; clean up on any failure
     or signal, so that an existing folder is left as it was and a new one is not left.
     ``signals``: SIGTERM and SIGHUP raise like SIGINT (off for in-process tests)."""
-    from sim.store import Busy, Interrupted, install_signal_handlers, locked, remove_stale_stages
+    from sim.store import Busy, Interrupted, install_signal_handlers, locked, remove_stale_stages, signals_deferred
 
     import logging
 
@@ -404,7 +411,8 @@ def cli(argv: list[str], signals: bool = True) -> int:
                     _prepare_sweep_root(plan)
                 else:
                     remove_stale_stages(plan.folder)  # a killed run's half-done commit is undone first
-                code = _hydra(argv)
+                with signals_deferred():  # inside Hydra's code a signal waits for ours (main) to run
+                    code = _hydra(argv)
         except Busy:
             created = []  # not ours to remove: the other run is using it
             fail(f"{key}: {plan.folder} is in use by another run of run.py; wait for it to end or give "

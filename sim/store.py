@@ -69,8 +69,35 @@ class Interrupted(BaseException):
         return 128 + self.signum
 
 
+_DEFER = [False]
+_PENDING: list[int] = []
+
+
 def _raise_interrupted(signum, _frame) -> None:
+    if _DEFER[0]:  # inside library code: recorded, raised when our own code runs again
+        if not _PENDING:
+            _PENDING.append(signum)
+        return
     raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def signals_deferred(live: bool = False) -> Iterator[None]:
+    """Inside the block a signal is recorded instead of raised, and raised when the block
+    ends: for library code (Hydra's launcher, OmegaConf's bookkeeping) that an exception
+    half way through leaves broken, so that its cleanup fails with an error of its own.
+    ``live=True`` is the opposite, for our own code called from such a block: a recorded
+    signal is raised at once, and later ones as they come."""
+    prev = _DEFER[0]
+    _DEFER[0] = not live
+    try:
+        if live and _PENDING:
+            raise Interrupted(_PENDING.pop())
+        yield
+    finally:
+        _DEFER[0] = prev
+    if not prev and _PENDING:  # the outermost deferral ends: the recorded signal now
+        raise Interrupted(_PENDING.pop())
 
 
 def install_signal_handlers() -> None:

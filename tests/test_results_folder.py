@@ -316,8 +316,11 @@ def test_a_ci_from_fewer_than_3_pairs_is_marked():
     (["report.village=新河镇3村"], "quote"),
     (["-m", "--cfg", "job"], "-m and --cfg: only one of"),
     (["--resolve"], "--resolve: goes with --cfg"),
+    (["--cfg", "bogus"], "--cfg: must be followed by job, hydra or all"),
+    (["--shell-completion"], "--shell-completion: not supported here"),
 ], ids=["job_logging", "output_subdir", "chdir", "config-dir", "config-name", "cn", "unknown flag",
-        "experiment without -m", "scenario path", "unquoted Chinese", "two modes", "resolve alone"])
+        "experiment without -m", "scenario path", "unquoted Chinese", "two modes", "resolve alone", "cfg bogus",
+        "shell completion"])
 def test_hydra_flags_and_traps_are_one_line(done_run, tmp_path, args, needle):
     d = copy_of(done_run, tmp_path / "d")
     before = snapshot(d)
@@ -408,7 +411,9 @@ def test_sensitivity_input_errors_are_bad_input():
             "experiment.sensitivity.params.levels.town.p_fail_attempt"),
            ({**ok, "sensitivity": {**ok["sensitivity"], "params": {"teams.training_level": ["a", "b"]}}},
             "experiment.sensitivity.params.teams.training_level"),
-           ({**ok, "sensitivity": {**ok["sensitivity"], "kpi": "nope.mean"}}, "experiment.sensitivity.kpi")]
+           ({**ok, "sensitivity": {**ok["sensitivity"], "kpi": "nope.mean"}}, "experiment.sensitivity.kpi"),
+           ({**ok, "sensitivity": {**ok["sensitivity"], "kpi": "time_to_fix_h"}}, "experiment.sensitivity.kpi"),
+           ({**ok, "sensitivity": {**ok["sensitivity"], "kpi": "cost"}}, "experiment.sensitivity.kpi")]
     for spec, key in bad:
         with pytest.raises(ConfigError) as e:
             check_spec(spec, base)
@@ -549,3 +554,24 @@ def test_a_signal_before_the_command_is_read_is_one_line():
     code = prelude + "\nimport os, signal\nos.kill(os.getpid(), signal.SIGTERM)\nimport time\ntime.sleep(5)\n"
     r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 143 and r.stderr == "interrupted: nothing written\n", (r.returncode, r.stderr)
+
+
+def test_a_signal_in_library_code_waits_for_our_code():
+    """Inside Hydra's code (deferred) a signal is recorded, not raised mid-way (which broke
+    OmegaConf's bookkeeping into a traceback); our code (live) raises it at once, and the end
+    of the deferral raises one still pending."""
+    from sim import store
+
+    with pytest.raises(store.Interrupted) as e:
+        with store.signals_deferred():
+            store._raise_interrupted(signal.SIGINT, None)  # what the handler does
+            reached = True  # the library's code goes on
+            with store.signals_deferred(live=True):
+                pass  # never entered: the recorded signal is raised here
+    assert reached and e.value.signum == signal.SIGINT and not store._PENDING
+    with pytest.raises(store.Interrupted) as e:
+        with store.signals_deferred():
+            store._raise_interrupted(signal.SIGTERM, None)
+    assert e.value.signum == signal.SIGTERM and not store._DEFER[0]
+    with pytest.raises(store.Interrupted):
+        store._raise_interrupted(signal.SIGHUP, None)  # outside any deferral: at once

@@ -94,7 +94,8 @@ def check_spec(spec: dict, base: dict) -> None:
         raise ConfigError("experiment.sensitivity.kpi", f"must be a dotted path into summary.json, got {kpi!r}")
     from sim.metrics.registry import KPIS
 
-    if kpi not in KPIS and kpi.split(".")[0] not in SUMMARY_GROUPS | {k.split(".")[0] for k in KPIS}:
+    parts = kpi.split(".")
+    if kpi not in KPIS and not (parts[0] in SUMMARY_GROUPS and len(parts) >= 2):  # a declared KPI, or in a group
         raise ConfigError("experiment.sensitivity.kpi", f"summary.json has no {kpi!r}; allowed: a number in "
                                                          "summary.json, e.g. time_to_fix_h.mean, on_time_rate, "
                                                          "satisfaction_rate, cost.per_fixed_issue_yuan")
