@@ -173,7 +173,7 @@ MAPS = [
     ("household outside every village", _map(_household(x=10, y=10)), "outside every village"),
     ("household in another village", _map(_household("A", x=3, y=0.5)), "it lies in village 'B'"),
     ("a village 99,000 km away", _map(_village("C", ring=[[99000, 0], [99002, 0], [99002, 1], [99000, 1], [99000, 0]]),
-                                      _household("C", x=99001, y=0.5)), "the villages span 99,002 km"),
+                                      _household("C", x=99001, y=0.5)), "the villages span 99,002 km (village polygon 2 lies furthest out"),
     ("negative road_km", _map(first=_village(road_km=-3)), "properties.road_km must be a finite number >= 0"),
     ("fractional household size", _map(_household(size=2.5)), "properties.size must be a whole number"),
     ("coordinates in metres", _map(first=_village(ring=[[350000, 0], [352000, 0], [352000, 1000], [350000, 1000],

@@ -319,7 +319,8 @@ def _check_extent(path: Path, polys: list) -> None:
     hi = np.max([r.max(axis=0) for r, _ in polys], axis=0)
     span = float(np.max(hi - lo))
     if span > MAX_EXTENT_KM:
-        far = int(np.argmax([np.abs(r.mean(axis=0) - (lo + hi) / 2).max() for r, _ in polys]))
+        centres = np.array([r.mean(axis=0) for r, _ in polys])
+        far = int(np.argmax(np.abs(centres - np.median(centres, axis=0)).max(axis=1)))  # from the middle of most
         raise ConfigError(GEOJSON_KEY, f"{path}: the villages span {span:,.0f} km (village polygon {far} lies "
                                        f"furthest out); allowed: a map within {MAX_EXTENT_KM:,.0f} km, in km "
                                        f"of a projected system")
