@@ -200,6 +200,11 @@ def composition_error(e: Exception, overrides: list[str]) -> str:
         return (f"cannot read the override {bad!r}: {detail} "
                 f"(write key=value; quote values with spaces or brackets)")
     if not m:
+        sweep = next((o for o in overrides if re.search(r"\b(range|interval|choice|glob)\(", o)), None)
+        if sweep is not None:  # e.g. seed=range(1,3),5: Hydra's own message names no key
+            k, _, v = sweep.lstrip("+~").partition("=")
+            return (f"{k}: cannot read the levels {v!r}; a sweep is a list (1,2,3) or one range(start,stop[,step]) "
+                    f"({causes[0]})")
         return " ".join(causes[:2])
     key = m.group(1).lstrip("+~")
     rest = [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]

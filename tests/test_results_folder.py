@@ -277,12 +277,13 @@ def test_aggregation_reports_a_corrupt_run_by_name(sweep, tmp_path):
     (["seed=1,1.0"], "seed: the levels 1, 1.0 are the same value"),
     (["mmc.servers=2,2.0"], "mmc.servers: the levels 2, 2.0 are the same value"),
     (["seed=1,range(1,2)"], "seed: cannot read the levels '1,range(1,2)'"),
+    (["seed=range(1,3),5"], "seed: cannot read the levels 'range(1,3),5'"),
     (["seed=range(0,100000000)"], "more than run.max_jobs (10,000)"),
     (["seed=range(0,20)", "run.max_jobs=10"], "more than run.max_jobs (10)"),
     (["seed=range(3,3)"], "seed: the sweep gives this factor no level"),
     (["hydra.sweep.subdir=same"], "hydra.sweep.subdir: must stay ${hydra.job.num}"),
     (["experiment=sensitivity"], "experiment=sensitivity is not a sweep"),
-], ids=["duplicate seeds", "1 and 1.0", "2 and 2.0", "a list holding a range", "a hundred million runs", "max_jobs",
+], ids=["duplicate seeds", "1 and 1.0", "2 and 2.0", "a list holding a range", "a range and a value", "a hundred million runs", "max_jobs",
         "empty range", "subdir", "sensitivity with -m"])
 def test_bad_sweeps_are_refused_before_launch(tmp_path, args, needle):
     t0 = time.perf_counter()
