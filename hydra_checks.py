@@ -219,6 +219,10 @@ def composition_error(e: Exception, overrides: list[str]) -> str:
             return missing
     node = OmegaConf.select(base, parent) if (base is not None and parent) else base
     here = OmegaConf.select(base, key) if base is not None else None
+    inner = next((mm.group(1) for c in causes for mm in [re.search(r"Key '([^']+)' (?:is )?not in", c)] if mm), None)
+    if inner is not None and inner != leaf and isinstance(here, DictConfig):  # a new entry inside the value
+        return (f"{key}: {inner!r} is not an entry of the mapping there, and a value is merged into it; to "
+                f"replace the whole mapping write: ~{key} '+{key}={{...}}'")
     if any(re.search(r"Key '[^']+' (is )?not in", c) for c in causes) and isinstance(node, DictConfig):
         return f"{key}: unknown key; allowed keys under {parent or 'the top level'}: {', '.join(map(str, node.keys()))}"
     if isinstance(here, DictConfig):

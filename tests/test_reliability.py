@@ -96,6 +96,8 @@ VALUES = [
     ("channel field", ["channels.work_patrol.p_detect_per_round=-1"], "channels.work_patrol.p_detect_per_round"),
     ("catalogue typo", ["issue_types.sanitaton.p_rework=0.5"], "issue_types.sanitaton.p_rework: issue_types has no entry"),
     ("unknown key", ["run.horizn_days=3"], "run.horizn_days: unknown key"),
+    ("new entry merged into a mapping", ["experiment=sensitivity", "experiment.sensitivity.params={seed: [1, 2]}"],
+     "experiment.sensitivity.params: 'seed' is not an entry of the mapping there"),
     ("added unknown key", ["+world.planets=3"], "world.planets: unknown key"),
     ("group as value", ["levels.grid=3"], "levels.grid: is a group of settings"),
     ("unknown team_mix", ["team_mix=nosuch"], "team_mix: unknown team_mix"),
