@@ -121,24 +121,29 @@ class SweepCallback(Callback):
             _exit(f"hydra.sweep.dir: cannot write {e.filename or root}: {e.strerror or e}", 2)
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from sim.store import SWEEP_FILES, commit, new_stage
+        from sim.store import SWEEP_FILES, commit, new_stage, signals_deferred
 
-        root = Path(config.hydra.sweep.dir)
+        with signals_deferred():  # reading the config: a signal must not cut OmegaConf's bookkeeping short
+            root = Path(config.hydra.sweep.dir)
+            cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
         shutil.rmtree(root / RUNNING, ignore_errors=True)
-        cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
         design = _design(root)
         n_jobs = len(design["jobs"]) if design else None
         stage = None
         try:
-            cfg = OmegaConf.to_container(config, resolve=False)
-            cfg.pop("hydra", None)
+            with signals_deferred():
+                cfg = OmegaConf.to_container(config, resolve=False)
+                cfg.pop("hydra", None)
+                cfg_yaml = OmegaConf.to_yaml(cfg)
+                report = config.get("report")
+                lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+                spec = spec_from(config)
             from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end
 
             stage = new_stage(root)
-            report = config.get("report")
-            lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
-            cmp = aggregate(root, spec_from(config), cmd, OmegaConf.to_yaml(cfg), out=stage, lang=lang, design=design)
-            commit(stage, root, SWEEP_FILES)
+            with signals_deferred(live=True):  # our code: a signal stops the aggregation at once
+                cmp = aggregate(root, spec, cmd, cfg_yaml, out=stage, lang=lang, design=design)
+                commit(stage, root, SWEEP_FILES)
         except Exception as e:  # noqa: BLE001 - one line, then a non-zero exit (Hydra would swallow it)
             runs = [str(k) for k in range(n_jobs)] if n_jobs else []
             _exit(f"sweep aggregation failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "

@@ -153,6 +153,7 @@ class Plan:
     def __init__(self, folder: Path, design: dict | None = None, resume: bool = False):
         self.folder, self.design, self.resume = folder, design, resume
         self.multirun_yaml: bytes | None = None  # a sweep root's multirun.yaml before Hydra rewrites it
+        self.in_process = True  # the jobs run in this process (a single run, Hydra's basic launcher)
 
     @property
     def sweep(self) -> bool:
@@ -332,7 +333,10 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         fail(str(e))
     argv[:] = [a for a in argv if not a.lstrip("+~").startswith("hydra.sweep.dir=")] + \
         [f"hydra.sweep.dir={_quote(str(root))}"]
-    return Plan(root, design, resume)
+    plan = Plan(root, design, resume)
+    target = str(OmegaConf.select(cfg, "hydra.launcher._target_", default="") or "")
+    plan.in_process = target.endswith("BasicLauncher")  # other launchers wait on workers: signals stay live
+    return plan
 
 
 def make_run_dir(run_dir: Path, key: str = "hydra.run.dir") -> list[Path]:
@@ -411,7 +415,9 @@ def cli(argv: list[str], signals: bool = True) -> int:
                     _prepare_sweep_root(plan)
                 else:
                     remove_stale_stages(plan.folder)  # a killed run's half-done commit is undone first
-                with signals_deferred():  # inside Hydra's code a signal waits for ours (main) to run
+                # inside Hydra's code a signal waits for ours (main) to run; with a launcher
+                # whose jobs run elsewhere, this process only waits, and a signal ends it at once
+                with signals_deferred() if plan.in_process else contextlib.nullcontext():
                     code = _hydra(argv)
         except Busy:
             created = []  # not ours to remove: the other run is using it
@@ -506,7 +512,7 @@ def _after_interrupt(plan: Plan | None, created: list[Path]) -> str:
     _clean_up(plan, created)
     from sim.store import COMMITTED
 
-    if plan is not None and not plan.sweep and plan.folder.resolve() in {p.resolve() for p in COMMITTED}:
+    if plan is not None and plan.folder.resolve() in {p.resolve() for p in COMMITTED}:
         return f"the results were already complete in {plan.folder}"  # the signal came after the commit
     if plan is None or not plan.sweep or not plan.folder.is_dir():
         return "nothing written"
