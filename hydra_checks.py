@@ -174,6 +174,11 @@ def _first_line_of_causes(e: BaseException) -> list[str]:
     return out
 
 
+def unreadable_levels(key: str, value: str) -> str:
+    """The line for a sweep value Hydra cannot enumerate (``1,range(1,2)``, ``interval(0,1)``)."""
+    return f"{key}: cannot read the levels {value!r}; a sweep is a list (1,2,3) or one range(start,stop[,step])"
+
+
 def composition_error(e: Exception, overrides: list[str]) -> str:
     """One line for a Hydra/OmegaConf composition error: the key as typed and what is allowed."""
     import re
@@ -203,8 +208,7 @@ def composition_error(e: Exception, overrides: list[str]) -> str:
         sweep = next((o for o in overrides if re.search(r"\b(range|interval|choice|glob)\(", o)), None)
         if sweep is not None:  # e.g. seed=range(1,3),5: Hydra's own message names no key
             k, _, v = sweep.lstrip("+~").partition("=")
-            return (f"{k}: cannot read the levels {v!r}; a sweep is a list (1,2,3) or one range(start,stop[,step]) "
-                    f"({causes[0]})")
+            return f"{unreadable_levels(k, v)} ({causes[0]})"
         return " ".join(causes[:2])
     key = m.group(1).lstrip("+~")
     rest = [o for o in overrides if o.lstrip("+~").partition("=")[0] != key]

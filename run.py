@@ -47,7 +47,8 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from hydra_checks import (CONF, EXIT_BAD_INPUT, PRINT_FLAGS, _compose, _first_line_of_causes, _quote,  # noqa: E402
-                          composition_error, fail, precheck_flags, precheck_groups, precheck_hydra_keys, resolved)
+                          composition_error, fail, precheck_flags, precheck_groups, precheck_hydra_keys, resolved,
+                          unreadable_levels)
 from sim import ConfigError  # noqa: E402
 from sim.config import register, run_config  # noqa: E402
 from sim.console import say  # noqa: E402
@@ -242,8 +243,7 @@ def _sweep_length(o) -> int:
     try:
         return len(list(o.sweep_string_iterator()))
     except Exception:  # Hydra cannot expand e.g. 1,range(1,2) (a list holding a range)
-        fail(f"{o.get_key_element()}: cannot read the levels {o.input_line.partition('=')[2]!r}; give a list "
-             f"(1,2,3) or one range(start,stop)")
+        fail(unreadable_levels(o.get_key_element(), o.input_line.partition("=")[2]))
 
 
 def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parser) -> Plan:
@@ -291,8 +291,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     try:
         dsg.check_size({k: n for k, n in lengths.items() if n != 1}, max_jobs)
         jobs = [list(j) for batch in BasicSweeper.split_arguments(task, None) for j in batch]
-        dsg.check_replicates(jobs, {o.get_key_element(): list(o.sweep_string_iterator())
-                                    for o in task if o.is_sweep_override()})
+        factors = {o.get_key_element(): list(o.sweep_string_iterator()) for o in task if o.is_sweep_override()}
+        dsg.check_replicates(jobs, factors)
     except ConfigError as e:
         fail(str(e))
     own = [o.input_line for o in everything if o.get_key_element().startswith(("hydra.", "hydra/"))]
@@ -316,7 +316,6 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
                 fail(str(err))
         except Exception:  # noqa: BLE001 - let the sweep record it per run
             pass
-    factors = {o.get_key_element(): list(o.sweep_string_iterator()) for o in task if o.is_sweep_override()}
     fixed = [o.input_line for o in task if not o.is_sweep_override()]
     design = dsg.record(jobs, factors, fixed, run_config(resolved(cfg)))
     given = [o for o in overrides if o.lstrip("+~").startswith("hydra.sweep.dir=")]
@@ -379,18 +378,14 @@ def cli(argv: list[str], signals: bool = True) -> int:
 
     import logging
 
-    from sim.console import QuietStream
+    from sim.console import quiet_stdout
 
     logging.raiseExceptions = False  # a log line to a closed or full stdout is lost, not a traceback
     if argv[1:2] == ["--params"]:  # every key with unit, default, range, meaning, source (sim.paramdoc)
         from sim.paramdoc import main as list_params
 
-        sys.stdout = QuietStream(sys.stdout)
-        try:
+        with quiet_stdout():
             return list_params(argv[2:])
-        finally:
-            sys.stdout.flush()
-            sys.stdout = sys.stdout._stream
     if signals:
         install_signal_handlers()
     plan, created, code = None, [], 0
@@ -401,12 +396,8 @@ def cli(argv: list[str], signals: bool = True) -> int:
         precheck_hydra_keys(overrides)
         plan = precompose(argv, overrides, multirun, printing)
         if plan is None:  # Hydra prints (--help, --cfg, --info ...): a closed stdout ends it quietly
-            quiet, sys.stdout = sys.stdout, QuietStream(sys.stdout)
-            try:
+            with quiet_stdout():
                 return _hydra(argv)
-            finally:
-                sys.stdout.flush()
-                sys.stdout = quiet
         key = "hydra.sweep.dir" if plan.sweep else "hydra.run.dir"
         created = make_run_dir(plan.folder, key)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -60,3 +61,14 @@ class QuietStream:
 
     def __getattr__(self, name):
         return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """``sys.stdout`` is a :class:`QuietStream` inside the block (and flushed at its end)."""
+    loud, sys.stdout = sys.stdout, QuietStream(sys.stdout)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stdout = loud
