@@ -38,7 +38,7 @@ def test_scenario_runs_and_follows_contract(cli, tmp_path, name):
     surge = ["events.typhoon.start_date=2025-03-13"] if "typhoon" in name else []  # inside the 20 days
     report = ["report.enabled=false"] if name in VARIANTS else []
     r = (cli if name in END_TO_END else run_inproc)(f"scenario={name}", "run.horizon_days=20", "run.warmup_days=2",
-                                                    "seed=5", *surge, *report, f"hydra.run.dir={out}")
+                                                    "run.drain_days=3", "seed=5", *surge, *report, f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(s)

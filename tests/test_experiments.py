@@ -19,9 +19,8 @@ def sweep(cli, d, *extra):
     return r
 
 
-def test_tiny_sweep_end_to_end(cli, tmp_path):
-    d = tmp_path / "sw"
-    r = sweep(cli, d)
+def test_tiny_sweep_end_to_end(tiny):
+    d, stdout = tiny
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 6 and (runs["status"] == "ok").all()
     assert set(runs["factor.mmc.servers"]) == {"2", "3"} and set(runs["seed"]) == {1, 2, 3}
@@ -33,7 +32,7 @@ def test_tiny_sweep_end_to_end(cli, tmp_path):
     assert "p_adjusted_bh" in two
     assert (d / "report.md").read_text().count("Δ vs baseline") == 3  # one table per KPI of tiny.yaml
     assert (d / "report.html").is_file() and (d / "sweep_differences.png").is_file()
-    assert "[6/6]" in r.stdout
+    assert "[6/6]" in stdout
 
 
 def test_policy_identical_to_baseline_gives_zero_difference(cli, tmp_path):
@@ -108,9 +107,11 @@ def test_blocking_factors_have_their_own_baselines():
     assert c["policies"]["rule=step, scenario=typhoon"]["kpis"]["surge"]["vs_baseline"]["mean_diff"] == pytest.approx(1.0)
 
 
-def test_resume_skips_completed_runs(cli, tmp_path):
+def test_resume_skips_completed_runs(cli, tiny, tmp_path):
+    import shutil
+
     d = tmp_path / "resume"
-    sweep(cli, d)
+    shutil.copytree(tiny[0], d)  # a complete sweep, moved: its runs are checked by content, not place
     (d / "4" / "summary.json").unlink()  # as if run 4 had been killed before finishing
     before = (d / "0" / "issues.parquet").stat().st_mtime_ns
     r = sweep(cli, d)
@@ -151,7 +152,8 @@ def test_salib_recovers_known_sobol_indices_of_ishigami():
 
 
 def test_sensitivity_experiment_runs_through_the_cli(cli, tmp_path):
-    r = cli("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "experiment.sensitivity.n=1",
+    r = cli("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "run.drain_days=3",
+            "experiment.sensitivity.n=1",
             f"hydra.run.dir={tmp_path}")
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads((tmp_path / "sensitivity.json").read_text())
@@ -183,14 +185,22 @@ def test_submitit_local_launcher(cli, tmp_path):
     assert len(runs) == 2 and (runs["status"] == "ok").all()
 
 
-def test_parallel_sweep_is_identical_to_serial(cli, tmp_path):
+def test_parallel_sweep_is_identical_to_serial(cli, tiny, tmp_path):
     """The shipped experiments run on the joblib launcher (worker processes that receive
-    the config schema pickled): same runs, bit-identical summaries to the serial launcher."""
-    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
-    sweep(cli, serial, "seed=1", "mmc.servers=2,3")
-    sweep(cli, parallel, "seed=1", "mmc.servers=2,3", "hydra/launcher=local_parallel")
-    for k in range(2):
-        a = json.loads((serial / str(k) / "summary.json").read_text())
-        b = json.loads((parallel / str(k) / "summary.json").read_text())
-        a.pop("timing_s", None), b.pop("timing_s", None)
-        assert a == b
+    the config schema pickled): same runs, bit-identical summaries to the serial launcher
+    (the tiny sweep's runs of seed 1)."""
+    parallel = tmp_path / "parallel"
+    sweep(cli, parallel, "seed=1", "hydra/launcher=local_parallel")
+    serial = {(s["seed"], s["mmc_servers"]): s for s in map(_summary, tiny[0].glob("*/summary.json"))}
+    got = [_summary(f) for f in sorted(parallel.glob("*/summary.json"))]
+    assert len(got) == 2
+    for b in got:
+        assert b == serial[(b["seed"], b["mmc_servers"])]
+
+
+def _summary(path):
+    """A run's summary without its timings, keyed also by its crews (from its config)."""
+    s = json.loads(path.read_text())
+    s.pop("timing_s", None)
+    s["mmc_servers"] = json.loads((path.parent / "manifest.json").read_text())["params"]["validation"]["knobs"]["servers"]
+    return s

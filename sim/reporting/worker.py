@@ -80,6 +80,7 @@ class FigureWorker:
         self._proc = subprocess.Popen([sys.executable, "-m", "sim.reporting.worker", lang], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, cwd=root)
         self._ready = False
+        self._sent = False
         self._done = False
 
     def _recv(self):
@@ -110,6 +111,7 @@ class FigureWorker:
                 raise FigureWorkerError(f"the figure worker failed to start:\n{payload}")
             self._ready = True
         self._send((res, str(out), list(keys), village))
+        self._sent = True
 
     def result(self) -> dict:
         """``{key: drawn}`` for the submitted figures."""
@@ -126,10 +128,15 @@ class FigureWorker:
         self.close()
 
     def close(self) -> None:
-        """Stop the worker (if it is still waiting) and reap it."""
+        """Stop the worker (if it is still waiting) and reap it. A worker that was never
+        sent a job has nothing to deliver: it is stopped at once rather than left to finish
+        its imports (~3 s) before it reads the end of its input, so a run refused while
+        building ends without that wait."""
         if self._done:
             return
         self._done = True
+        if not self._sent:
+            self._proc.kill()
         try:
             self._proc.stdin.close()  # a waiting worker reads EOF and exits
         except OSError:
