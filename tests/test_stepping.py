@@ -117,12 +117,12 @@ def test_explorer_reports_an_unstable_unit(compose):
     and the explorer says so by name from the start and on every step."""
     from sim.viz.explorer import ExplorerModel
 
-    m = ExplorerModel(compose=compose, horizon_days=20, departments_pct=1, escalation_rule="step")
+    m = ExplorerModel(compose=compose, horizon_days=8, departments_pct=1, escalation_rule="step")
     assert m.warnings and all(w.startswith("unstable: Xinhe ") and "queue keeps growing" in w for w in m.warnings)
     while m.running:
         m.step()
     assert m.warnings and all(w.startswith("unstable: Xinhe ") and "queue keeps growing" in w for w in m.warnings)
-    ok = ExplorerModel(compose=compose, horizon_days=20)
+    ok = ExplorerModel(compose=compose, horizon_days=8)
     while ok.running:
         ok.step()
     assert ok.warnings == []
