@@ -152,12 +152,14 @@ def test_salib_recovers_known_sobol_indices_of_ishigami():
 
 
 def test_sensitivity_experiment_runs_through_the_cli(cli, tmp_path):
+    # two of the shipped parameters (the mapping replaced as the CLI's message says), one trajectory
     r = cli("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "run.drain_days=3",
-            "experiment.sensitivity.n=1",
+            "experiment.sensitivity.n=1", "~experiment.sensitivity.params",
+            "+experiment.sensitivity.params={dispatch.backup_after_h: registry, teams.training_level: [0.1, 0.9]}",
             f"hydra.run.dir={tmp_path}")
     assert r.returncode == 0, r.stderr[-2000:]
     s = json.loads((tmp_path / "sensitivity.json").read_text())
-    assert s["runs"] == 1 * (8 + 1) and len(s["indices"]) == 8  # Morris: n (D + 1) runs
+    assert s["runs"] == 1 * (2 + 1) and len(s["indices"]) == 2  # Morris: n (D + 1) runs
     assert (tmp_path / "sensitivity.png").is_file()
 
 

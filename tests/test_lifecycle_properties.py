@@ -54,7 +54,8 @@ channel = st.fixed_dictionaries({
 })
 config = st.fixed_dictionaries({
     "seed": st.integers(0, 2**31),
-    "run": st.fixed_dictionaries({"horizon_days": st.sampled_from([20.0, 60.0]), "warmup_days": st.just(5.0)}),
+    "run": st.fixed_dictionaries({"horizon_days": st.sampled_from([20.0, 60.0]), "warmup_days": st.just(5.0),
+                                  "drain_days": st.sampled_from([0.0, 10.0, 60.0])}),  # none, short, the default
     "world": st.fixed_dictionaries({"towns": st.integers(1, 2), "villages_per_town": st.integers(1, 2),
                                     "grids_per_village": st.integers(1, 3), "households_per_grid": st.integers(5, 60)}),
     "issue_types": st.dictionaries(st.sampled_from(["a", "b", "c"]), itype, min_size=1, max_size=3),
