@@ -267,15 +267,15 @@ def honest_limits(lo: np.ndarray, hi: np.ndarray, base: float, base_half: float,
                   cap: float | None = None) -> tuple[float, float]:
     """Axis limits for points whose 95 % CIs run from ``lo`` to ``hi``, so that noise does
     not look like structure. The rule: the axis starts at 0 when the points (with their
-    CIs) then still fill at least a tenth of it (every KPI and workload here is a ratio
+    CIs) then still fill at least a third of it (every KPI and workload here is a ratio
     scale, where 0 is meaningful); otherwise it spans at least the baseline's mean ± 5
     times the larger of its CI half-width and the KPI's practical difference, so that
     differences within the noise, or below what matters, look small. ``cap``: the axis
     does not go past it (100 for a percentage)."""
     a, b = float(np.nanmin(lo)), float(np.nanmax(hi))
-    if a >= 0 and b > 0 and (b - a) >= 0.1 * b:
+    if a >= 0 and b > 0 and (b - a) >= b / 3:
         a2, b2 = 0.0, b
-    elif b <= 0 and a < 0 and (b - a) >= 0.1 * -a:
+    elif b <= 0 and a < 0 and (b - a) >= -a / 3:
         a2, b2 = a, 0.0
     else:
         m = 5.0 * max(base_half if np.isfinite(base_half) else 0.0, practical or 0.0)
@@ -347,6 +347,7 @@ def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr, 
     marks = [Bbox.from_extents(*(d - 5), *(d + 5)) for d in disp]
     place_labels(ax, [", ".join(tags[i] for i in grp) for grp in groups],
                  [offsets_around(x[grp[0]], y[grp[0]], dx, dy) for grp in groups],
-                 avoid=marks, fontsize=10, ha="center", va="center", zorder=5)
+                 avoid=marks, fontsize=10, ha="center", va="center", zorder=5,
+                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
     save(fig, path)
     return True
