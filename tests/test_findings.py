@@ -180,3 +180,18 @@ def test_bad_labels_and_findings_are_one_line_exit_2(tmp_path):
         r = run_inproc("-m", "experiment=tiny", f"hydra.sweep.dir={d}", *args)
         assert r.returncode == 2 and r.stderr.count("\n") == 1 and key in r.stderr, r.stderr
         assert not d.exists()
+
+
+def test_title_gives_the_scope_and_an_ad_hoc_sweep_its_factors():
+    from sim.experiments.experiment import ADHOC
+    from sim.experiments.sweep_report import title
+
+    t = runs_table().assign(**{"factor.run.horizon_days": "365"})  # typed on the command line, one level
+    c = compare(t, ExperimentSpec(name=ADHOC, baseline={"partition.grids_per_village": None}))
+    pols = Policies(c, Tr("en"))
+    assert pols.varying == ["partition.grids_per_village"] and pols.fixed == {"run.horizon_days": "365"}
+    assert title(ExperimentSpec(name=ADHOC), pols, ok_runs(t), Tr("en")) == (
+        "Sweep of partition.grids_per_village — chongming_town (Xinhe), 365 days, seeds 1–6, "
+        "assumed parameters at their prior values")
+    assert title(spec(title={"en": "Grid size", "zh": "网格规模"}), Policies(c, Tr("zh")), ok_runs(t),
+                 Tr("zh")).startswith("网格规模——chongming_town（新河镇），365天，随机种子 1–6")
