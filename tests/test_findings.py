@@ -92,7 +92,7 @@ def test_finding_numbers_are_comparison_json_numbers(cmp):
     en = {f["kpi"]: f["text"]["en"] for f in cmp["findings"]}
     assert "no detectable difference" in en["satisfaction_rate"]
     assert "negligible" in en["cost.per_fixed_issue_yuan"] and "100 yuan" in en["cost.per_fixed_issue_yuan"]
-    assert en["time_to_fix_h.mean"].startswith("mean time to fix: P3 (two) is best, −")
+    assert en["time_to_fix_h.mean"].startswith("Mean time to fix: P3 (two) is best, −")
     assert "P1 (1 km² rule)" in en["time_to_fix_h.mean"]
     zh = by_kpi(cmp)["satisfaction_rate"]["text"]["zh"]
     assert "无可检测的差异" in zh and "约1平方公里一格" in zh
@@ -115,7 +115,7 @@ def test_worse_best_alternative_says_no_policy_beats_the_baseline():
     f = by_kpi(c)["cost.per_fixed_issue_yuan"]
     assert f["verdict"] == "worse"
     text = finding_text(f, Policies(c, Tr("en"), LABELS), Tr("en"))
-    assert text.startswith("cost per issue fixed (yuan): no policy beats the baseline P1 (1 km² rule)")
+    assert text.startswith("Cost per issue fixed (yuan): no policy beats the baseline P1 (1 km² rule)")
 
 
 def test_labels_checked_against_the_sweep():

@@ -67,7 +67,7 @@ def finding_text(f: dict, pols: Policies, T: Tr, where: str = "") -> str:
         out += T("sweep.finding.equivalent", practical=practical, unit=_unit(T, unit, pd_ * mult))
     if f.get("few_pairs") and f["verdict"] != "too_few_pairs":
         out += T("sweep.finding.few_pairs", n=f["n_pairs"])
-    return out
+    return out[:1].upper() + out[1:]  # a sentence: "Mean time to fix: ..."
 
 
 def add_finding_texts(cmp: dict, pols_by_lang: dict[str, Policies]) -> None:
