@@ -195,3 +195,18 @@ def test_title_gives_the_scope_and_an_ad_hoc_sweep_its_factors():
         "assumed parameters at their prior values")
     assert title(spec(title={"en": "Grid size", "zh": "网格规模"}), Policies(c, Tr("zh")), ok_runs(t),
                  Tr("zh")).startswith("网格规模——chongming_town（新河镇），365天，随机种子 1–6")
+
+
+def test_blocked_design_has_a_finding_per_block_named_once():
+    t = runs_table()
+    t = pd.concat([t.assign(**{"factor.scenario": "a"}), t.assign(**{"factor.scenario": "b"})], ignore_index=True)
+    t.loc[t["factor.scenario"] == "b", "kpi.time_to_fix_h.mean"] += 50.0  # each block against its own baseline
+    s = ExperimentSpec(name="x", baseline={"partition.grids_per_village": None}, blocks=("scenario",),
+                       labels={**LABELS, "scenario": {"a": "normal year", "b": "typhoon year"}})
+    c = compare(t, s)
+    add_finding_texts(c, {"en": Policies(c, Tr("en"), s.labels)})
+    ttf = [f for f in c["findings"] if f["kpi"] == "time_to_fix_h.mean"]
+    assert [f["mean_diff"] for f in ttf] == pytest.approx([-10.0, -10.0], abs=0.5)
+    texts = [f["text"]["en"] for f in ttf]
+    assert texts[0].startswith("Mean time to fix (normal year): P") and "typhoon" not in texts[0]
+    assert texts[1].startswith("Mean time to fix (typhoon year): P") and "normal" not in texts[1]

@@ -97,9 +97,14 @@ class Policies:
         fs = self.varying if factors is None else factors
         return self.T.join(self.labels.level(f, self.levels[pol].get(f)) for f in fs) or self.T("sweep.baseline")
 
-    def name(self, pol: str) -> str:
-        """``P3 (3 grids per village)``: tag and labels, as the findings name a policy."""
-        return f"{self.tag(pol)} ({self.short(pol)})" if self.T.lang == "en" else f"{self.tag(pol)}（{self.short(pol)}）"
+    def name(self, pol: str, without: list[str] | tuple = ()) -> str:
+        """``P3 (3 per village)``: tag and labels, as the findings name a policy (``without``
+        the factors the sentence names already, e.g. a blocking factor)."""
+        fs = [f for f in self.varying if f not in without]
+        short = self.short(pol, fs) if fs else ""
+        if not short:
+            return self.tag(pol)
+        return f"{self.tag(pol)} ({short})" if self.T.lang == "en" else f"{self.tag(pol)}（{short}）"
 
     def factors_label(self) -> str:
         return ", ".join(self.varying)

@@ -47,9 +47,10 @@ def _unit(T: Tr, unit: str, v: float | None) -> str:
     return u[:-1] if (T.lang == "en" and v == 1 and u.endswith("points")) else u
 
 
-def finding_text(f: dict, pols: Policies, T: Tr, where: str = "") -> str:
+def finding_text(f: dict, pols: Policies, T: Tr, where: str = "", blocking: list[str] | tuple = ()) -> str:
     """The sentence of one finding (:func:`sim.experiments.findings.findings`) in T's
-    language: every number is the finding's own, formatted."""
+    language: every number is the finding's own, formatted. ``where``: the block's levels
+    (``blocking`` factors), named once instead of in every policy's name."""
     mult, unit = scale(f["kpi"])
     d = f["mean_diff"] * mult
     lo, hi = (None if c is None else c * mult for c in f["ci95"])
@@ -60,7 +61,8 @@ def finding_text(f: dict, pols: Policies, T: Tr, where: str = "") -> str:
     pd_ = f.get("practical_difference")
     practical = fmt(pd_ * mult, T.lang) if pd_ is not None else "—"
     u = _unit(T, unit, d)
-    out = T(f"sweep.finding.{f['verdict']}", kpi=kpi, policy=pols.name(f["policy"]), base=pols.name(f["baseline_policy"]),
+    out = T(f"sweep.finding.{f['verdict']}", kpi=kpi, policy=pols.name(f["policy"], blocking),
+            base=pols.name(f["baseline_policy"], blocking),
             diff=_signed(d, sc), unit=u, lo=_signed(lo, sc) if lo is not None else "—",
             hi=_signed(hi, sc) if hi is not None else "—", practical=practical)
     if f.get("within_practical"):
@@ -77,7 +79,7 @@ def add_finding_texts(cmp: dict, pols_by_lang: dict[str, Policies]) -> None:
         f["text"] = {}
         for lang, pols in pols_by_lang.items():
             where = pols.short(f["baseline_policy"], blocking) if blocking else ""
-            f["text"][lang] = finding_text(f, pols, pols.T, where)
+            f["text"][lang] = finding_text(f, pols, pols.T, where, blocking)
 
 
 def _ranges(nums: list[int]) -> str:
