@@ -210,3 +210,26 @@ def test_blocked_design_has_a_finding_per_block_named_once():
     texts = [f["text"]["en"] for f in ttf]
     assert texts[0].startswith("Mean time to fix (normal year): P") and "typhoon" not in texts[0]
     assert texts[1].startswith("Mean time to fix (typhoon year): P") and "normal" not in texts[1]
+
+
+def test_every_shipped_experiment_labels_only_levels_it_sweeps():
+    from pathlib import Path
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    from sim.experiments.labels import check_report_keys
+
+    parser = OverridesParser.create()
+    labelled = set()
+    for f in sorted((Path(__file__).resolve().parent.parent / "conf" / "experiment").glob("*.yaml")):
+        c = OmegaConf.load(f)
+        exp = OmegaConf.to_container(c.experiment, resolve=False)
+        if exp.get("type") == "sensitivity":
+            continue
+        params = OmegaConf.to_container(c.hydra.sweeper.params)
+        levels = {o.get_key_element(): list(o.sweep_string_iterator())
+                  for o in parser.parse_overrides([f"{k}={v}" for k, v in params.items()])}
+        check_report_keys(exp, levels)
+        labelled |= {f.stem} if exp.get("labels") else set()
+    assert {"grid_size", "team_ratio", "escalation", "dispatch", "scenarios"} <= labelled
