@@ -99,7 +99,8 @@ def scope(ok: pd.DataFrame, T: Tr) -> str:
     """What the runs cover: scenarios, towns, horizon, seeds, the assumptions' values."""
     if ok.empty:
         return T("sweep.title_replicates")
-    scen = T.join(dict.fromkeys(ok["scenario"].astype(str)))
+    names = list(dict.fromkeys(ok["scenario"].astype(str)))
+    scen = T.join(names) if len(names) <= 2 else T("sweep.n_scenarios", n=len(names))  # the policies name them
     towns = ""
     if "towns" in ok and ok["towns"].notna().any():
         sets = sorted({t for t in ok["towns"].dropna().astype(str)}, key=len)
