@@ -37,7 +37,9 @@ def _signed(v: float, sc: float | None = None) -> str:
     dec = 2 if a < 10 else 1 if a < 100 else 0
     t = f"{abs(v):,.{dec}f}"
     if float(t.replace(",", "")) == 0:
-        return "0"
+        if abs(v) < 1e-12:
+            return "0"
+        t = f"{abs(v):.2g}"  # a CI end that rounds to 0 keeps its sign: "−0.0011", not "0"
     return ("+" if v > 0 else "−") + t
 
 
