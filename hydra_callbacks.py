@@ -47,14 +47,16 @@ def sweep_size(config: DictConfig) -> int:
 def spec_from(config: DictConfig):
     """The sweep's :class:`sim.experiment.ExperimentSpec` from ``experiment.*`` (an ad-hoc
     multirun without ``experiment=`` gets the defaults: the first policy is the baseline)."""
-    from sim.experiments.experiment import DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
+    from sim.experiments.experiment import ADHOC, DEFAULT_KPIS, ExperimentSpec  # scipy/pandas: main process only
+    from sim.experiments.findings import check_kpis
 
     e = config.get("experiment")
     e = OmegaConf.to_container(e, resolve=True) if isinstance(e, DictConfig) else {}
-    return ExperimentSpec(name=e.get("name", "sweep"), baseline=e.get("baseline") or {},
+    return ExperimentSpec(name=e.get("name", ADHOC), baseline=e.get("baseline") or {},
                           kpis=tuple(e.get("kpis") or DEFAULT_KPIS),
                           target_rel_halfwidth=float(e.get("target_rel_halfwidth", 0.05)),
-                          blocks=tuple(e.get("blocks") or ()))
+                          blocks=tuple(e.get("blocks") or ()), findings=check_kpis(e.get("findings")),
+                          labels=e.get("labels") or {}, title=e.get("title"))
 
 
 def _exit(msg: str, code: int) -> None:

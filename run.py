@@ -316,6 +316,7 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
                 fail(str(err))
         except Exception:  # noqa: BLE001 - let the sweep record it per run
             pass
+    _check_experiment(cfg, factors, sweeper, parser)
     fixed = [o.input_line for o in task if not o.is_sweep_override()]
     design = dsg.record(jobs, factors, fixed, run_config(resolved(cfg)))
     given = [o for o in overrides if o.lstrip("+~").startswith("hydra.sweep.dir=")]
@@ -336,6 +337,29 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     target = str(OmegaConf.select(cfg, "hydra.launcher._target_", default="") or "")
     plan.in_process = target.endswith("BasicLauncher")  # other launchers wait on workers: signals stay live
     return plan
+
+
+def _check_experiment(cfg: DictConfig, factors: dict[str, list[str]], sweeper: dict, parser) -> None:
+    """The sweep's reporting keys (``experiment.findings``, ``.labels``, ``.title``): a label
+    may name a level of the sweep being run or of the experiment file's own sweep (one
+    narrowed on the command line keeps its labels)."""
+    from sim.experiments.labels import check_report_keys
+
+    exp = resolved(cfg).get("experiment")
+    if not isinstance(exp, dict):
+        return
+    levels = {k: list(v) for k, v in factors.items()}
+    try:
+        for o in parser.parse_overrides([f"{k}={v}" for k, v in sweeper.items()]):
+            if o.is_sweep_override():
+                levels.setdefault(o.get_key_element(), [])
+                levels[o.get_key_element()] += list(o.sweep_string_iterator())
+    except Exception:  # noqa: BLE001 - the sweeper's own levels were parsed above: nothing new to add
+        pass
+    try:
+        check_report_keys(exp, levels)
+    except ConfigError as e:
+        fail(str(e))
 
 
 def make_run_dir(run_dir: Path, key: str = "hydra.run.dir") -> list[Path]:

@@ -256,7 +256,7 @@ def test_zh_sweep_and_sensitivity_reports(tmp_path):
         r["path"].rsplit("/", 1)[-1] for r in records}
     _check_audit(records, 2)
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert md.startswith("# 参数扫描报告") and "较基准 Δ" in md and "P2" in md
+    assert md.startswith("# tiny——mmc") and md.index("## 主要发现") < md.index("## 方案") and "较基准 Δ" in md and "P2" in md
     assert "敏感性分析" in (tmp_path / "sens" / "report.md").read_text(encoding="utf-8")
 
 

@@ -33,6 +33,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from scipy import stats
 
+from sim.experiments.findings import HEADLINE, findings
+from sim.experiments.labels import level_str
 from sim.metrics.registry import describe
 
 DEFAULT_KPIS = ("time_to_fix_h.mean", "response_time_h.mean", "resolution_time_h.mean", "resolution_time_h.p90",
@@ -40,20 +42,31 @@ DEFAULT_KPIS = ("time_to_fix_h.mean", "response_time_h.mean", "resolution_time_h
                 "discovery_delay_h.mean", "escalation_rate", "rework_rate")
 """What an ad-hoc sweep (no ``experiment.kpis``) compares: the decision KPI (time to fix)
 first, then response, resolution, on-time, satisfaction, what stays unfixed and the cost."""
+ADHOC = "sweep"
+"""The name of an ad-hoc sweep (a multirun without ``experiment=``)."""
 
 
 @dataclass
 class ExperimentSpec:
     """What the sweep compares: ``baseline`` factor levels (dotted key → value), the KPIs
     (dotted paths into summary.json), the target relative CI half-width for the
-    replication check, the experiment's name, and ``blocks``: factors within whose levels
-    policies are compared (each level has its own baseline)."""
+    replication check, the experiment's name, ``blocks``: factors within whose levels
+    policies are compared (each level has its own baseline), ``findings``: the headline KPIs
+    the report opens with (:mod:`sim.experiments.findings`), ``labels`` and ``title``:
+    display names (:mod:`sim.experiments.labels`)."""
 
     name: str = "experiment"
     baseline: dict = field(default_factory=dict)
     kpis: tuple = DEFAULT_KPIS
     target_rel_halfwidth: float = 0.05
     blocks: tuple = ()
+    findings: tuple = HEADLINE
+    labels: dict = field(default_factory=dict)
+    title: object = None
+
+    def compared(self) -> tuple:
+        """The KPIs compared: ``kpis``, then any headline KPI of ``findings`` not among them."""
+        return tuple(dict.fromkeys((*self.kpis, *self.findings)))
 
 
 def flatten(d: dict, prefix: str = "") -> dict:
@@ -78,18 +91,6 @@ def parse_overrides(overrides: list[str]) -> dict:
             k, v = o.split("=", 1)
             out[k.lstrip("+~")] = v
     return out
-
-
-def level_str(v) -> str:
-    """A factor level as the command line writes it (null, true, 0.5, name); Hydra's
-    sweeper writes a swept boolean as ``True``/``False`` and null as ``None``, and those
-    are read the same way."""
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    s = str(v)
-    return {"True": "true", "False": "false", "None": "null"}.get(s, s)
 
 
 def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
@@ -122,6 +123,7 @@ def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
                 kpis = {f"kpi.{k}": v for k, v in flatten({k: v for k, v in s.items()
                                                             if k not in ("seed", "horizon_days", "warmup_days")}).items()}
                 row.update({"status": "ok", "error": "", "seed": s["seed"], "scenario": s["scenario"], **kpis,
+                            "horizon_days": s.get("horizon_days"), "towns": _towns(s),
                             "warmup_days": s["warmup_days"], "mser5_truncation_days": mser5_days(d / "backlog.parquet",
                                                                     until_h=24.0 * float(s["horizon_days"]))})
             except (OSError, ValueError, KeyError, TypeError, AttributeError, pa.ArrowException) as e:
@@ -143,6 +145,13 @@ def collect_runs(sweep_dir: Path, design: dict | None = None) -> pd.DataFrame:
                 row[f"factor.{key}"] = v
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _towns(summary: dict) -> str | None:
+    """The run's towns as ``en/zh`` names joined by ``;`` (the report's scope), None
+    without a town map."""
+    names = (summary.get("structure") or {}).get("town_names") or []
+    return ";".join(f"{t.get('en', '')}/{t.get('zh', '')}" for t in names if isinstance(t, dict)) or None
 
 
 def _seed(text) -> int | None:
@@ -235,13 +244,15 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     """The comparison.json payload (see module doc)."""
     ok = runs[runs["status"] == "ok"].copy()
     factors = sorted(c for c in runs.columns if c.startswith("factor."))
+    kpis = spec.compared()
     out: dict = {"experiment": spec.name, "factors": [f.removeprefix("factor.") for f in factors],
-                 "baseline": spec.baseline, "kpis": list(spec.kpis),
-                 "kpi_registry": {k: describe(k) for k in spec.kpis},  # unit, better direction (sim.metrics.registry)
+                 "baseline": spec.baseline, "kpis": list(kpis),
+                 "kpi_registry": {k: describe(k) for k in kpis},  # unit, better direction (sim.metrics.registry)
                  "runs": {"total": int(len(runs)), "ok": int(len(ok)), "failed": int((runs["status"] != "ok").sum())},
                  "policies": {}, "warnings": []}
     if ok.empty:
         out["warnings"].append("no completed runs")
+        out["findings"] = []
         return _clean(out)
     ok["policy"] = ok.apply(lambda r: policy_label(r, factors), axis=1)
     blocking = [f for f in factors if f.removeprefix("factor.") in spec.blocks]
@@ -264,7 +275,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     if blocking:
         out["blocking_factors"] = [f.removeprefix("factor.") for f in blocking]
         out["baseline_policies"] = list(bases.values())
-    pvals: dict[str, list] = {k: [] for k in spec.kpis}
+    pvals: dict[str, list] = {k: [] for k in kpis}
     for pol, grp in ok.groupby("policy", sort=True):
         g = grp.set_index("seed")
         own_base = bases.get(grp["block"].iloc[0])
@@ -274,7 +285,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
             out["warnings"].append(f"{pol}: no baseline run at the same {', '.join(out.get('blocking_factors', []))}")
         base = ok[ok["policy"] == own_base].set_index("seed") if own_base is not None else None
         common = sorted(set(g.index) & set(base.index)) if base is not None else []
-        for k in spec.kpis:
+        for k in kpis:
             col = f"kpi.{k}"
             if col not in g:
                 continue
@@ -303,4 +314,6 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
             out["warnings"].append(
                 f"warm-up may be too short in {len(late)} of {len(ok)} runs: MSER-5 truncation up to "
                 f"{late['mser5_truncation_days'].max():.1f} days > run.warmup_days {late['warmup_days'].max():g}")
-    return _clean(out)
+    out = _clean(out)
+    out["findings"] = _clean(findings(out, spec.findings))  # the report's opening sentences, from these numbers
+    return out

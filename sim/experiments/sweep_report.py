@@ -1,238 +1,129 @@
-"""The sweep report at the sweep root, in English or Chinese: policies numbered once and
-used by every table and figure; per KPI the comparison table with paired differences
-and confidence intervals; a forest plot of each policy's paired difference from the
-baseline with its 95 % CI (from comparison.json); a heat map for two-factor designs; the
-workload / KPI trade-off with numbered points and a key; and how to reproduce."""
+"""The sweep report at the sweep root, in English or Chinese. It opens with the findings:
+one sentence per headline KPI (time to fix, satisfaction, cost: ``experiment.findings``)
+naming the best policy, its paired difference from the baseline with a 95 % CI, and
+whether that difference is undetectable or negligible (:mod:`sim.experiments.findings`;
+the sentences are written into comparison.json with the numbers they quote). The title
+gives the scope (scenarios, towns, horizon, seeds). Then the policies, named by the
+experiment's labels (:mod:`sim.experiments.labels`), the figures
+(:mod:`sim.experiments.sweep_figures`), per KPI the comparison table, how to reproduce,
+and the configuration as a collapsed appendix."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.experiments.experiment import ExperimentSpec, collect_runs, compare, policy_label  # noqa: E402
-from sim.provenance import git_state, versions  # noqa: E402
-from sim.reporting import fonts  # noqa: E402
-from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
-from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
-from sim.metrics.registry import kpi_unit  # noqa: E402
-from sim.reporting.i18n import Tr  # noqa: E402
-
-WORKLOAD_COLS = ("kpi.workload.grid.busy_h", "kpi.workload.village.busy_h", "kpi.workload.town.busy_h",
-                 "kpi.workload.district.busy_h")
-SIG_COLOR, NS_COLOR = "#1f4e9c", "#9a9a9a"
+from sim.experiments.experiment import ADHOC, ExperimentSpec, collect_runs, compare
+from sim.experiments.findings import verdict
+from sim.experiments.labels import text as label_text
+from sim.experiments.sweep_figures import (Policies, fig_forest, fig_heatmap, fig_level_lines, fig_tradeoff,
+                                           level_key, numeric_factors, ok_runs, scale)
+from sim.metrics.registry import kpi_unit
+from sim.provenance import git_state, versions
+from sim.reporting import fonts
+from sim.reporting.doc import Doc, fmt, pct
+from sim.reporting.figures import css_width
+from sim.reporting.i18n import Tr
 
 
-def _policies(runs: pd.DataFrame) -> pd.DataFrame:
-    ok = runs[runs["status"] == "ok"].copy()
-    factors = sorted(c for c in runs.columns if c.startswith("factor."))
-    ok["policy"] = ok.apply(lambda r: policy_label(r, factors), axis=1) if len(ok) else []
-    return ok
+def _signed(v: float, sc: float | None = None) -> str:
+    """A difference with its sign (``+2.1``, ``−3.4``), with as many decimals as the
+    largest number of its sentence ``sc`` needs (2 below 10, 1 below 100, else none), so a
+    difference and its CI read alike. Hand-written: :func:`sim.reporting.doc.fmt` rounds
+    each number on its own."""
+    a = abs(sc if sc else v)
+    dec = 2 if a < 10 else 1 if a < 100 else 0
+    t = f"{abs(v):,.{dec}f}"
+    if float(t.replace(",", "")) == 0:
+        if abs(v) < 1e-12:
+            return "0"
+        t = f"{abs(v):.2g}"  # a CI end that rounds to 0 keeps its sign: "−0.0011", not "0"
+    return ("+" if v > 0 else "−") + t
 
 
-def _level_key(v) -> tuple:
-    """Sort key for a factor level: numbers by value, then names, then null."""
-    s = str(v)
-    if s in ("null", "None"):
-        return (2, 0.0, s)
-    try:
-        return (0, float(s), s)
-    except ValueError:
-        return (1, 0.0, s)
+def _unit(T: Tr, unit: str, v: float | None) -> str:
+    """The unit's words, singular for exactly 1 in English (``1 percentage point``)."""
+    u = T(unit)
+    return u[:-1] if (T.lang == "en" and v == 1 and u.endswith("points")) else u
 
 
-class Policies:
-    """The sweep's policies, numbered 1..n (baseline first, then by factor levels), with
-    short labels made of the levels of the factors that vary (fixed settings such as a
-    command-line ``run.horizon_days`` are named once, not in every label)."""
-
-    def __init__(self, cmp: dict, T: Tr):
-        pols = cmp.get("policies", {})
-        levels = {p: e.get("levels", {}) for p, e in pols.items()}
-        factors = list(cmp.get("factors", []))
-        self.varying = [f for f in factors if len({str(lv.get(f)) for lv in levels.values()}) > 1]
-        self.fixed = {f: next(iter(levels.values())).get(f) for f in factors if f not in self.varying} if levels else {}
-        base = cmp.get("baseline_policy")
-        bases = [b for b in cmp.get("baseline_policies", [base]) if b in pols]
-        rest = sorted((p for p in pols if p not in bases), key=lambda p: [_level_key(levels[p].get(f)) for f in self.varying])
-        self.order = bases + rest
-        self.base = base
-        self.bases = set(bases)
-        self.levels = levels
-        self.T = T
-
-    def number(self, pol: str) -> int:
-        return self.order.index(pol) + 1
-
-    def tag(self, pol: str) -> str:
-        """The policy's tag in tables and figures: ``P1`` (the baseline), ``P2``, ..."""
-        return f"P{self.number(pol)}"
-
-    def short(self, pol: str) -> str:
-        """The levels of the varying factors, e.g. ``fused_step, 0.25``."""
-        return ", ".join(str(self.levels[pol].get(f)) for f in self.varying) or self.T("sweep.baseline")
-
-    def factors_label(self) -> str:
-        return ", ".join(self.varying)
+def finding_text(f: dict, pols: Policies, T: Tr, where: str = "", blocking: list[str] | tuple = ()) -> str:
+    """The sentence of one finding (:func:`sim.experiments.findings.findings`) in T's
+    language: every number is the finding's own, formatted. ``where``: the block's levels
+    (``blocking`` factors), named once instead of in every policy's name."""
+    mult, unit = scale(f["kpi"])
+    d = f["mean_diff"] * mult
+    lo, hi = (None if c is None else c * mult for c in f["ci95"])
+    sc = max(abs(c) for c in (d, lo, hi) if c is not None) or None
+    kpi = T.term("kpi", f["kpi"])
+    if where:
+        kpi = T("sweep.finding.where", kpi=kpi, where=where)
+    pd_ = f.get("practical_difference")
+    practical = fmt(pd_ * mult, T.lang) if pd_ is not None else "—"
+    u = _unit(T, unit, d)
+    out = T(f"sweep.finding.{f['verdict']}", kpi=kpi, policy=pols.name(f["policy"], blocking),
+            base=pols.name(f["baseline_policy"], blocking),
+            diff=_signed(d, sc), unit=u, lo=_signed(lo, sc) if lo is not None else "—",
+            hi=_signed(hi, sc) if hi is not None else "—", practical=practical)
+    if f.get("within_practical"):
+        out += T("sweep.finding.equivalent", practical=practical, unit=_unit(T, unit, pd_ * mult))
+    if f.get("few_pairs") and f["verdict"] != "too_few_pairs":
+        out += T("sweep.finding.few_pairs", n=f["n_pairs"])
+    return out[:1].upper() + out[1:]  # a sentence: "Mean time to fix: ..."
 
 
-def _scale(kpi: str) -> tuple[float, str]:
-    """Multiplier and unit (catalogue key) for differences of ``kpi``: rates in percentage
-    points, hours in h, anything else as a count."""
-    u = kpi_unit(kpi)
-    return {"share": (100.0, "unit.pp"), "h": (1.0, "unit.h"), "days": (1.0, "unit.days"), "count": (1.0, "unit.count"),
-            "yuan": (1.0, "unit.yuan")}[u]
+def add_finding_texts(cmp: dict, pols_by_lang: dict[str, Policies]) -> None:
+    """Each finding of ``cmp`` gets ``text``: its sentence in every report language."""
+    blocking = cmp.get("blocking_factors") or []
+    for f in cmp.get("findings", []):
+        f["text"] = {}
+        for lang, pols in pols_by_lang.items():
+            where = pols.short(f["baseline_policy"], blocking) if blocking else ""
+            f["text"][lang] = finding_text(f, pols, pols.T, where, blocking)
 
 
-def fig_forest(cmp: dict, pols: Policies, kpis: list[str], path: Path, T: Tr) -> bool:
-    """One panel per KPI: each policy's paired mean difference from the baseline (dot) and
-    its 95 % CI (whisker); dark where the CI excludes 0."""
-    entries = cmp.get("policies", {})
-    kpis = [k for k in kpis if any(k in e.get("kpis", {}) for e in entries.values())]
-    if not kpis or len(pols.order) < 2:
-        return False
-    n = len(pols.order)
-    ncol = min(2, len(kpis))
-    nrow = math.ceil(len(kpis) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.3 * ncol + 2.6, (0.3 * n + 1.3) * nrow), squeeze=False,
-                             sharey=True, layout="constrained")
-    ys = np.arange(n)[::-1]
-    ticks = [f"{pols.tag(p)}  {pols.short(p)}" for p in pols.order]
-    for i, k in enumerate(kpis):
-        ax = axes[i // ncol][i % ncol]
-        mult, unit = _scale(k)
-        for y, p in zip(ys, pols.order):
-            v = entries[p]["kpis"].get(k, {}).get("vs_baseline")
-            if p in pols.bases:
-                ax.plot([0], [y], marker="D", color="black", ms=5, ls="")
-                continue
-            if not v or v.get("mean_diff") is None:
-                continue
-            m = v["mean_diff"] * mult
-            lo, hi = (c * mult if c is not None else None for c in v.get("ci95", [None, None]))
-            sig = lo is not None and hi is not None and (lo > 0 or hi < 0)
-            col = SIG_COLOR if sig else NS_COLOR
-            if lo is not None and hi is not None:
-                ax.plot([lo, hi], [y, y], color=col, lw=2, solid_capstyle="butt")
-            ax.plot([m], [y], marker="o", ms=6, color=col, mfc=col if sig else "white", ls="")
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_title(T.term("kpi", k), fontsize=10)
-        ax.set_xlabel(T("sweep.forest.x", unit=T(unit)), fontsize=9)
-        ax.grid(axis="x", alpha=0.3)
-        ax.set_yticks(ys, ticks)
-        ax.set_ylim(-0.7, n - 0.3)
-    for j in range(len(kpis), nrow * ncol):
-        axes[j // ncol][j % ncol].set_visible(False)
-    for r in range(nrow):
-        axes[r][0].set_ylabel(T("sweep.forest.y"))
-    from matplotlib.lines import Line2D
-
-    handles = [Line2D([], [], color=SIG_COLOR, marker="o", lw=2, label=T("sweep.forest.significant")),
-               Line2D([], [], color=NS_COLOR, marker="o", mfc="white", lw=2, label=T("sweep.forest.not_significant")),
-               Line2D([], [], color="black", marker="D", ls="", label=T("sweep.forest.baseline"))]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False, fontsize=9)
-    fig.suptitle(T("sweep.forest.title") + ("\n" + T("sweep.forest.levels", factors=pols.factors_label())
-                                            if pols.varying else ""))
-    save(fig, path)
-    return True
+def _ranges(nums: list[int]) -> str:
+    """'1–5' for 1, 2, 3, 4, 5; '1, 3, 7' otherwise."""
+    nums = sorted(set(nums))
+    out, i = [], 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
+        i = j + 1
+    return ", ".join(out) or "—"
 
 
-def fig_heatmap(ok: pd.DataFrame, factors: list[str], kpi: str, path: Path, T: Tr) -> bool:
-    """Mean of ``kpi`` over replicates for each cell of a two-factor design."""
-    if len(factors) != 2 or f"kpi.{kpi}" not in ok:
-        return False
-    tab = ok.pivot_table(index=factors[0], columns=factors[1], values=f"kpi.{kpi}", aggfunc="mean")
-    tab = tab.loc[sorted(tab.index, key=_level_key), sorted(tab.columns, key=_level_key)]
-    share = kpi_unit(kpi) == "share"
-    vals = tab.to_numpy(dtype=float) * (100.0 if share else 1.0)
-    fig, ax = plt.subplots(figsize=(7.5, 5), layout="constrained")
-    im = ax.imshow(vals, cmap="viridis_r", aspect="auto")
-    ax.set_xticks(range(tab.shape[1]), [str(c) for c in tab.columns])
-    ax.set_yticks(range(tab.shape[0]), [str(i) for i in tab.index])
-    ax.set_xlabel(factors[1].removeprefix("factor."))
-    ax.set_ylabel(factors[0].removeprefix("factor."))
-    for i in range(tab.shape[0]):
-        for j in range(tab.shape[1]):
-            v = vals[i, j]
-            if np.isfinite(v):
-                dark = im.norm(v) > 0.5  # viridis_r: high values are dark
-                ax.text(j, i, fmt(v, T.lang), ha="center", va="center", color="white" if dark else "black", fontsize=9)
-    unit = T("unit.pct") if share else T({"h": "unit.h", "days": "unit.days", "count": "unit.count", "yuan": "unit.yuan"}[kpi_unit(kpi)])
-    fig.colorbar(im, ax=ax, label=T.with_unit(T.term("kpi", kpi), unit))
-    ax.set_title(T("sweep.heat.title", kpi=T.term("kpi", kpi)))
-    save(fig, path)
-    return True
+def scope(ok: pd.DataFrame, T: Tr) -> str:
+    """What the runs cover: scenarios, towns, horizon, seeds, the assumptions' values."""
+    if ok.empty:
+        return T("sweep.title_replicates")
+    names = list(dict.fromkeys(ok["scenario"].astype(str)))
+    scen = T.join(names) if len(names) <= 2 else T("sweep.n_scenarios", n=len(names))  # the policies name them
+    towns = ""
+    if "towns" in ok and ok["towns"].notna().any():
+        sets = sorted({t for t in ok["towns"].dropna().astype(str)}, key=len)
+        names = [n.split("/")[0 if T.lang == "en" else 1] for n in sets[-1].split(";")]
+        towns = T("sweep.scope_towns", towns=T.join(names) if len(names) <= 3 else T.n("count.towns", len(names)))
+    hz = sorted({float(h) for h in ok.get("horizon_days", pd.Series(dtype=float)).dropna()})
+    horizon = "/".join(fmt(h, T.lang) for h in hz) or "—"
+    seeds = _ranges([int(s) for s in ok["seed"].dropna()])
+    return T("sweep.scope", scenarios=scen, towns=towns, horizon=horizon, seeds=seeds)
 
 
-def fig_tradeoff(ok: pd.DataFrame, pols: Policies, kpi: str, path: Path, T: Tr) -> bool:
-    """Total staff and crew hours against the mean of ``kpi`` per policy: numbered points,
-    a key beside the axes, and the lower-left front."""
-    cols = [c for c in WORKLOAD_COLS if c in ok]
-    if not cols or f"kpi.{kpi}" not in ok:
-        return False
-    ok = ok.assign(workload=ok[cols].fillna(0).sum(axis=1))
-    g = ok.groupby("policy")[["workload", f"kpi.{kpi}"]].mean()
-    g = g.loc[[p for p in pols.order if p in g.index]]
-    share = kpi_unit(kpi) == "share"
-    mult = 100.0 if share else 1.0
-    x = g["workload"].to_numpy() / 1e3
-    y = g[f"kpi.{kpi}"].to_numpy() * mult
-    fig, ax = plt.subplots(figsize=(11, 5.5), layout="constrained")
-    ax.scatter(x, y, s=36, color=SIG_COLOR, zorder=3)
-    for base in pols.bases & set(g.index):
-        b = list(g.index).index(base)
-        ax.scatter([x[b]], [y[b]], s=70, marker="D", facecolor="none", edgecolor="black", zorder=4)
-    order = np.argsort(x)
-    front, best = [], np.inf
-    for i in order:
-        if y[i] < best:
-            front.append(i)
-            best = y[i]
-    if len(front) > 1:
-        ax.plot(x[front], y[front], "--", color="#d62728", lw=1, label=T("sweep.trade.front"), zorder=2)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 0.0), frameon=False, fontsize=9)
-    dx = (np.ptp(x) or max(abs(x[0]), 1.0)) * 0.012
-    dy = (np.ptp(y) or max(abs(y[0]), 1.0)) * 0.03
-    xpad, ypad = (np.ptp(x) or abs(x[0]) or 1.0) * 0.08, (np.ptp(y) or abs(y[0]) or 1.0) * 0.12
-    ax.set_xlim(x.min() - xpad, x.max() + xpad)
-    ax.set_ylim(y.min() - ypad, y.max() + ypad)
-    ax.set_xlabel(T("sweep.trade.x"))
-    unit = "unit.pct" if share else {"h": "unit.h", "days": "unit.days", "count": "unit.count", "yuan": "unit.yuan"}[kpi_unit(kpi)]
-    ax.set_ylabel(T.with_unit(T.term("kpi", kpi), T(unit)))
-    ax.set_title(T("sweep.trade.title", kpi=T.term("kpi", kpi)))
-    ax.grid(alpha=0.3)
-    key = "\n".join(f"{pols.tag(p)}  {pols.short(p)}" + (T("sweep.baseline_mark") if p in pols.bases else "")
-                    for p in g.index)
-    title = T("sweep.trade.key_title", factors=pols.factors_label()) if pols.varying else T("sweep.trade.key")
-    ax.text(1.02, 1.0, title + "\n" + key, transform=ax.transAxes, va="top", ha="left", fontsize=9, linespacing=1.5)
-    # points that coincide on the page share one label ("1, 3")
-    fig.canvas.draw()
-    disp = ax.transData.transform(np.column_stack([x, y]))
-    nums = [pols.number(p) for p in g.index]
-    tags = [pols.tag(p) for p in g.index]
-    groups: list[list[int]] = []
-    for i in np.argsort(nums):
-        for grp in groups:
-            if np.hypot(*(disp[grp[0]] - disp[i])) < 8:
-                grp.append(int(i))
-                break
-        else:
-            groups.append([int(i)])
-    from matplotlib.transforms import Bbox
-
-    marks = [Bbox.from_extents(*(d - 5), *(d + 5)) for d in disp]
-    place_labels(ax, [", ".join(tags[i] for i in grp) for grp in groups],
-                 [offsets_around(x[grp[0]], y[grp[0]], dx, dy) for grp in groups],
-                 avoid=marks, fontsize=10, ha="center", va="center", zorder=5)
-    save(fig, path)
-    return True
+def title(spec: ExperimentSpec, pols: Policies, ok: pd.DataFrame, T: Tr) -> str:
+    """The report's title: the experiment's title (or name; an ad-hoc sweep is named by the
+    factors it varies) and its scope."""
+    if spec.title:
+        name = label_text(spec.title, T.lang)
+    elif spec.name == ADHOC:
+        name = T("sweep.title_adhoc", factors=T.join(pols.varying)) if pols.varying else T("sweep.title_replicates")
+    else:
+        name = spec.name
+    return T("sweep.title", name=name, scope=scope(ok, T))
 
 
 def _kpi_value(k: str, v):
@@ -252,43 +143,67 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
     runs = collect_runs(sweep, design)
     runs.to_parquet(out / "runs.parquet", index=False)
     cmp = compare(runs, spec)
-    (out / "comparison.json").write_text(json.dumps(cmp, indent=2), encoding="utf-8")
-    ok = _policies(runs)
-    factors = sorted(c for c in runs.columns if c.startswith("factor."))
-    pols = Policies(cmp, T)
-    head = spec.kpis[0]
-    d = Doc(T("sweep.title", name=spec.name), lang)
+    pols = Policies(cmp, T, spec.labels)
+    add_finding_texts(cmp, {lg: (pols if lg == lang else Policies(cmp, Tr(lg), spec.labels)) for lg in ("en", "zh")})
+    (out / "comparison.json").write_text(json.dumps(cmp, indent=2, ensure_ascii=False), encoding="utf-8")
+    ok = ok_runs(runs)
+    kpis = list(cmp["kpis"])
+    head = kpis[0]
+    d = Doc(title(spec, pols, ok, T), lang)
+    d.h(T("sweep.findings"))
+    for f in cmp["findings"]:
+        d.p(f["text"][lang])
+    if not cmp["findings"]:
+        d.p(T("sweep.findings_none"))
+    else:
+        reg = cmp["kpi_registry"]
+        thr = [f"{T.term('kpi', k)} {fmt(reg[k]['practical_difference'] * scale(k)[0], lang)} {T(scale(k)[1])}"
+               for k in dict.fromkeys(f["kpi"] for f in cmp["findings"]) if reg[k].get("practical_difference")]
+        d.p(T("sweep.findings_rule", thresholds=T.join(thr) or "—"))
     r = cmp["runs"]
     d.p(T("sweep.intro", ok=fmt(r["ok"], lang), total=T.n("count.runs", r["total"]), failed=fmt(r["failed"], lang)))
     for w in cmp["warnings"]:
         d.p(T("sweep.warning", w=w))
-    d.h(T("sweep.factors"))
-    d.table(T.list("sweep.factor_cols"),
-            [[f.removeprefix("factor."), ", ".join(sorted(map(str, runs[f].dropna().astype(str).unique()), key=_level_key))]
-             for f in factors])
+    varying = [f"factor.{f}" for f in pols.varying]
+    if varying:
+        d.h(T("sweep.factors"))
+        d.table(T.list("sweep.factor_cols"),
+                [[f.removeprefix("factor."), T.join(pols.labels.level(f.removeprefix("factor."), v) for v in
+                                                    sorted(runs[f].dropna().astype(str).unique(), key=level_key))]
+                 for f in varying])
+    if pols.fixed:
+        d.p(T("sweep.fixed", settings=T.join(f"{f}={v}" for f, v in pols.fixed.items())))
     if pols.order:
         d.h(T("sweep.policies"))
         d.table(T.list("sweep.policy_cols"),
                 [[pols.tag(p), pols.short(p) + (T("sweep.baseline_mark") if p in pols.bases else ""),
                   cmp["policies"][p]["replicates"]]
                  for p in pols.order])
-        d.p(T("sweep.baseline_is", policy="; ".join(cmp.get("baseline_policies", [cmp.get("baseline_policy", "—")]))))
+        d.p(T("sweep.baseline_is", policy=T.join(pols.name(b) for b in pols.order if b in pols.bases)))
         if cmp.get("blocking_factors"):
             d.p(T("sweep.blocking", factors=", ".join(cmp["blocking_factors"])))
+    headline = [k for k in spec.findings if k in kpis]
     with fonts.context(lang):
-        if fig_forest(cmp, pols, list(spec.kpis), out / "sweep_differences.png", T):
+        if fig_forest(cmp, pols, kpis, out / "sweep_differences.png", T):
             d.img("sweep_differences.png", T("sweep.forest.title"), css_width(out / "sweep_differences.png"))
         if len(ok):
-            if fig_heatmap(ok, [f for f in factors if f.removeprefix("factor.") in pols.varying], head,
-                           out / "sweep_heatmap.png", T):
+            for i, f in enumerate(numeric_factors(ok, pols.varying)):
+                name = f"sweep_levels_{i + 1}.png"
+                if fig_level_lines(ok, pols, f, headline or [head], out / name, T):
+                    d.img(name, T("sweep.line.title", kpi=T.join(T.term("kpi", k) for k in headline or [head]),
+                                  factor=f), css_width(out / name))
+            if fig_heatmap(ok, varying, head, out / "sweep_heatmap.png", T, pols):
                 d.img("sweep_heatmap.png", T("sweep.heat.title", kpi=T.term("kpi", head)),
                       css_width(out / "sweep_heatmap.png"))
-            if fig_tradeoff(ok, pols, head, out / "sweep_tradeoff.png", T):
+            if fig_tradeoff(ok, pols, head, out / "sweep_tradeoff.png", T,
+                            cmp["kpi_registry"].get(head, {}).get("practical_difference")):
                 d.img("sweep_tradeoff.png", T("sweep.trade.title", kpi=T.term("kpi", head)),
                       css_width(out / "sweep_tradeoff.png"))
-    for k in spec.kpis:
+                d.p(T("sweep.trade.note"))
+    for k in kpis:
         rows = []
-        mult, unit = _scale(k)
+        mult, unit = scale(k)
+        reg = cmp["kpi_registry"].get(k, {})
         cols = T.list("sweep.kpi_cols", target=fmt(pct(spec.target_rel_halfwidth), lang), unit=T(unit))
         for pol in pols.order:
             e = cmp["policies"][pol]
@@ -304,8 +219,9 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
                 ci = f"[{fmt(lo, lang, sc)}, {fmt(hi, lang, sc)}]"
                 if vs.get("few_pairs"):
                     ci += f" (n = {vs['n_pairs']} < 3)"
+            reading = T("sweep.verdict." + verdict(vs, reg.get("better"), reg.get("practical_difference"))) if vs else ""
             rows.append([pols.tag(pol), pols.short(pol), e["replicates"], _kpi_value(k, v["mean"]),
-                         vs["mean_diff"] * mult if vs and vs["mean_diff"] is not None else None, ci or "—",
+                         vs["mean_diff"] * mult if vs and vs["mean_diff"] is not None else None, ci or "—", reading,
                          pct(vs["rel_change"]) if vs else None,
                          vs.get("p_adjusted_bh") if vs else None, pct(ad.get("rel_halfwidth")),
                          ad.get("replicates_needed")])
@@ -324,8 +240,7 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
           versions=", ".join(f"{k} {v}" for k, v in versions().items())))
     if config_yaml:
         d.h(T("sweep.config"), 3)
-        d.code(config_yaml)
+        d.details(T("sweep.config_summary"), config_yaml)
     (out / "report.md").write_text(d.markdown(), encoding="utf-8")
     (out / "report.html").write_text(d.html(), encoding="utf-8")
     return cmp
-

@@ -4,8 +4,10 @@ A :class:`Kpi` names its key in ``summary.json`` (dotted for nested values, as
 ``experiment.kpis`` and the sweep tables write it), the population it is measured on
 (:mod:`sim.metrics.populations`), its statistic, its unit, which direction is better
 (``lower``, ``higher`` or None where more is neither better nor worse), a practical
-difference (the smallest change that matters to a decision maker, in the KPI's unit; None
-until calibrated) and its English and Chinese labels.
+difference (the smallest change that matters to a decision maker, in the KPI's unit, a
+share's in [0, 1]; None where not declared: every real difference counts; declared with
+its reason for the headline KPIs of the sweep findings, :mod:`sim.experiments.findings`)
+and its English and Chinese labels.
 
 Two kinds are computed from the issue table by :func:`sim.metrics.kpi.summarize` straight
 from their declaration:
@@ -66,11 +68,14 @@ class Distribution:
     better: str | None
     name: tuple[str, str]
     stage: tuple[str, str] | None = None
+    practical_mean_h: float | None = None
+    """The practical difference of the mean (hours; see :class:`Kpi`)."""
 
     def kpis(self) -> list[Kpi]:
         return [Kpi(f"{self.key}.{s}", self.population, s, "count" if s == "n" else "h",
                     None if s == "n" else self.better, _STAT_LABEL[s][0].format(self.name[0]),
-                    _STAT_LABEL[s][1].format(self.name[1])) for s in STATS]
+                    _STAT_LABEL[s][1].format(self.name[1]), self.practical_mean_h if s == "mean" else None)
+                for s in STATS]
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,10 @@ class Rate:
 
 # fmt: off
 DISTRIBUTIONS: tuple[Distribution, ...] = (
+    # practical difference 4 h [A]: half the shortest time limit (1 working day, issue_types.*.time_limit_wh
+    # = 8 in scenarios/chongming.yaml); a smaller change of the mean moves no typical issue across its limit
     Distribution("time_to_fix_h", "t_occurred_h", "t_closed_h", "occurred_fixed", "lower",
-                 ("time to fix", "解决用时"), ("occurred → fixed", "发生 → 解决")),
+                 ("time to fix", "解决用时"), ("occurred → fixed", "发生 → 解决"), practical_mean_h=4.0),
     Distribution("response_time_h", "t_reported_h", "t_on_site_h", "dispatched", "lower",
                  ("response time", "响应时间"), ("reported → first person on site", "上报 → 首人到场")),
     Distribution("resolution_time_h", "t_reported_h", "t_closed_h", "dispatched_closed", "lower",
@@ -126,8 +133,10 @@ OTHER: tuple[Kpi, ...] = (
     Kpi("unfixed_share", "occurred", "rate", "share", "lower", "share of issues not fixed when the run stopped",
         "运行结束时未解决问题占比"),
     Kpi("cost.total_yuan_per_year", None, "cost_kpis", "yuan", "lower", "cost a year (yuan)", "年度成本（元）"),
+    # practical difference 100 yuan [A]: under a day's pay of an eco-job worker (costs.work_yuan_per_month 3,000,
+    # about 140 a working day) and about 2 % of the ~5,300 yuan an issue costs (chongming_town)
     Kpi("cost.per_fixed_issue_yuan", "occurred_fixed", "cost_kpis", "yuan", "lower", "cost per issue fixed (yuan)",
-        "每解决一个问题的成本（元）"),
+        "每解决一个问题的成本（元）", 100.0),
     Kpi("cost.staff_h_per_fixed_issue", "occurred_fixed", "cost_kpis", "h", "lower", "staff-hours per issue fixed",
         "每解决一个问题的人员工时"),
     Kpi("on_spot_share", "reported", "rate", "share", None, "share fixed on the spot", "现场处置占比"),
@@ -144,7 +153,9 @@ OTHER: tuple[Kpi, ...] = (
         "工作团队人均问题处置工时"),
     Kpi("staff.work.travel_h", None, "staff_kpis", "h", "lower", "work-team travel hours", "工作团队路途工时"),
     Kpi("staff_utilisation.work.mean", None, "staff_kpis", "share", None, "work-team utilisation", "工作团队利用率"),
-    Kpi("satisfaction_rate", "rated", "resident_kpis", "share", "higher", "satisfaction rate", "满意率"),
+    # practical difference 1 percentage point [A]: the published satisfaction rates decision makers compare are
+    # quoted to about a point (12345: 93 % [S7], Chengqiao 88.54 % [S24]) and move by several points between years
+    Kpi("satisfaction_rate", "rated", "resident_kpis", "share", "higher", "satisfaction rate", "满意率", 0.01),
     Kpi("trust.end_mean", None, "resident_kpis", "share", "higher", "households' mean trust at the end",
         "期末住户平均信任度"),
     Kpi("reporting_per_1000_per_30d", None, "resident_kpis", "count", None, "reports per 1,000 residents per 30 days",

@@ -126,6 +126,10 @@ class Doc:
     def code(self, text: str) -> None:
         self.blocks.append(("code", text))
 
+    def details(self, summary: str, text: str) -> None:
+        """A collapsed block of preformatted text (an appendix: opened on a click)."""
+        self.blocks.append(("details", summary, text))
+
     def table(self, header: list[str], rows: list[list]) -> None:
         """A table; numbers are formatted by :func:`fmt` against the scale of their column
         (and right-aligned in HTML, text left-aligned)."""
@@ -156,6 +160,8 @@ class Doc:
                 out.append("")
             elif b[0] == "img":
                 out += [f"![{b[2]}]({b[1]})", ""]
+            elif b[0] == "details":
+                out += [f"<details><summary>{html.escape(b[1])}</summary>", "", "```", b[2], "```", "", "</details>", ""]
         return "\n".join(out)
 
     def html(self) -> str:
@@ -177,6 +183,8 @@ class Doc:
                 out.append(f"<p>{e(b[1])}</p>")
             elif b[0] == "code":
                 out.append(f"<pre>{e(b[1])}</pre>")
+            elif b[0] == "details":
+                out.append(f"<details><summary>{e(b[1])}</summary><pre>{e(b[2])}</pre></details>")
             elif b[0] == "table":
                 text_col = [sum(1 for nr in b[3] if j < len(nr) and not nr[j]) * 2 > len(b[3]) for j in range(len(b[1]))]
                 out.append("<table><tr>" + "".join(f"<th class='t'>{e(c)}</th>" if j < len(text_col) and text_col[j]
