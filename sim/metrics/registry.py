@@ -124,7 +124,7 @@ RATES: tuple[Rate, ...] = (
     Rate(Kpi("rework_rate", "dispatched_closed", "rate", "share", "lower", "rework rate", "返工率"), "reworked"),
     Rate(Kpi("help_share", "dispatched", "rate", "share", "lower", "share helped from outside the grid",
              "由网格外人员协助处置的占比"), "helped"),
-    Rate(Kpi("boundary_share", "dispatched", "rate", "share", "lower", "share straddling a grid border (joint 会商)",
+    Rate(Kpi("boundary_share", "dispatched", "rate", "share", "lower", "share straddling a grid border (joint consultation)",
              "跨网格边界问题占比（联合会商）"), "boundary"),
 )
 """Rates over issues, in ``summary.json`` order."""
