@@ -196,8 +196,11 @@ def constraints(trial) -> list[float]:
     return list(trial.user_attrs["constraint"])
 
 
-def search(base: dict, spec: dict, pool) -> tuple:
-    """Run the search; return the study and each trial's evaluation (by number)."""
+def search(base: dict, spec: dict, pool, evaluate_fn=None) -> tuple:
+    """Run the search; return the study and each trial's evaluation (by number).
+    ``pool``: anything with ``map`` (a process pool; ``builtins``' map runs in this
+    process); ``evaluate_fn``: the evaluation (default :func:`evaluate`; tests pass a
+    cheap one)."""
     import optuna
 
     from sim.metrics.registry import describe
@@ -215,7 +218,7 @@ def search(base: dict, spec: dict, pool) -> tuple:
     while len(study.trials) < spec["trials"]:
         batch = [study.ask(dist) for _ in range(min(spec["batch"], spec["trials"] - len(study.trials)))]
         vals = [design_values(t.params, spec["space"]) for t in batch]
-        res = list(pool.map(evaluate, [base] * len(batch), vals, [run_seed] * len(batch),
+        res = list(pool.map(evaluate_fn or evaluate, [base] * len(batch), vals, [run_seed] * len(batch),
                             [spec["objectives"]] * len(batch)))
         for t, v, r in zip(batch, vals, res):  # told in trial order: the sampler sees the same history every time
             evals[t.number] = {"design": v, **r}

@@ -303,15 +303,11 @@ def check(data: dict, factors: dict[str, list[str]]) -> None:
     if bad:
         raise ConfigError(SAMPLE_KEY, f"level {bad[0]} is not a sample; allowed: 0 to {spec.samples - 1} "
                                       f"(experiment.robust.samples={spec.samples})")
-    try:
-        import warnings
+    import importlib.util
 
-        with warnings.catch_warnings():  # ema_workbench warns about optional parallel back-ends
-            warnings.simplefilter("ignore")
-            import ema_workbench.analysis.prim  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("ema_workbench") is None:  # found, not imported (its import takes seconds)
         raise ConfigError("experiment.robust.prim", f"scenario discovery needs ema_workbench: pip install -e "
-                                                    f"'.[{EXTRA}]'") from None
+                                                    f"'.[{EXTRA}]'")
     from sim.config import model_data
 
     base = model_data(data)

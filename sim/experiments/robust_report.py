@@ -78,8 +78,11 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float, max_boxes: in
     ``max_boxes`` boxes, each the peeling-trajectory box of highest coverage among those
     with density ≥ ``min_density`` (else the densest), with its restricted parameters."""
     import logging
+    import warnings
 
-    from ema_workbench.analysis import prim
+    with warnings.catch_warnings():  # ema_workbench warns about optional parallel back-ends it does not need here
+        warnings.simplefilter("ignore")
+        from ema_workbench.analysis import prim
 
     logging.getLogger("EMA").setLevel(logging.WARNING)
     p = prim.Prim(x.reset_index(drop=True), np.asarray(y, dtype=bool), mass_min=0.05)
