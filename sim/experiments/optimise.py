@@ -12,9 +12,10 @@ the levers listed in ``experiment.optimise.space``:
 
 Objectives (``experiment.optimise.objectives``): KPIs of the registry, each minimised or
 maximised in the direction it declares (default: mean time to fix, satisfaction rate, cost
-a year). Constraints, through optuna's constraint mechanism (each trial's
-``constraint`` user attribute, read by ``constraints_func``; feasible when every value
-is ≤ 0): the cost a year (:mod:`sim.metrics.cost`) within ``budget_yuan_per_year``, and
+a year). Constraints, through optuna's constraint mechanism
+(:meth:`optuna.trial.Trial.set_constraint`, which NSGA-II's constrained domination and
+``best_trials`` read; feasible when every value is ≤ 0; also recorded as the trial's
+``constraint`` user attribute): the cost a year (:mod:`sim.metrics.cost`) within ``budget_yuan_per_year``, and
 every unit's offered load (:mod:`sim.metrics.capacity`) below ``max_utilisation``.
 
 The search is :class:`optuna.samplers.NSGAIISampler` seeded from the experiment stream
@@ -191,9 +192,15 @@ def evaluate(base: dict, values: dict, seed: int, objectives: list[str]) -> dict
             "grids": (s.get("structure") or {}).get("grids")}
 
 
-def constraints(trial) -> list[float]:
-    """optuna's ``constraints_func``: the values a trial recorded (≤ 0 where satisfied)."""
-    return list(trial.user_attrs["constraint"])
+CONSTRAINTS = ("budget", "stability")
+
+
+def constraint_values(evaluation: dict, spec: dict) -> list[float]:
+    """A design's constraints, each ≤ 0 when satisfied: its cost a year less the budget,
+    and its largest offered load less ``max_utilisation`` (strictly below: a load equal to
+    the limit counts as a violation)."""
+    return [evaluation["cost_yuan_per_year"] - spec["budget_yuan_per_year"],
+            evaluation["max_utilisation"] - spec["max_utilisation"] + 1e-9]
 
 
 def search(base: dict, spec: dict, pool, evaluate_fn=None) -> tuple:
@@ -208,8 +215,9 @@ def search(base: dict, spec: dict, pool, evaluate_fn=None) -> tuple:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     seed = int(experiment_stream(spec["seed"], "optimiser").integers(2**31 - 1))
-    sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=spec["population"],
-                                            constraints_func=constraints)
+    # constraints through Trial.set_constraint, which optuna 5 reads for NSGA-II's constrained
+    # domination and for best_trials (its constraints_func argument is deprecated since 5.0)
+    sampler = optuna.samplers.NSGAIISampler(seed=seed, population_size=spec["population"])
     dirs = ["minimize" if describe(k)["better"] == "lower" else "maximize" for k in spec["objectives"]]
     study = optuna.create_study(directions=dirs, sampler=sampler)
     dist = distributions(spec["space"])
@@ -226,8 +234,10 @@ def search(base: dict, spec: dict, pool, evaluate_fn=None) -> tuple:
                 t.set_user_attr("constraint", [math.inf, math.inf])
                 study.tell(t, state=optuna.trial.TrialState.FAIL)
                 continue
-            t.set_user_attr("constraint", [r["cost_yuan_per_year"] - spec["budget_yuan_per_year"],
-                                           r["max_utilisation"] - spec["max_utilisation"] + 1e-9])
+            cons = constraint_values(r, spec)
+            t.set_user_attr("constraint", cons)  # the record (optimise.json)
+            for name, v in zip(CONSTRAINTS, cons):
+                t.set_constraint(name, v)
             study.tell(t, r["objectives"])
     return study, evals
 
