@@ -132,7 +132,7 @@ def _main(cfg: DictConfig) -> None:
                 sensitivity(job, runlog)
                 return
             if (job.data.get("experiment") or {}).get("type") == "optimise":
-                from sim.experiments.optimise import run_optimiser
+                from sim.experiments.optimise_job import run_optimiser
 
                 run_optimiser(job, runlog)
                 return

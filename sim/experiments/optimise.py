@@ -83,7 +83,7 @@ def check_spec(exp: dict) -> dict:
     unknown = sorted(set(o) - allowed)
     if unknown:
         raise ConfigError(f"{KEY}.{unknown[0]}", f"unknown key; allowed: {', '.join(sorted(allowed))}")
-    from sim.experiments.robust import ranked_kpi
+    from sim.experiments.ranking import ranked_kpi
 
     out = {"trials": _whole(f"{KEY}.trials", o.get("trials", 24), 2),
            "batch": _whole(f"{KEY}.batch", o.get("batch", 2), 1, 64),
@@ -313,42 +313,6 @@ def optimise(base: dict, spec: dict) -> dict:
                 "sampler": "optuna.samplers.NSGAIISampler", "space": {k: list(v) for k, v in spec["space"].items()},
                 "trial_seed": int(base.get("seed", 0))},
             "costs": base.get("costs", {}), "trials": trials, "front": points}
-
-
-def run_optimiser(job, runlog) -> None:
-    """``python run.py experiment=optimise``: optimise, then write ``optimise.json``, the
-    trials and front tables, the figure and the report into the run folder (one commit)."""
-    import json
-    import shutil
-
-    from sim.config import model_data, report_config
-    from sim.console import say
-    from sim.experiments.jobs import OutputError, describe_os_error
-    from sim.experiments.optimise_report import write_outputs
-    from sim.store import RUN_FILES, commit, new_stage
-
-    spec = check_spec(job.data["experiment"])
-    result = optimise(model_data(job.data), spec)  # an empty front raises before anything is written
-    try:
-        stage = new_stage(job.out)
-    except OSError as e:
-        raise OutputError(describe_os_error(e, job.out)) from None
-    try:
-        try:
-            (stage / "optimise.json").write_text(json.dumps(_clean(result), indent=1, ensure_ascii=False, default=str),
-                                                 encoding="utf-8")
-            write_outputs(result, stage, report_config(job.data, check_font=False).lang, job.command)
-            for name, text in job.files.items():
-                (stage / name).parent.mkdir(parents=True, exist_ok=True)
-                (stage / name).write_text(text, encoding="utf-8")
-            (stage / "run.log").write_text(runlog.text(), encoding="utf-8")
-            commit(stage, job.out, RUN_FILES)
-        except OSError as e:
-            raise OutputError(describe_os_error(e, job.out)) from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    say(f"optimiser: {len(result['trials'])} trials, {len(result['front'])} designs on the front, each re-run on "
-        f"{spec['rerun_seeds']} fresh seeds; written to {Path(job.out)}")
 
 
 def _clean(o):

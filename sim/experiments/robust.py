@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.errors import ConfigError
+from sim.experiments.ranking import ranked_kpi
 
 SAMPLE_KEY = "experiment.robust.sample"
 MODES = ("prior", "posterior")
@@ -78,21 +79,6 @@ def _number(key: str, v, lo: float | None = None, hi: float | None = None, whole
         rng += f" to {hi:g}" if hi is not None else ""
         raise ConfigError(key, f"must be {what}{rng}, got {v!r}")
     return float(v)
-
-
-def ranked_kpi(key: str, where: str) -> str:
-    """A KPI that can rank policies: declared in :mod:`sim.metrics.registry` with a
-    direction (lower or higher is better)."""
-    from sim.metrics.registry import KPIS
-
-    k = KPIS.get(key) if isinstance(key, str) else None
-    if k is None or k.better is None:
-        ranked = [x for x, v in KPIS.items() if v.better is not None]
-        why = "has no better direction" if k is not None else "is not a declared KPI"
-        raise ConfigError(where, f"{key!r} {why}; allowed: a KPI with a direction in sim/metrics/registry.py, e.g. "
-                                 f"time_to_fix_h.mean, satisfaction_rate, cost.total_yuan_per_year "
-                                 f"({len(ranked)} in all; python run.py --params lists parameters, not KPIs)")
-    return key
 
 
 def spec_of(exp: dict) -> RobustSpec:

@@ -87,7 +87,7 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float, max_boxes: in
     logging.getLogger("EMA").setLevel(logging.WARNING)
     p = prim.Prim(x.reset_index(drop=True), np.asarray(y, dtype=bool), mass_min=0.05)
     full = p.box_init
-    out = []
+    out, covered = [], 0.0
     for _ in range(max_boxes):
         box = p.find_box()
         if box is None:
@@ -104,10 +104,13 @@ def prim_boxes(x: pd.DataFrame, y: np.ndarray, min_density: float, max_boxes: in
             if lo > float(full.loc[0, c]) or hi < float(full.loc[1, c]):
                 restricted.append({"param": c, "low": lo, "high": hi})
         row = traj.loc[i]
+        if float(row["coverage"]) <= 0.0:
+            break  # no case left to find
+        covered += float(row["coverage"])
         out.append({"coverage": float(row["coverage"]), "density": float(row["density"]), "mass": float(row["mass"]),
                     "meets_min_density": bool(len(ok)), "restricted": restricted})
-        if not len(ok) or row["coverage"] >= 1.0:
-            break  # later boxes only get weaker, or no case is left to find
+        if not len(ok) or covered >= 1.0 - 1e-9:
+            break  # later boxes only get weaker, or every case is in a box
     return out
 
 
