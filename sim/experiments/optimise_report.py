@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 from sim.metrics.registry import kpi_unit  # noqa: E402
 from sim.reporting import fonts  # noqa: E402
 from sim.reporting.doc import Doc, fmt, pct  # noqa: E402
-from sim.reporting.figures import css_width, save  # noqa: E402
+from sim.reporting.figures import css_width, offsets_around, place_labels, save  # noqa: E402
 from sim.reporting.i18n import Tr  # noqa: E402
 
 UNIT = {"h": "unit.h", "days": "unit.days", "count": "unit.count", "yuan": "unit.yuan", "share": "unit.pct"}
@@ -86,10 +86,21 @@ def fig_front(result: dict, path: Path, T: Tr) -> bool:
         ax.plot([lo, hi], [y, y], color="#1f4e9c", lw=1, zorder=3)
         ax.plot([x, x], [lo2, hi2], color="#1f4e9c", lw=1, zorder=3)
     sc = ax.scatter(xs, ys, c=c, cmap="viridis", s=60, zorder=4, edgecolor="black")
-    for i, (x, y) in enumerate(zip(xs, ys), 1):
-        ax.annotate(str(i), (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9, zorder=5)
     if c is not None:
-        fig.colorbar(sc, ax=ax, label=_label(T, objs[2]))
+        from matplotlib.ticker import FuncFormatter
+
+        fig.colorbar(sc, ax=ax, label=_label(T, objs[2]), format=FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    fig.canvas.draw()  # the numbers placed where they overlap neither each other nor a point
+    import numpy as np
+    from matplotlib.transforms import Bbox
+
+    disp = ax.transData.transform(np.column_stack([xs, ys]))
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    dx, dy = (x1 - x0) * 0.015, (y1 - y0) * 0.03
+    place_labels(ax, [str(i) for i in range(1, len(xs) + 1)], [offsets_around(x, y, dx, dy) for x, y in zip(xs, ys)],
+                 avoid=[Bbox.from_extents(*(d - 5), *(d + 5)) for d in disp], fontsize=9, ha="center", va="center",
+                 zorder=5)
     ax.set_xlabel(_label(T, kx))
     ax.set_ylabel(_label(T, ky))
     ax.grid(alpha=0.3)
