@@ -38,13 +38,18 @@ def fig_regret(regrets: dict[str, pd.DataFrame], path: Path, T: Tr) -> bool:
                              squeeze=False, layout="constrained")
     for ax, k in zip(axes[0], kpis):
         t = regrets[k] * (100.0 if kpi_unit(k) == "share" else 1.0)
-        cols = list(t.columns)
+        cols = list(t.columns)[::-1]  # the first policy on top, as in the tables
         ax.boxplot([t[c].to_numpy() for c in cols], vert=False, widths=0.5, showfliers=False)
         for i, c in enumerate(cols):
             ax.plot(t[c].to_numpy(), [i + 1] * len(t), "o", ms=3, alpha=0.5, color="#1f4e9c")
         ax.set_yticks(range(1, len(cols) + 1), [short(c) for c in cols])
         unit = T("unit.pp") if kpi_unit(k) == "share" else T(UNIT_KEY[kpi_unit(k)])
         ax.set_xlabel(T("robust.regret_x", unit=unit))
+        if kpi_unit(k) == "yuan":
+            from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
         ax.set_title(T.term("kpi", k), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(T("robust.fig_title"))

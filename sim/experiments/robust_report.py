@@ -207,6 +207,12 @@ def aggregate(root: Path, spec, data: dict, command: str = "", lang: str = "en",
     cmp = _json_clean(analyse(runs, samples, spec, rspec))
     cmp["uncertainty"]["ranges"] = {d.key: {"low": d.low, "high": d.high, "source": d.source,
                                             **({"median": d.median} if d.median is not None else {})} for d in ds}
+    unstable = unstable_samples(Path(root), runs)
+    cmp["uncertainty"]["unstable_samples"] = unstable
+    if unstable:
+        cmp["warnings"].append(f"{len(unstable)} of {rspec.samples} samples put a unit over capacity (offered load "
+                               f">= 1, summary.json unstable_units) in some run: the comparison there is between "
+                               f"overloaded systems")
     runs.to_parquet(out / "runs.parquet", index=False)
     samples.reset_index().to_parquet(out / "samples.parquet", index=False)
     (out / "comparison.json").write_text(json.dumps(cmp, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -214,6 +220,20 @@ def aggregate(root: Path, spec, data: dict, command: str = "", lang: str = "en",
 
     write_report(cmp, spec, ok_regrets(runs, spec, cmp), out, lang, command)
     return cmp
+
+
+def unstable_samples(root: Path, runs: pd.DataFrame) -> list[int]:
+    """The samples in which some completed run has a unit whose offered load is at least 1
+    (:mod:`sim.metrics.capacity`; ``unstable_units`` of its summary.json)."""
+    out = set()
+    for _, r in runs[runs["status"] == "ok"].iterrows():
+        try:
+            s = json.loads((root / str(int(r["run"])) / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if s.get("unstable_units"):
+            out.add(int(float(r[SAMPLE_COL])))
+    return sorted(out)
 
 
 def ok_regrets(runs: pd.DataFrame, spec, cmp: dict) -> dict[str, pd.DataFrame]:
