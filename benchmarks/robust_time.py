@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,10 +36,14 @@ def main() -> None:
            f"seed=range(1,{a.seeds + 1})", f"run.horizon_days={a.horizon_days:g}", f"hydra.sweep.dir={folder}"]
     print(" ".join(cmd[1:]), flush=True)
     t0 = time.perf_counter()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)  # the sweep and its workers, reaped
     n = len(a.policies.split(",")) * a.samples * a.seeds
-    print(f"exit {r.returncode}; {n} runs in {wall:.0f} s wall ({wall / n:.2f} s per run on 2 workers)")
+    print(f"exit {r.returncode}; {n} runs in {wall:.0f} s wall ({wall / n:.2f} s per run on 2 workers); "
+          f"{cpu:.0f} s CPU ({cpu / n:.2f} s per run: {cpu / 2 / 60:.1f} min on 2 idle cores)")
     if r.returncode != 0:
         print(r.stderr[-2000:])
         return
