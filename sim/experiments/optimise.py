@@ -31,7 +31,6 @@ from __future__ import annotations
 import copy
 import math
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 
 import numpy as np
 

@@ -11,8 +11,9 @@ and atomic folders. The sample table is a function of the experiment's settings 
 The uncertain parameters (``experiment.robust.params``: ``all`` or a list of keys) are the
 assumption registry's entries (``conf/assumptions.yaml``) with a numeric range whose key
 the scenario has; alternatives (``values``) and profiles stay at the scenario's value,
-as do the sweep's own factors and the run's measurement settings (``run.*``). ``experiment.uncertainty: prior`` samples each over its registry
-range [low, high] (uniform); ``posterior`` samples an entry that has a calibration
+as do the sweep's own factors and the run's measurement settings (``run.*``).
+``experiment.uncertainty: prior`` samples each over its registry range [low, high]
+(uniform); ``posterior`` samples an entry that has a calibration
 ``posterior: {median, low, high}`` from [low, high] with the posterior median as the
 sample median (a piecewise-uniform quantile function), the others over their prior
 ranges. Whole-number parameters take whole values. The Latin hypercube is
@@ -34,8 +35,8 @@ from sim.experiments.ranking import ranked_kpi
 
 SAMPLE_KEY = "experiment.robust.sample"
 MODES = ("prior", "posterior")
-EXTRA = "ema"
-RUN_PREFIX = "run."  # registry entries of the run's measurement, never sampled  # pyproject's extra that installs ema_workbench (PRIM)
+EXTRA = "ema"  # pyproject's extra that installs ema_workbench (PRIM)
+RUN_PREFIX = "run."  # registry entries of the run's measurement, never sampled
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def spec_of(exp: dict) -> RobustSpec:
     s.seed = int(_number("experiment.robust.seed", r.get("seed", 1), 0, 2**63 - 1, whole=True))
     s.sample = int(_number(SAMPLE_KEY, r.get("sample", 0), 0, s.samples - 1, whole=True))
     s.params = r.get("params", "all")
-    if s.params != "all" and not (isinstance(s.params, list) and s.params and all(isinstance(k, str) for k in s.params)):
+    listed = isinstance(s.params, list) and s.params and all(isinstance(k, str) for k in s.params)
+    if s.params != "all" and not listed:
         raise ConfigError("experiment.robust.params", f"must be all or a list of registry keys, got {s.params!r}")
     kpis = list(exp.get("kpis") or [])
     if not kpis:
@@ -139,7 +141,8 @@ def _posteriors(path: Path | None = None) -> dict[str, dict]:
     return {e["key"]: e["posterior"] for e in data.get("assumptions", []) if isinstance(e.get("posterior"), dict)}
 
 
-def dims(spec: RobustSpec, model: dict, exclude: set[str] = frozenset(), registry_path: Path | None = None) -> list[Dim]:
+def dims(spec: RobustSpec, model: dict, exclude: set[str] = frozenset(),
+         registry_path: Path | None = None) -> list[Dim]:
     """The uncertain parameters of ``model`` (the scenario's parameters), in registry order."""
     from sim.assumptions import _MISSING, load, lookup
 
