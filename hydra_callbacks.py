@@ -24,6 +24,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from sim.errors import ConfigError
 from sim.experiments.jobs import RUNNING, start_progress
 
 STATE = {"ran": False}
@@ -144,8 +145,16 @@ class SweepCallback(Callback):
 
             stage = new_stage(root)
             with signals_deferred(live=True):  # our code: a signal stops the aggregation at once
-                cmp = aggregate(root, spec, cmd, cfg_yaml, out=stage, lang=lang, design=design)
+                if (cfg.get("experiment") or {}).get("type") == "robust":
+                    from sim.experiments.robust_report import aggregate as aggregate_robust
+
+                    data = OmegaConf.to_container(OmegaConf.create(cfg), resolve=True)  # without hydra.*
+                    cmp = aggregate_robust(root, spec, data, cmd, out=stage, lang=lang, design=design)
+                else:
+                    cmp = aggregate(root, spec, cmd, cfg_yaml, out=stage, lang=lang, design=design)
                 commit(stage, root, SWEEP_FILES)
+        except ConfigError as e:  # a setting only the results can refute (a PRIM threshold): the runs are kept
+            _exit(str(e), 2)
         except Exception as e:  # noqa: BLE001 - one line, then a non-zero exit (Hydra would swallow it)
             runs = [str(k) for k in range(n_jobs)] if n_jobs else []
             _exit(f"sweep aggregation failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "

@@ -92,6 +92,13 @@ def job_of(cfg: DictConfig) -> Job:
               command=" ".join(["python", "run.py", *(["-m"] if sweep else []), *hc.overrides.task]))
     if sweep:
         job.sweep_root, job.num = Path(hc.sweep.dir), int(hc.job.num)
+        if (data.get("experiment") or {}).get("type") == "robust":  # the job's sample of the assumptions
+            import json
+
+            from sim.experiments.robust import apply
+
+            job.data, sample = apply(data)
+            job.files[".hydra/sample.json"] = json.dumps(sample, indent=1)
     else:
         from sim.config import run_hash
 
@@ -123,6 +130,11 @@ def _main(cfg: DictConfig) -> None:
             job = job_of(cfg)
             if (job.data.get("experiment") or {}).get("type") == "sensitivity":
                 sensitivity(job, runlog)
+                return
+            if (job.data.get("experiment") or {}).get("type") == "optimise":
+                from sim.experiments.optimise_job import run_optimiser
+
+                run_optimiser(job, runlog)
                 return
             s = run_job(job, runlog, figure_worker=True)
         except ConfigError as e:
@@ -189,7 +201,7 @@ def precompose(argv: list[str], overrides: list[str], multirun: bool, printing: 
     if printing:
         return None
     exp = cfg.get("experiment")
-    if isinstance(exp, DictConfig) and exp.get("type") != "sensitivity":
+    if isinstance(exp, DictConfig) and exp.get("type") not in ("sensitivity", "optimise"):
         name = exp.get("name") or next((o.partition("=")[2] for o in overrides if o.startswith("experiment=")), "NAME")
         fail(f"experiment={name} is a sweep: run it with -m (python run.py -m experiment={name})")
     try:
@@ -302,8 +314,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
     exp = cfg.get("experiment")
-    if isinstance(exp, DictConfig) and exp.get("type") == "sensitivity":
-        name = exp.get("name") or "sensitivity"
+    if isinstance(exp, DictConfig) and exp.get("type") in ("sensitivity", "optimise"):
+        name = exp.get("name") or str(exp.get("type"))
         fail(f"experiment={name} is not a sweep (it samples its own runs): run it without -m "
              f"(python run.py experiment={name})")
     try:
@@ -317,6 +329,13 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         except Exception:  # noqa: BLE001 - let the sweep record it per run
             pass
     _check_experiment(cfg, factors, sweeper, parser)
+    if isinstance(exp, DictConfig) and exp.get("type") == "robust":  # its samples, before anything is written
+        from sim.experiments.robust import check as check_robust
+
+        try:
+            check_robust(resolved(cfg), factors)
+        except ConfigError as e:
+            fail(str(e))
     fixed = [o.input_line for o in task if not o.is_sweep_override()]
     design = dsg.record(jobs, factors, fixed, run_config(resolved(cfg)))
     given = [o for o in overrides if o.lstrip("+~").startswith("hydra.sweep.dir=")]

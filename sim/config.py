@@ -75,6 +75,10 @@ def validate(data: dict, village: bool = True):
         from sim.experiments.sensitivity import check_spec
 
         check_spec(spec, model)
+    if spec.get("type") == "optimise":
+        from sim.experiments.optimise import check_spec as check_optimise
+
+        check_optimise(spec)
     opts = report_config(data)
     if village and opts.enabled and opts.village is not None:
         from sim.reporting.options import check_village

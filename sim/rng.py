@@ -66,3 +66,19 @@ class Streams:
 
     def names(self) -> list[str]:
         return sorted(self._cache)
+
+
+EXPERIMENT_STREAMS = {
+    "uncertainty": "a robust comparison's Latin hypercube over the assumption registry (sim.experiments.robust)",
+    "optimiser": "the design optimiser's sampler seed (sim.experiments.optimise)",
+}
+"""Streams of an experiment (not of a run: a run's manifest lists :data:`STREAMS` only)."""
+
+
+def experiment_stream(seed: int, name: str) -> np.random.Generator:
+    """The experiment's generator ``name`` from its ``seed``, derived as :class:`Streams`
+    derives a run's (the name's CRC32 as spawn key), so it never shifts with other streams."""
+    if name not in EXPERIMENT_STREAMS:
+        raise KeyError(f"unknown experiment stream {name!r}; streams: {', '.join(EXPERIMENT_STREAMS)}")
+    ss = np.random.SeedSequence(int(seed), spawn_key=(zlib.crc32(name.encode("utf-8")),))
+    return np.random.Generator(np.random.PCG64(ss))

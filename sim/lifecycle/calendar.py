@@ -144,6 +144,8 @@ class WorkCalendar:
             return t
         if t >= self.t_end:
             return self.c_total + (t - self.t_end) * self.tail_rate
+        if self._n == 0:  # no working time at all (a block whose hours the fixed duties take)
+            return 0.0
         s = self._s
         i = self._hint
         if not (s[i] <= t and (i + 1 == self._n or t < s[i + 1])):
@@ -197,6 +199,8 @@ class WorkCalendar:
         t = np.asarray(t, dtype=float)
         if self.always_on:
             return t.copy()
+        if self._n == 0:  # no working time at all (a block whose hours the fixed duties take)
+            return np.where(t >= self.t_end, self.c_total + (t - self.t_end) * self.tail_rate, 0.0)
         i = np.searchsorted(self._sa, t, side="right") - 1
         ic = np.clip(i, 0, None)
         inside = np.where(i < 0, 0.0, self._c0a[ic] + np.minimum(t, self._ea[ic]) - self._sa[ic])

@@ -1,0 +1,50 @@
+"""Sweep throughput: the same N ``chongming_town`` runs (seeds 1..N, a year each, no reports)
+through Hydra's serial launcher and through ``hydra/launcher=local_parallel`` (joblib,
+both cores); prints each wall time and the speed-up. A measurement, not a test: run it on an
+otherwise idle machine.
+
+    python benchmarks/throughput.py            # 8 runs (the issue's figure: >= 1.7x on 2 cores)
+    python benchmarks/throughput.py --runs 4 --days 90
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def sweep(folder: Path, n: int, days: float, parallel: bool) -> float:
+    args = [sys.executable, "run.py", "-m", "scenario=chongming_town", f"seed=range(1,{n + 1})",
+            f"run.horizon_days={days:g}", f"run.warmup_days={min(30.0, days / 10):g}", "report.enabled=false",
+            f"hydra.sweep.dir={folder}"]
+    if parallel:
+        args.append("hydra/launcher=local_parallel")
+    t0 = time.perf_counter()
+    r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"the sweep failed ({r.returncode}): {r.stderr[-2000:]}")
+    return wall
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=8)
+    ap.add_argument("--days", type=float, default=365.0)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        serial = sweep(Path(tmp) / "serial", a.runs, a.days, parallel=False)
+        print(f"serial:   {a.runs} runs in {serial:.1f} s", flush=True)
+        par = sweep(Path(tmp) / "parallel", a.runs, a.days, parallel=True)
+        print(f"parallel: {a.runs} runs in {par:.1f} s (local_parallel, 2 workers)", flush=True)
+    print(f"speed-up {serial / par:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
