@@ -89,7 +89,8 @@ def fig_front(result: dict, path: Path, T: Tr) -> bool:
     if c is not None:
         from matplotlib.ticker import FuncFormatter
 
-        fig.colorbar(sc, ax=ax, label=_label(T, objs[2]), format=FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        cbar = fig.colorbar(sc, ax=ax, label=_label(T, objs[2]))
+        cbar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # whole units, no 1e7 offset
     fig.canvas.draw()  # the numbers placed where they overlap neither each other nor a point
     import numpy as np
     from matplotlib.transforms import Bbox
