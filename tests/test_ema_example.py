@@ -14,6 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ema_governance.py"
+pytestmark = pytest.mark.slow  # an optional extra's integration: python -m pytest -n 2 -m slow (CI runs it)
 
 if importlib.util.find_spec("ema_workbench") is None:
     if os.environ.get("CI"):  # CI installs the extra (.ci/run): missing there is a failure, not a skip

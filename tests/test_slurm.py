@@ -15,6 +15,8 @@ import pytest
 
 from slurm_cluster import LocalSlurm, missing_binaries
 
+pytestmark = pytest.mark.slow  # the integration tier: python -m pytest -n 2 -m slow (CI runs it)
+
 SWEEP = ("-m", "experiment=tiny", "seed=1,2", "mmc.servers=2,3", "run.horizon_days=10", "run.warmup_days=1")
 """4 runs of the M/M/c sweep, 10 days each: a few seconds."""
 
@@ -44,7 +46,7 @@ def _comparable(runs: pd.DataFrame) -> pd.DataFrame:
     return runs.drop(columns=timing).sort_values("run").reset_index(drop=True)
 
 
-@pytest.mark.slow  # about 17 s: a local sweep, then the same 4 runs as SLURM jobs
+# about 17 s: a local sweep, then the same 4 runs as SLURM jobs
 def test_slurm_sweep_equals_the_local_sweep(slurm, cli, tmp_path):
     local, remote = tmp_path / "local", tmp_path / "slurm"
     r = cli(*SWEEP, f"hydra.sweep.dir={local}", timeout=120)
