@@ -633,7 +633,8 @@ def _base(name: str) -> dict:
     if name not in _BASES:
         from compose import scenario_dict
 
-        _BASES[name] = scenario_dict(name, ["run.horizon_days=20", "run.warmup_days=0"])
+        # a 5-day drain: the drain's length is one of the fuzzed leaves; a short default keeps 120 examples quick
+        _BASES[name] = scenario_dict(name, ["run.horizon_days=20", "run.warmup_days=0", "run.drain_days=5"])
     return json.loads(json.dumps(_BASES[name]))
 
 

@@ -189,17 +189,15 @@ def test_a_second_run_into_a_busy_folder_is_refused(done_run, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def sweep(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("sweeps") / "tiny"
-    r = run_cli("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={root}")
-    assert r.returncode == 0, r.stderr
-    return root
+def sweep(tiny) -> Path:
+    """The tiny sweep, made once per session (conftest.tiny): read it, or copy it first."""
+    return tiny[0]
 
 
 def test_a_sweep_records_its_design(sweep):
     d = json.loads((sweep / "design.json").read_text())
     assert d["factors"] == {"mmc.servers": ["2", "3"], "seed": ["1", "2", "3"]}
-    assert len(d["jobs"]) == 6 and d["jobs"][0] == ["mmc.servers=2", "seed=1", "experiment=tiny", "run.horizon_days=4"]
+    assert len(d["jobs"]) == 6 and d["jobs"][0] == ["mmc.servers=2", "seed=1", "experiment=tiny"]
     assert not (sweep / ".running").exists()
 
 
@@ -207,8 +205,8 @@ def test_another_design_into_the_same_folder_is_refused(sweep):
     before = snapshot(sweep)
     line = one_line(run_inproc("-m", "experiment=tiny", "run.horizon_days=5", f"hydra.sweep.dir={sweep}"),
                     f"hydra.sweep.dir: {sweep} holds another design")
-    assert "run.horizon_days=4" in line and "hydra.sweep.dir=" in line
-    one_line(run_inproc("-m", "experiment=tiny", "mmc.servers=2,4", "run.horizon_days=4", f"hydra.sweep.dir={sweep}"),
+    assert "run.horizon_days=5" in line and "hydra.sweep.dir=" in line
+    one_line(run_inproc("-m", "experiment=tiny", "mmc.servers=2,4", f"hydra.sweep.dir={sweep}"),
              "mmc.servers: 2,3 there, 2,4 here")
     assert snapshot(sweep) == before
 
@@ -217,7 +215,7 @@ def test_a_damaged_design_record_is_named_as_such(sweep, tmp_path):
     d = copy_of(sweep, tmp_path / "d")
     os.truncate(d / "design.json", 40)
     before = snapshot(d)
-    one_line(run_inproc("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={d}"), "cannot be read")
+    one_line(run_inproc("-m", "experiment=tiny", f"hydra.sweep.dir={d}"), "cannot be read")
     assert snapshot(d) == before
 
 
@@ -248,7 +246,7 @@ def test_resume_reruns_damaged_runs_and_ignores_foreign_folders(sweep, tmp_path)
     os.truncate(root / "2" / "issues.parquet", 10)
     (root / "2024").mkdir()  # a user's own folder
     (root / "2024" / "notes.txt").write_text("mine")
-    r = run_cli("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={root}")
+    r = run_cli("-m", "experiment=tiny", f"hydra.sweep.dir={root}")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("skipped (already complete)") == 3, r.stdout
     assert "sweep: 6/6 runs ok" in r.stderr
@@ -542,7 +540,7 @@ def test_an_interrupted_resume_leaves_the_sweep_folder_byte_identical(sweep, tmp
     Hydra's rewritten multirun.yaml is put back too."""
     d = copy_of(sweep, tmp_path / "d")
     before = snapshot(d)
-    r = run_cli("-m", "experiment=tiny", "run.horizon_days=4", f"hydra.sweep.dir={d}", "hydra/launcher=local_parallel",
+    r = run_cli("-m", "experiment=tiny", f"hydra.sweep.dir={d}", "hydra/launcher=local_parallel",
                 "hydra.launcher.n_jobs=1", env={"SIM_TEST_FAULT": "commit:0:sigint"})
     assert r.returncode == 130, r.stderr[-2000:]
     assert snapshot(d) == before
