@@ -178,6 +178,7 @@ def test_registry_ranges_are_the_assumption_registrys():
         problem({"dispatch.rule": "registry"})
 
 
+@pytest.mark.slow  # a launcher's integration (jobs as submitit processes): the integration tier
 def test_submitit_local_launcher(cli, tmp_path):
     d = tmp_path / "submitit"
     r = cli("-m", "experiment=tiny", f"hydra.sweep.dir={d}", "hydra/launcher=submitit_local",
