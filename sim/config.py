@@ -75,6 +75,14 @@ def validate(data: dict, village: bool = True):
         from sim.experiments.sensitivity import check_spec
 
         check_spec(spec, model)
+    elif spec.get("type") == "screen":
+        from sim.calibration.screen import check_spec as check_screen
+
+        check_screen(spec, model)
+    elif spec.get("type") == "calibrate":
+        from sim.calibration.abc import check_spec as check_calibrate
+
+        check_calibrate(spec, model)
     opts = report_config(data)
     if village and opts.enabled and opts.village is not None:
         from sim.reporting.options import check_village
