@@ -45,7 +45,8 @@ class Assumption:
 
 def load(path: Path | str | None = None) -> list[Assumption]:
     """The registry's entries, in file order."""
-    data = yaml.safe_load(Path(path or REGISTRY).read_text(encoding="utf-8")) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: the same result, ~10x faster
+    data = yaml.load(Path(path or REGISTRY).read_text(encoding="utf-8"), Loader=loader) or {}
     out = []
     for e in data.get("assumptions", []):
         vals = e.get("values")

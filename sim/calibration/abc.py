@@ -58,10 +58,13 @@ def priors(spec: dict) -> dict[str, tuple[float, float]]:
     if not isinstance(ps, dict) or not ps:
         raise ConfigError("experiment.calibration.params", "must map parameters of conf/assumptions.yaml to "
                                                            "'registry' or [low, high]; none given")
+    from sim.assumptions import load
+
+    reg = {a.key: a for a in load() if a.scenario == "chongming"}
     out = {}
     for k, b in ps.items():
         key = f"experiment.calibration.params.{k}"
-        a = registry_entry(k)
+        a = reg.get(k)
         if a is None or a.values is not None or isinstance(a.low, list):
             raise ConfigError(key, "not a numeric parameter of conf/assumptions.yaml (scenario chongming); only "
                                    "registry parameters with a range can be calibrated")
@@ -128,15 +131,14 @@ def particle_seed(base_seed: int, values: list[float]) -> int:
 def simulate(base: dict, values: dict[str, float], patterns: list[tg.Pattern], seed: int) -> dict[str, float]:
     """The patterns' values of one run at ``values`` (NaN everywhere where the model
     refuses the combination)."""
-    from sim.experiments.sensitivity import set_dotted
+    from sim.calibration.screen import set_values, whole_keys
     from sim.metrics.kpi import summarize
     from sim.model import run_model
     from sim.params import params_from_dict
     from sim.precheck import check
 
     d = copy.deepcopy(base)
-    for k, v in values.items():
-        set_dotted(d, k, v)
+    set_values(d, values, whole_keys())
     d["seed"] = int(seed)
     try:
         p = params_from_dict(d)

@@ -90,17 +90,16 @@ def outputs(patterns: list[tg.Pattern]) -> list[str]:
     return [TIME_KPI, *(p.name for p in patterns)]
 
 
-def evaluate(base: dict, names: list[str], row: np.ndarray, patterns: list[tg.Pattern]) -> list[float]:
+def evaluate(base: dict, names: list[str], row: np.ndarray, patterns: list[tg.Pattern],
+             whole: frozenset[str] = frozenset()) -> list[float]:
     """One run at ``row``: the time-to-fix KPI and every pattern's value."""
-    from sim.experiments.sensitivity import set_dotted
     from sim.metrics.kpi import summarize
     from sim.model import run_model
     from sim.params import params_from_dict
     from sim.precheck import check
 
     d = copy.deepcopy(base)
-    for k, v in zip(names, row):
-        set_dotted(d, k, v)
+    set_values(d, dict(zip(names, row)), whole)
     try:
         p = params_from_dict(d)
         check(p)
@@ -143,7 +142,9 @@ def morris_indices(names: list[str], X: np.ndarray, y: np.ndarray, num_levels: i
 
 def select(tables: dict[str, pd.DataFrame], patterns: list[tg.Pattern], min_effect: float, top: int) -> pd.DataFrame:
     """Per parameter: the largest ``mu*/tolerance`` over fitted patterns, on which pattern,
-    whether influential, whether selected for calibration (see module doc)."""
+    whether influential, whether selected for calibration: first each fitted pattern's
+    strongest influential parameter (so every pattern has a lever), then the strongest of
+    the rest up to ``top`` in all (see module doc)."""
     fitted = [p for p in patterns if p.fit]
     names = tables[TIME_KPI]["parameter"].tolist()
     eff = np.column_stack([tables[p.name]["mu_star"].to_numpy() / p.tolerance for p in fitted])
@@ -152,9 +153,32 @@ def select(tables: dict[str, pd.DataFrame], patterns: list[tg.Pattern], min_effe
     t = pd.DataFrame({"parameter": names, "max_effect_in_tolerances": best,
                       "on_pattern": [fitted[i].name for i in eff.argmax(axis=1)]})
     t["influential"] = t["max_effect_in_tolerances"] >= min_effect
-    order = t[t["influential"]].sort_values("max_effect_in_tolerances", ascending=False)
-    t["selected"] = t["parameter"].isin(order["parameter"].head(top))
+    chosen: list[str] = []
+    for j in range(len(fitted)):
+        i = int(np.argmax(eff[:, j]))
+        if eff[i, j] >= min_effect and names[i] not in chosen:
+            chosen.append(names[i])
+    for k in t[t["influential"]].sort_values("max_effect_in_tolerances", ascending=False)["parameter"]:
+        if k not in chosen:
+            chosen.append(k)
+    t["selected"] = t["parameter"].isin(chosen[:max(top, 0)])
     return t.sort_values("max_effect_in_tolerances", ascending=False).reset_index(drop=True)
+
+
+def whole_keys() -> frozenset[str]:
+    """Registry parameters that are whole numbers (an integer default): sampled values are
+    rounded to the nearest whole number before a run."""
+    from sim.assumptions import load
+
+    return frozenset(a.key for a in load() if isinstance(a.default, int) and not isinstance(a.default, bool))
+
+
+def set_values(d: dict, values: dict, whole: frozenset[str] = frozenset()) -> None:
+    """Set sampled ``values`` (dotted keys) on scenario data ``d``, whole-number keys rounded."""
+    from sim.experiments.sensitivity import set_dotted
+
+    for k, v in values.items():
+        set_dotted(d, k, int(round(float(v))) if k in whole else v)
 
 
 def run_screen(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: str = "en") -> pd.DataFrame:
@@ -172,8 +196,9 @@ def run_screen(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: str = "
     seed = int(base.get("seed", 0))
     r = int(spec.get("r", 3))
     X = sample(prob, "morris", r, seed)
+    whole = whole_keys()
     t0 = time.perf_counter()
-    Y = np.array(Parallel(n_jobs=n_jobs)(delayed(evaluate)(base, prob["names"], row, patterns) for row in X),
+    Y = np.array(Parallel(n_jobs=n_jobs)(delayed(evaluate)(base, prob["names"], row, patterns, whole) for row in X),
                  dtype=float)
     wall = time.perf_counter() - t0
     tables = {}
@@ -190,7 +215,8 @@ def run_screen(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: str = "
             "refused_runs": int(np.isnan(Y[:, 0]).sum()), "failed_runs": int(np.isinf(Y[:, 0]).sum()),
             "rule": {"min_effect_in_tolerances": float(spec.get("min_effect", 1.0)), "top": int(spec.get("top", 6)),
                      "text": "influential: Morris mu* (change over the whole range) >= min_effect x the pattern's "
-                             "tolerance on at least one fitted pattern; selected: the top ones by that ratio"},
+                             "tolerance on at least one fitted pattern; selected: each fitted pattern's strongest "
+                             "influential parameter, then the strongest others by that ratio, up to top"},
             "patterns": [{"name": p.name, "kpi": p.kpi, "tolerance": p.tolerance, "fit": p.fit} for p in patterns],
             "indices": {k: t.to_dict(orient="records") for k, t in tables.items()},
             "selection": sel.to_dict(orient="records"),
