@@ -27,7 +27,8 @@ ISSUE_COLS = {"issue_id", "type", "grid", "village", "channel", "t_occurred_h", 
 END_TO_END = ("chongming", "pre_reform", "mmc")  # the real command; the others run it in-process
 # one-mechanism variants of chongming: the same contract code; their report adds nothing
 # the chongming report does not test, so they run without one (the suite's time)
-VARIANTS = ("chongming_no_heads", "chongming_one_grid", "chongming_step", "chongming_unfused", "chongming_typhoon")
+VARIANTS = ("chongming_no_heads", "chongming_one_grid", "chongming_step", "chongming_unfused", "chongming_typhoon",
+            "chongming_calibrated")
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
