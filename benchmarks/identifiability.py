@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# each parameter with the pattern that carries most of its signal (screen.json)
-DEFAULT_PARAMS = ("issue_types.sanitation.p_on_spot_fix", "residents.satisfied_share_on_time",
-                  "channels.hotline_12345.utility")
+# three of the screen's selected parameters (results/screen/.../screen.json), each the strongest
+# lever of a pattern: satisfaction, on-the-spot and proactive share, 12345 volume
+DEFAULT_PARAMS = ("residents.satisfaction_half_ratio", "staff.repeat_pass_exponent", "channels.hotline_12345.utility")
 
 
 def main() -> int:
@@ -40,8 +40,8 @@ def main() -> int:
     ap.add_argument("--targets", default="chongming")
     ap.add_argument("--days", type=float, default=90.0)
     ap.add_argument("--warmup", type=float, default=30.0)
-    ap.add_argument("--pop", type=int, default=30)
-    ap.add_argument("--gens", type=int, default=3)
+    ap.add_argument("--pop", type=int, default=40)
+    ap.add_argument("--gens", type=int, default=4)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
