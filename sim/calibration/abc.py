@@ -317,7 +317,7 @@ def run_calibration(base: dict, spec: dict, out: Path, n_jobs: int = 2, lang: st
                    "warmup_days": base["run"]["warmup_days"], "seed": seed0,
                    "population_size": int(spec.get("population_size", 48)), "generations": int(h.max_t + 1),
                    "generations_asked": int(spec.get("generations", 4)), "simulations": sims,
-                   "final_epsilon": eps, "epsilons": [float(e) for e in pops["epsilon"]], "n_jobs": n_jobs,
+                   "final_epsilon": eps, "effective_sample_size": float(1.0 / np.sum(post["weight"] ** 2)), "epsilons": [float(e) for e in pops["epsilon"]], "n_jobs": n_jobs,
                    "wall_s": round(wall, 1), "ppc_wall_s": round(ppc_wall, 1), "ppc_runs": n,
                    "before_runs": len(before), "database": str(db)},
            "parameters": params, "patterns": pats}

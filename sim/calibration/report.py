@@ -113,7 +113,7 @@ def write_calibration_report(cal: dict, post: pd.DataFrame, pred: pd.DataFrame, 
     r = cal["run"]
     d.p(T("calib.intro", scenario=r["scenario"], h=f"{r['horizon_days']:g}", w=f"{r['warmup_days']:g}",
           pop=r["population_size"], gens=r["generations"], sims=f"{r['simulations']:,}", wall=f"{r['wall_s']:.0f}",
-          jobs=r["n_jobs"], eps=_fmt(r["final_epsilon"])))
+          jobs=r["n_jobs"], eps=_fmt(r["final_epsilon"]), ess=_fmt(r.get("effective_sample_size"))))
     d.h(T("calib.h_params"))
     d.table(T.list("calib.cols.params"),
             [[p["parameter"], f"{p['default']:.4g}", f"[{p['prior'][0]:.4g}, {p['prior'][1]:.4g}]",
