@@ -54,7 +54,10 @@ from sim.config import register, run_config  # noqa: E402
 from sim.console import say  # noqa: E402
 from sim.experiments.jobs import RUNNING, Job, OutputError, RunLog  # noqa: E402
 from sim.experiments.jobs import run as run_job  # noqa: E402
-from sim.experiments.jobs import sensitivity, sweep_job  # noqa: E402
+from sim.experiments.jobs import SAMPLERS, sensitivity, sweep_job  # noqa: E402
+
+NOT_SWEEPS = (*SAMPLERS, "optimise")
+"""Experiment types run without -m: the samplers and the design optimiser."""
 
 EXIT_FAILED = 1
 STATE = {"app_ran": False}  # set once our own code (not Hydra's composition) has run
@@ -128,7 +131,7 @@ def _main(cfg: DictConfig) -> None:
     with RunLog() as runlog:
         try:
             job = job_of(cfg)
-            if (job.data.get("experiment") or {}).get("type") == "sensitivity":
+            if (job.data.get("experiment") or {}).get("type") in SAMPLERS:
                 sensitivity(job, runlog)
                 return
             if (job.data.get("experiment") or {}).get("type") == "optimise":
@@ -201,7 +204,7 @@ def precompose(argv: list[str], overrides: list[str], multirun: bool, printing: 
     if printing:
         return None
     exp = cfg.get("experiment")
-    if isinstance(exp, DictConfig) and exp.get("type") not in ("sensitivity", "optimise"):
+    if isinstance(exp, DictConfig) and exp.get("type") not in NOT_SWEEPS:
         name = exp.get("name") or next((o.partition("=")[2] for o in overrides if o.startswith("experiment=")), "NAME")
         fail(f"experiment={name} is a sweep: run it with -m (python run.py -m experiment={name})")
     try:
@@ -314,8 +317,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
     exp = cfg.get("experiment")
-    if isinstance(exp, DictConfig) and exp.get("type") in ("sensitivity", "optimise"):
-        name = exp.get("name") or str(exp.get("type"))
+    if isinstance(exp, DictConfig) and exp.get("type") in NOT_SWEEPS:
+        name = exp.get("name") or exp.get("type")
         fail(f"experiment={name} is not a sweep (it samples its own runs): run it without -m "
              f"(python run.py experiment={name})")
     try:

@@ -75,7 +75,15 @@ def validate(data: dict, village: bool = True):
         from sim.experiments.sensitivity import check_spec
 
         check_spec(spec, model)
-    if spec.get("type") == "optimise":
+    elif spec.get("type") == "screen":
+        from sim.calibration.screen import check_spec as check_screen
+
+        check_screen(spec, model)
+    elif spec.get("type") == "calibrate":
+        from sim.calibration.abc import check_spec as check_calibrate
+
+        check_calibrate(spec, model)
+    elif spec.get("type") == "optimise":
         from sim.experiments.optimise import check_spec as check_optimise
 
         check_optimise(spec)

@@ -48,7 +48,8 @@ BACKUPS = ".backup"
 HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 RUN_FILES = ("summary.json", "manifest.json", "failed.json", "run.log", "report.md", "report.html", "*.png",
-             "*.parquet", "sensitivity*.json", "sensitivity*.csv", "optimise.json", ".hydra/*")
+             "*.parquet", "sensitivity*.json", "sensitivity*.csv", "screen.json", "calibration.json", "optimise.json",
+             ".hydra/*")
 """The result files of a run folder (patterns on relative paths): replaced as a set."""
 SWEEP_FILES = ("runs.parquet", "samples.parquet", "comparison.json", "report.md", "report.html", "*.png", "run.log")
 """The aggregate files at a sweep root (the run folders are not among them)."""

@@ -28,7 +28,8 @@ END_TO_END = ("chongming", "pre_reform", "mmc")  # the real command; the others 
 # one-mechanism variants of chongming (the same district, one setting changed): the same
 # contract code as chongming's. Every scenario, these included, runs in tests/test_little.py;
 # here the variants are left out (the suite's time) except the typhoon, run without a report
-VARIANTS = ("chongming_no_heads", "chongming_one_grid", "chongming_step", "chongming_unfused")
+VARIANTS = ("chongming_no_heads", "chongming_one_grid", "chongming_step", "chongming_unfused",
+            "chongming_calibrated")
 
 
 @pytest.mark.parametrize("name", [s for s in SCENARIOS if s not in VARIANTS])

@@ -18,7 +18,7 @@ LAYERS = [
                               "sim.assumptions", "sim.scenarios"]),
     ("metrics", ["sim.metrics", "sim.model"]),
     ("reporting", ["sim.reporting", "sim.output"]),
-    ("experiments", ["sim.experiments", "sim.config", "sim.paramdoc", "sim.viz"]),
+    ("experiments", ["sim.experiments", "sim.config", "sim.paramdoc", "sim.viz", "sim.calibration"]),
 ]
 
 

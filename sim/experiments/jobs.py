@@ -204,21 +204,39 @@ def progress(root: Path, num: int, status: str) -> None:
         say(f"[{done}] run {num}: {status}")
 
 
+SAMPLERS = ("sensitivity", "screen", "calibrate")
+"""Experiment types that sample their own runs into one folder (not sweeps: run without -m)."""
+
+
 def sensitivity(job: Job, runlog: RunLog) -> None:
-    """``experiment.type: sensitivity``: SALib Morris or Sobol over declared parameters,
-    written through one staged commit into the job's folder."""
+    """``experiment.type``: ``sensitivity`` (SALib Morris or Sobol over declared parameters),
+    ``screen`` (Morris over the whole registry against the calibration patterns) or
+    ``calibrate`` (ABC-SMC), written through one staged commit into the job's folder."""
     from sim.config import model_data, report_config
-    from sim.experiments.sensitivity import run_sensitivity
     from sim.store import RUN_FILES, commit, new_stage
 
     spec = job.data["experiment"]
+    kind = spec.get("type")
     try:
         stage = new_stage(job.out)
     except OSError as e:
         raise OutputError(describe_os_error(e, job.out)) from None
+    lang = report_config(job.data, check_font=False).lang
     try:
-        table = run_sensitivity(model_data(job.data), spec["sensitivity"], stage, int(spec.get("n_jobs", 2)),
-                                lang=report_config(job.data, check_font=False).lang)
+        if kind == "screen":
+            from sim.calibration.screen import run_screen
+
+            table = run_screen(model_data(job.data), spec["screen"], stage, int(spec.get("n_jobs", 2)), lang=lang)
+        elif kind == "calibrate":
+            from sim.calibration.abc import run_calibration
+
+            table = run_calibration(model_data(job.data), spec["calibration"], stage, int(spec.get("n_jobs", 2)),
+                                    lang=lang, work=job.out.parent / ".abc")
+        else:
+            from sim.experiments.sensitivity import run_sensitivity
+
+            table = run_sensitivity(model_data(job.data), spec["sensitivity"], stage, int(spec.get("n_jobs", 2)),
+                                    lang=lang)
         try:
             for name, text in job.files.items():
                 (stage / name).parent.mkdir(parents=True, exist_ok=True)
@@ -230,4 +248,4 @@ def sensitivity(job: Job, runlog: RunLog) -> None:
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     say(table.to_string(index=False))
-    say(f"sensitivity analysis written to {job.out}")
+    say(f"{'sensitivity analysis' if kind not in ('screen', 'calibrate') else kind} written to {job.out}")

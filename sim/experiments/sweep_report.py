@@ -130,6 +130,23 @@ def _kpi_value(k: str, v):
     return pct(v) if (v is not None and kpi_unit(k) == "share") else v
 
 
+def value_basis_of_runs(sweep: Path):
+    """Prior or posterior values (:func:`sim.assumptions.value_basis`) of the first run of
+    the sweep with a manifest (a sweep varies policies, not the registry's posterior
+    keys); None when no run has parameters."""
+    from sim.assumptions import value_basis
+    from sim.reporting.report import _named
+
+    for d in sorted((p for p in sweep.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)):
+        try:
+            params = json.loads((d / "manifest.json").read_text(encoding="utf-8")).get("params")
+        except (OSError, ValueError):
+            continue
+        if params:
+            return value_basis(_named(params))
+    return None
+
+
 def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_yaml: str = "",
               lang: str = "en", out: Path | None = None, design: dict | None = None) -> dict:
     """Write runs.parquet, comparison.json, report.md/html and figures for the runs under
@@ -162,6 +179,10 @@ def aggregate(sweep_dir: Path, spec: ExperimentSpec, command: str = "", config_y
         d.p(T("sweep.findings_rule", thresholds=T.join(thr) or "—"))
     r = cmp["runs"]
     d.p(T("sweep.intro", ok=fmt(r["ok"], lang), total=T.n("count.runs", r["total"]), failed=fmt(r["failed"], lang)))
+    basis = value_basis_of_runs(sweep)
+    if basis is not None:
+        d.p(T("values.posterior", name=basis[1], keys=", ".join(basis[2])) if basis[0] == "posterior"
+            else T("values.prior"))
     for w in cmp["warnings"]:
         d.p(T("sweep.warning", w=w))
     varying = [f"factor.{f}" for f in pols.varying]

@@ -152,6 +152,11 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     d = Doc(T("run.title", scenario=p.scenario, seed=p.seed), lang)
     d.p(T("run.intro", days=T.n("count.days", p.run.horizon_days), start=p.run.start_date,
           warmup=T.n("count.days", p.run.warmup_days)))
+    if manifest.get("params"):
+        from sim.assumptions import value_basis
+
+        basis, name, keys = value_basis(_named(manifest["params"]))
+        d.p(T("values.posterior", name=name, keys=", ".join(keys)) if basis == "posterior" else T("values.prior"))
     drain = summary.get("drain") or {}
     if drain.get("days_allowed"):
         d.p(T("run.drain", used=fmt(drain["days_used"], lang), unfixed=fmt(drain["unfixed_at_end"], lang)))
