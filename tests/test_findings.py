@@ -225,7 +225,7 @@ def test_every_shipped_experiment_labels_only_levels_it_sweeps():
     for f in sorted((Path(__file__).resolve().parent.parent / "conf" / "experiment").glob("*.yaml")):
         c = OmegaConf.load(f)
         exp = OmegaConf.to_container(c.experiment, resolve=False)
-        if exp.get("type") in ("sensitivity", "optimise"):  # not sweeps: no levels to label
+        if exp.get("type") in ("sensitivity", "screen", "calibrate", "optimise"):  # not sweeps: no levels to label
             continue
         params = OmegaConf.to_container(c.hydra.sweeper.params)
         levels = {o.get_key_element(): list(o.sweep_string_iterator())

@@ -633,7 +633,7 @@ def _base(name: str) -> dict:
     if name not in _BASES:
         from compose import scenario_dict
 
-        # a 5-day drain: the drain's length is one of the fuzzed leaves; a short default keeps 120 examples quick
+        # a 5-day drain: the drain's length is one of the fuzzed leaves; a short default keeps the examples quick
         _BASES[name] = scenario_dict(name, ["run.horizon_days=20", "run.warmup_days=0", "run.drain_days=5"])
     return json.loads(json.dumps(_BASES[name]))
 
@@ -670,8 +670,11 @@ def _alarm(signum, frame):
     raise _Overtime(f"a run took longer than {FUZZ_DEADLINE_S:g} s")
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 120)), deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = dict(deadline=None, derandomize=True, database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 50)), **FUZZ)
 @given(configurations())
 def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
     """Configurations drawn from the whole parameter space (every field within its
@@ -679,7 +682,19 @@ def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
     durations and hand-overs, failing attempts) on top of the village scenario must be
     refused with a ConfigError or run to the end within a hard per-example deadline
     (SIGALRM): a run that cycles without time passing, or takes too long, fails the
-    example; so does any other exception, or a summary that is not valid JSON."""
+    example; so does any other exception, or a summary that is not valid JSON. 50 examples
+    here; the integration tier draws 400 more (test_watchdog_fuzz_long)."""
+    _run_or_refuse(d)
+
+
+@pytest.mark.slow  # the integration tier: 400 more configurations (a different draw)
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES_LONG", 400)), **FUZZ)
+@given(configurations())
+def test_watchdog_fuzz_long(d):
+    _run_or_refuse(d)
+
+
+def _run_or_refuse(d: dict) -> None:
     from sim import ConfigError, params_from_dict, run_model
     from sim.metrics.kpi import summarize
     from sim.output import _json_default
