@@ -683,12 +683,12 @@ def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
     refused with a ConfigError or run to the end within a hard per-example deadline
     (SIGALRM): a run that cycles without time passing, or takes too long, fails the
     example; so does any other exception, or a summary that is not valid JSON. 50 examples
-    here; the integration tier draws 400 more (test_watchdog_fuzz_long)."""
+    here; the integration tier draws 150 more (test_watchdog_fuzz_long)."""
     _run_or_refuse(d)
 
 
-@pytest.mark.slow  # the integration tier: 400 more configurations (a different draw)
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES_LONG", 400)), **FUZZ)
+@pytest.mark.slow  # the integration tier: 150 more configurations (a different draw)
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES_LONG", 150)), **FUZZ)
 @given(configurations())
 def test_watchdog_fuzz_long(d):
     _run_or_refuse(d)
