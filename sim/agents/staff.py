@@ -198,6 +198,9 @@ class StaffMember(mesa.Agent):
         cal = self.schedule.block[block][self.variant] if block in self.schedule.block else None
         if cal is None or cal.always_on:
             return
+        # only days of the run have rounds to shorten: a job that ends long after (a huge
+        # travel time) is not walked day by day to its end (a watchdog finding: 1e8 days)
+        finish = min(finish, self.model.params.end_h)
         d0, d1 = int(start // 24.0), int(finish // 24.0)
         for d in range(d0, d1 + 1):
             a, b = max(start, 24.0 * d), min(finish, 24.0 * (d + 1))
