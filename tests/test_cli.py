@@ -27,9 +27,12 @@ ISSUE_COLS = {"issue_id", "type", "grid", "village", "channel", "t_occurred_h", 
 END_TO_END = ("chongming", "pre_reform", "mmc")  # the real command; the others run it in-process
 # one-mechanism variants of chongming (the same district, one setting changed): the same
 # contract code as chongming's. Every scenario, these included, runs in tests/test_little.py;
-# here the variants are left out (the suite's time) except the typhoon, run without a report
+# here the variants are left out (the suite's time)
 VARIANTS = ("chongming_no_heads", "chongming_one_grid", "chongming_step", "chongming_unfused",
             "chongming_calibrated")
+# the district's typhoon year and the plain town year: the same contract as chongming's and the
+# town's typhoon year (a surge); both run in tests/test_little.py
+VARIANTS += ("chongming_typhoon", "chongming_town")
 
 
 @pytest.mark.parametrize("name", [s for s in SCENARIOS if s not in VARIANTS])
@@ -38,9 +41,8 @@ def test_scenario_runs_and_follows_contract(cli, tmp_path, name):
 
     out = tmp_path / name
     surge = ["events.typhoon.start_date=2025-03-13"] if "typhoon" in name else []  # inside the 20 days
-    report = ["report.enabled=false"] if name == "chongming_typhoon" else []
     r = (cli if name in END_TO_END else run_inproc)(f"scenario={name}", "run.horizon_days=20", "run.warmup_days=2",
-                                                    "run.drain_days=3", "seed=5", *surge, *report, f"hydra.run.dir={out}")
+                                                    "run.drain_days=3", "seed=5", *surge, f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     s = json.loads((out / "summary.json").read_text())
     assert SUMMARY_KEYS <= set(s)
@@ -58,7 +60,7 @@ def test_scenario_runs_and_follows_contract(cli, tmp_path, name):
     assert ISSUE_COLS <= cols
     assert pq.read_metadata(out / "issues.parquet").num_rows == s["counts"]["occurred"]
     for f in ("report.md", "report.html", "resolution_time.png", "backlog.png"):
-        assert (out / f).stat().st_size > 0 if not report else not (out / f).exists()
+        assert (out / f).stat().st_size > 0
     assert not list(out.glob(".partial-*"))
 
 
@@ -81,10 +83,15 @@ BAD = [
 
 @pytest.mark.parametrize("args,key", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_rejected_cleanly(cli, tmp_path, args, key):
+    """The first two cases through the real command, the others through ``run.cli`` in this
+    process (the same code after the interpreter starts; tests/test_reliability.py has more
+    end-to-end cases)."""
+    from conftest import run_inproc
+
     out = tmp_path / "run"
     out.mkdir()
     (out / "summary.json").write_text('{"earlier": true}')  # an earlier result must survive
-    r = cli(*args, f"hydra.run.dir={out}")
+    r = (cli if BAD.index((args, key)) < 2 else run_inproc)(*args, f"hydra.run.dir={out}")
     assert r.returncode == 2, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr
     assert key in r.stderr, r.stderr
