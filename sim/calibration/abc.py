@@ -181,10 +181,25 @@ def db_path(work: Path, base: dict, spec: dict, patterns: list[tg.Pattern]) -> P
 
 def run_abc(model, pri: dict[str, tuple[float, float]], patterns: list[tg.Pattern], db: Path, n_jobs: int,
             population_size: int, generations: int, max_walltime_min: float = 25.0,
-            min_acceptance_rate: float = 0.0):
+            min_acceptance_rate: float = 0.0, seed: int | None = None):
     """Run (or resume from ``db``) ABC-SMC of ``model`` (a callable: ``{key: value}`` ->
     pattern values) with uniform priors ``pri``; returns pyabc's History and the wall
-    time of this call."""
+    time of this call. ``seed`` (one process only): pyabc draws its particles from numpy's
+    global generator, which is then seeded for the run and restored after it, so that the
+    same call gives the same posterior."""
+    if seed is None or n_jobs != 1:
+        return _run_abc(model, pri, patterns, db, n_jobs, population_size, generations, max_walltime_min,
+                        min_acceptance_rate)
+    state = np.random.get_state()
+    np.random.seed(int(seed) % 2**32)
+    try:
+        return _run_abc(model, pri, patterns, db, n_jobs, population_size, generations, max_walltime_min,
+                        min_acceptance_rate)
+    finally:
+        np.random.set_state(state)
+
+
+def _run_abc(model, pri, patterns, db, n_jobs, population_size, generations, max_walltime_min, min_acceptance_rate):
     import datetime
 
     import pyabc

@@ -37,7 +37,7 @@ def synthetic_truth(base, pri: dict[str, tuple[float, float]], patterns: list[tg
              for p in patterns]
     with tempfile.TemporaryDirectory() as tmp:
         h, wall = run_abc(make(synth), pri, synth, Path(db or Path(tmp) / "synthetic.db"), n_jobs,
-                          population_size, generations)
+                          population_size, generations, seed=seed)
         post = posterior_table(h, list(pri))
         sims = int(h.get_all_populations()["samples"].sum())
         gens = int(h.max_t + 1)
