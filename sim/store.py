@@ -74,7 +74,14 @@ _DEFER = [False]
 _PENDING: list[int] = []
 
 
+_OWNER = [os.getpid()]
+"""The process that installed the handlers; a child forked from it (pyabc's workers) inherits
+them."""
+
+
 def _raise_interrupted(signum, _frame) -> None:
+    if os.getpid() != _OWNER[0]:  # a forked worker: its parent reports and cleans up; end quietly
+        os._exit(128 + signum)
     if _DEFER[0]:  # inside library code: recorded, raised when our own code runs again
         if not _PENDING:
             _PENDING.append(signum)
@@ -102,7 +109,9 @@ def signals_deferred(live: bool = False) -> Iterator[None]:
 
 
 def install_signal_handlers() -> None:
-    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (so cleanup code runs)."""
+    """SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` (so cleanup code runs) in this
+    process; in a child forked from it they end the child quietly."""
+    _OWNER[0] = os.getpid()
     for s in HELD:
         signal.signal(s, _raise_interrupted)
 

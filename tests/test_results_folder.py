@@ -574,3 +574,27 @@ def test_a_signal_in_library_code_waits_for_our_code():
     assert e.value.signum == signal.SIGTERM and not store._DEFER[0]
     with pytest.raises(store.Interrupted):
         store._raise_interrupted(signal.SIGHUP, None)  # outside any deferral: at once
+
+
+def test_a_forked_worker_ends_quietly_on_a_signal(capfd):
+    """Workers forked after the handlers are installed (pyabc's samplers) inherit them: on a
+    signal they end with 128 + signum and no traceback; the parent reports, once."""
+    import multiprocessing as mp
+    import signal as sig
+    import time
+
+    from sim import store
+
+    old = {s: sig.getsignal(s) for s in store.HELD}
+    store.install_signal_handlers()
+    try:
+        child = mp.get_context("fork").Process(target=time.sleep, args=(30,))
+        child.start()
+        time.sleep(0.3)
+        os.kill(child.pid, sig.SIGTERM)
+        child.join(10)
+    finally:
+        for s, h in old.items():
+            sig.signal(s, h)
+    assert child.exitcode == 128 + sig.SIGTERM
+    assert "Traceback" not in capfd.readouterr().err
