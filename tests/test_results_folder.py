@@ -576,6 +576,7 @@ def test_a_signal_in_library_code_waits_for_our_code():
         store._raise_interrupted(signal.SIGHUP, None)  # outside any deferral: at once
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded, use of fork:DeprecationWarning")  # the child only sleeps
 def test_a_forked_worker_ends_quietly_on_a_signal(capfd):
     """Workers forked after the handlers are installed (pyabc's samplers) inherit them: on a
     signal they end with 128 + signum and no traceback; the parent reports, once."""
