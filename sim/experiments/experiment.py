@@ -228,15 +228,17 @@ def replication_check(x: np.ndarray, target: float) -> dict:
     return {"n": n, "rel_halfwidth": rel, "replicates_needed": max(need, 2)}
 
 
-def _clean(o):
+def json_safe(o):
+    """``o`` with numpy scalars as Python numbers, tuples as lists and non-finite floats as
+    None (JSON has no NaN): for comparison.json, optimise.json and the robust comparison."""
     if isinstance(o, float) and not math.isfinite(o):
         return None
     if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, list):
-        return [_clean(v) for v in o]
+        return {k: json_safe(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [json_safe(v) for v in o]
     if isinstance(o, (np.floating, np.integer)):
-        return _clean(o.item())
+        return json_safe(o.item())
     return o
 
 
@@ -253,7 +255,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     if ok.empty:
         out["warnings"].append("no completed runs")
         out["findings"] = []
-        return _clean(out)
+        return json_safe(out)
     ok["policy"] = ok.apply(lambda r: policy_label(r, factors), axis=1)
     blocking = [f for f in factors if f.removeprefix("factor.") in spec.blocks]
     ok["block"] = ok.apply(lambda r: policy_label(r, blocking), axis=1) if blocking else ""
@@ -279,7 +281,7 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
     for pol, grp in ok.groupby("policy", sort=True):
         g = grp.set_index("seed")
         own_base = bases.get(grp["block"].iloc[0])
-        entry: dict = {"levels": {f.removeprefix("factor."): _clean(grp[f].iloc[0]) for f in factors},
+        entry: dict = {"levels": {f.removeprefix("factor."): json_safe(grp[f].iloc[0]) for f in factors},
                        "replicates": int(len(g)), "baseline": own_base, "kpis": {}, "adequacy": {}}
         if own_base is None:
             out["warnings"].append(f"{pol}: no baseline run at the same {', '.join(out.get('blocking_factors', []))}")
@@ -314,6 +316,6 @@ def compare(runs: pd.DataFrame, spec: ExperimentSpec) -> dict:
             out["warnings"].append(
                 f"warm-up may be too short in {len(late)} of {len(ok)} runs: MSER-5 truncation up to "
                 f"{late['mser5_truncation_days'].max():.1f} days > run.warmup_days {late['warmup_days'].max():g}")
-    out = _clean(out)
-    out["findings"] = _clean(findings(out, spec.findings))  # the report's opening sentences, from these numbers
+    out = json_safe(out)
+    out["findings"] = json_safe(findings(out, spec.findings))  # the report's opening sentences, from these numbers
     return out

@@ -313,14 +313,3 @@ def optimise(base: dict, spec: dict) -> dict:
                 "trial_seed": int(base.get("seed", 0))},
             "costs": base.get("costs", {}), "trials": trials, "front": points}
 
-
-def _clean(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if isinstance(o, (np.floating, np.integer)):
-        return _clean(o.item())
-    return o

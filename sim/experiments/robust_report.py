@@ -21,13 +21,13 @@ table (:mod:`sim.experiments.robust`), written at the sweep root:
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.errors import ConfigError
+from sim.experiments.experiment import json_safe
 from sim.experiments.robust import SAMPLE_KEY, RobustSpec
 
 SAMPLE_COL = f"factor.{SAMPLE_KEY}"
@@ -183,18 +183,6 @@ def analyse(runs: pd.DataFrame, samples: pd.DataFrame, spec, rspec: RobustSpec) 
     return cmp
 
 
-def _json_clean(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
-    if isinstance(o, dict):
-        return {k: _json_clean(v) for k, v in o.items()}
-    if isinstance(o, list):
-        return [_json_clean(v) for v in o]
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    return o
-
-
 def aggregate(root: Path, spec, data: dict, command: str = "", lang: str = "en", out: Path | None = None,
               design: dict | None = None) -> dict:
     """Write the robust sweep's files (see module doc) into ``out`` (a stage to commit)."""
@@ -204,7 +192,7 @@ def aggregate(root: Path, spec, data: dict, command: str = "", lang: str = "en",
     out = Path(out) if out is not None else Path(root)
     rspec, ds, samples = table_for(data)
     runs = collect_runs(Path(root), design)
-    cmp = _json_clean(analyse(runs, samples, spec, rspec))
+    cmp = json_safe(analyse(runs, samples, spec, rspec))
     cmp["uncertainty"]["ranges"] = {d.key: {"low": d.low, "high": d.high, "source": d.source,
                                             **({"median": d.median} if d.median is not None else {})} for d in ds}
     unstable = unstable_samples(Path(root), runs)
