@@ -131,10 +131,11 @@ def _main(cfg: DictConfig) -> None:
     with RunLog() as runlog:
         try:
             job = job_of(cfg)
-            if (job.data.get("experiment") or {}).get("type") in SAMPLERS:
+            kind = (job.data.get("experiment") or {}).get("type")
+            if kind in SAMPLERS:
                 sensitivity(job, runlog)
                 return
-            if (job.data.get("experiment") or {}).get("type") == "optimise":
+            if kind == "optimise":
                 from sim.experiments.optimise_job import run_optimiser
 
                 run_optimiser(job, runlog)

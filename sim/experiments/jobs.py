@@ -10,6 +10,7 @@ loses the whole Hydra sweep, hydra#3215).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -208,21 +209,42 @@ SAMPLERS = ("sensitivity", "screen", "calibrate")
 """Experiment types that sample their own runs into one folder (not sweeps: run without -m)."""
 
 
+@contextlib.contextmanager
+def staged_run_folder(job: Job, runlog: RunLog):
+    """A staging folder for a run folder written in one go (the samplers, the optimiser):
+    the caller writes its results into it; then the job's config files and its log are added
+    and the whole set is committed into ``job.out`` (an OSError there is an
+    :class:`OutputError`). The stage is removed however the block ends."""
+    from sim.store import RUN_FILES, commit, new_stage
+
+    try:
+        stage = new_stage(job.out)
+    except OSError as e:
+        raise OutputError(describe_os_error(e, job.out)) from None
+    try:
+        yield stage
+        try:
+            for name, text in job.files.items():
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
+                (stage / name).write_text(text, encoding="utf-8")
+            (stage / "run.log").write_text(runlog.text(), encoding="utf-8")
+            commit(stage, job.out, RUN_FILES)
+        except OSError as e:
+            raise OutputError(describe_os_error(e, job.out)) from None
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def sensitivity(job: Job, runlog: RunLog) -> None:
     """``experiment.type``: ``sensitivity`` (SALib Morris or Sobol over declared parameters),
     ``screen`` (Morris over the whole registry against the calibration patterns) or
     ``calibrate`` (ABC-SMC), written through one staged commit into the job's folder."""
     from sim.config import model_data, report_config
-    from sim.store import RUN_FILES, commit, new_stage
 
     spec = job.data["experiment"]
     kind = spec.get("type")
-    try:
-        stage = new_stage(job.out)
-    except OSError as e:
-        raise OutputError(describe_os_error(e, job.out)) from None
     lang = report_config(job.data, check_font=False).lang
-    try:
+    with staged_run_folder(job, runlog) as stage:
         if kind == "screen":
             from sim.calibration.screen import run_screen
 
@@ -237,15 +259,5 @@ def sensitivity(job: Job, runlog: RunLog) -> None:
 
             table = run_sensitivity(model_data(job.data), spec["sensitivity"], stage, int(spec.get("n_jobs", 2)),
                                     lang=lang)
-        try:
-            for name, text in job.files.items():
-                (stage / name).parent.mkdir(parents=True, exist_ok=True)
-                (stage / name).write_text(text, encoding="utf-8")
-            (stage / "run.log").write_text(runlog.text(), encoding="utf-8")
-            commit(stage, job.out, RUN_FILES)
-        except OSError as e:
-            raise OutputError(describe_os_error(e, job.out)) from None
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     say(table.to_string(index=False))
     say(f"{'sensitivity analysis' if kind not in ('screen', 'calibrate') else kind} written to {job.out}")
