@@ -88,8 +88,7 @@ def priors(spec: dict) -> dict[str, tuple[float, float]]:
 
 def check_spec(spec: dict, base: dict) -> None:
     """Everything about ``experiment.calibration`` that can be checked before a run."""
-    from sim.experiments.sensitivity import set_dotted
-    from sim.params import params_from_dict
+    from sim.experiments.sensitivity import check_range_ends
 
     c = spec.get("calibration")
     if not isinstance(c, dict):
@@ -111,15 +110,7 @@ def check_spec(spec: dict, base: dict) -> None:
     if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 <= r < 1:
         raise ConfigError("experiment.calibration.min_acceptance_rate", f"must be in [0, 1), got {r!r}")
     tg.load(c.get("targets", "chongming"))
-    for k, (lo, hi) in priors(c).items():
-        for v in (lo, hi):
-            d = copy.deepcopy(base)
-            set_dotted(d, k, v)
-            try:
-                params_from_dict(d)
-            except ConfigError as e:
-                raise ConfigError(f"experiment.calibration.params.{k}",
-                                  f"the prior [{lo:g}, {hi:g}] leaves what {e.key} allows ({e.message})") from None
+    check_range_ends(base, priors(c), "experiment.calibration.params", "prior")
 
 
 def particle_seed(base_seed: int, values: list[float]) -> int:

@@ -76,8 +76,6 @@ def check_spec(spec: dict, base: dict) -> None:
     before a run: the method, the sample size, the worker count, each parameter's range
     (both ends must be values the model accepts: checked with the same validation as a
     run) and the KPI's form. Raises :class:`ConfigError` naming the key."""
-    from sim.params import params_from_dict
-
     sens = spec.get("sensitivity")
     if not isinstance(sens, dict) or not isinstance(sens.get("params"), dict) or not sens["params"]:
         raise ConfigError("experiment.sensitivity.params", "must map parameters to [low, high] ranges")
@@ -100,15 +98,24 @@ def check_spec(spec: dict, base: dict) -> None:
                                                          "summary.json, e.g. time_to_fix_h.mean, on_time_rate, "
                                                          "satisfaction_rate, cost.per_fixed_issue_yuan")
     prob = problem(dict(sens["params"]))
-    for k, (lo, hi) in zip(prob["names"], prob["bounds"]):
+    check_range_ends(base, dict(zip(prob["names"], prob["bounds"])), "experiment.sensitivity.params", "range")
+
+
+def check_range_ends(base: dict, ranges: dict, key: str, word: str) -> None:
+    """Both ends of each ``{parameter: (low, high)}`` range must be values the model accepts
+    on top of ``base``: a ConfigError on ``key.parameter`` naming the ``word`` (range, prior)
+    and what the model allows."""
+    from sim.params import params_from_dict
+
+    for k, (lo, hi) in ranges.items():
         for v in (lo, hi):
             d = copy.deepcopy(base)
             set_dotted(d, k, v)
             try:
                 params_from_dict(d)
             except ConfigError as e:
-                raise ConfigError(f"experiment.sensitivity.params.{k}",
-                                  f"the range [{lo:g}, {hi:g}] leaves what {e.key} allows ({e.message})") from None
+                raise ConfigError(f"{key}.{k}",
+                                  f"the {word} [{lo:g}, {hi:g}] leaves what {e.key} allows ({e.message})") from None
 
 
 def sample(prob: dict, method: str, n: int, seed: int) -> np.ndarray:
