@@ -24,6 +24,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from sim.console import number_ranges
 from sim.errors import ConfigError
 from sim.experiments.jobs import RUNNING, start_progress
 
@@ -63,19 +64,6 @@ def spec_from(config: DictConfig):
 def _exit(msg: str, code: int) -> None:
     print(f"error: {msg}", file=sys.stderr)
     sys.exit(code)  # SystemExit passes through Hydra's callback notification
-
-
-def _ranges(names: list[str]) -> str:
-    """'0-3, 5' for run numbers 0, 1, 2, 3, 5."""
-    nums = sorted(int(n) for n in names)
-    out, i = [], 0
-    while i < len(nums):
-        j = i
-        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-            j += 1
-        out.append(str(nums[i]) if i == j else f"{nums[i]}-{nums[j]}")
-        i = j + 1
-    return ", ".join(out) or "none"
 
 
 def check_slurm(config: DictConfig) -> None:
@@ -158,7 +146,7 @@ class SweepCallback(Callback):
         except Exception as e:  # noqa: BLE001 - one line, then a non-zero exit (Hydra would swallow it)
             runs = [str(k) for k in range(n_jobs)] if n_jobs else []
             _exit(f"sweep aggregation failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                  f"runs affected: {_ranges(runs)} of {root} (their run folders are intact; runs.parquet, "
+                  f"runs affected: {number_ranges(runs)} of {root} (their run folders are intact; runs.parquet, "
                   f"comparison.json and the report were not written)", 1)
         finally:
             if stage is not None:
@@ -175,7 +163,7 @@ class SweepCallback(Callback):
             _exit(f"no run of the sweep completed ({r['failed']} of {r['total']} did not); see failed.json in "
                   f"each run folder", code)
         first = failed[0]
-        _exit(f"sweep incomplete: runs not ok: {_ranges([f[0] for f in failed])} (e.g. run {first[0]}: {first[1]}: "
+        _exit(f"sweep incomplete: runs not ok: {number_ranges([f[0] for f in failed])} (e.g. run {first[0]}: {first[1]}: "
               f"{first[2][:200]}); the others are aggregated", code)
 
 

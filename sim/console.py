@@ -72,3 +72,17 @@ def quiet_stdout():
     finally:
         sys.stdout.flush()
         sys.stdout = loud
+
+
+def number_ranges(nums, dash: str = "-", empty: str = "none") -> str:
+    """Whole numbers as runs: ``'0-3, 5'`` for 0, 1, 2, 3, 5 (``dash`` between the ends of a
+    run; ``empty`` when there are none)."""
+    nums = sorted({int(n) for n in nums})
+    out, i = [], 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(str(nums[i]) if i == j else f"{nums[i]}{dash}{nums[j]}")
+        i = j + 1
+    return ", ".join(out) or empty

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.console import number_ranges
 from sim.experiments.experiment import ADHOC, ExperimentSpec, collect_runs, compare
 from sim.experiments.findings import verdict
 from sim.experiments.labels import text as label_text
@@ -84,19 +85,6 @@ def add_finding_texts(cmp: dict, pols_by_lang: dict[str, Policies]) -> None:
             f["text"][lang] = finding_text(f, pols, pols.T, where, blocking)
 
 
-def _ranges(nums: list[int]) -> str:
-    """'1–5' for 1, 2, 3, 4, 5; '1, 3, 7' otherwise."""
-    nums = sorted(set(nums))
-    out, i = [], 0
-    while i < len(nums):
-        j = i
-        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-            j += 1
-        out.append(str(nums[i]) if i == j else f"{nums[i]}–{nums[j]}")
-        i = j + 1
-    return ", ".join(out) or "—"
-
-
 def scope(ok: pd.DataFrame, T: Tr) -> str:
     """What the runs cover: scenarios, towns, horizon, seeds, the assumptions' values."""
     if ok.empty:
@@ -110,7 +98,7 @@ def scope(ok: pd.DataFrame, T: Tr) -> str:
         towns = T("sweep.scope_towns", towns=T.join(names) if len(names) <= 3 else T.n("count.towns", len(names)))
     hz = sorted({float(h) for h in ok.get("horizon_days", pd.Series(dtype=float)).dropna()})
     horizon = "/".join(fmt(h, T.lang) for h in hz) or "—"
-    seeds = _ranges([int(s) for s in ok["seed"].dropna()])
+    seeds = number_ranges(ok["seed"].dropna(), dash="–", empty="—")  # '1–5' for seeds 1 to 5
     return T("sweep.scope", scenarios=scen, towns=towns, horizon=horizon, seeds=seeds)
 
 
