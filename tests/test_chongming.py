@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import scenario_params
+from conftest import run_inproc, scenario_params
 from sim import ConfigError, params_from_dict, run_model
 from sim.metrics.kpi import summarize
 from sim.world.partition import grids_per_village, partition, quality
@@ -173,14 +173,14 @@ def test_broken_geojson_is_rejected_with_a_clear_message(tmp_path, content, need
     assert e.value.key == "world.geojson_path" and needle in e.value.message
 
 
-def test_broken_geojson_via_cli_exits_2(cli, tmp_path):
+def test_broken_geojson_via_cli_exits_2(tmp_path):
     f = tmp_path / "bad.geojson"
     f.write_text("{oops")
-    r = cli("scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", f"hydra.run.dir={tmp_path / 'r'}")
+    r = run_inproc("scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", f"hydra.run.dir={tmp_path / 'r'}")
     assert r.returncode == 2 and "world.geojson_path" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "r" / "summary.json").exists()
 
 
-def test_direct_escalation_without_fusion_is_impossible(cli, tmp_path):
-    r = cli("scenario=chongming_town", "fusion.enabled=false", "escalation.rule=direct", f"hydra.run.dir={tmp_path}")
+def test_direct_escalation_without_fusion_is_impossible(tmp_path):
+    r = run_inproc("scenario=chongming_town", "fusion.enabled=false", "escalation.rule=direct", f"hydra.run.dir={tmp_path}")
     assert r.returncode == 2 and "escalation.rule" in r.stderr and "fusion.enabled" in r.stderr

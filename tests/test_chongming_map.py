@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import shapely
 
-from conftest import scenario_params
+from conftest import run_inproc, scenario_params
 from sim import ConfigError, params_from_dict
 from sim.rng import Streams
 from sim.world import chongming as cm
@@ -183,8 +183,8 @@ def test_bad_town_names_are_rejected_in_one_line(bad):
     assert "\n" not in str(e.value) and "新河镇/Xinhe" in e.value.message and "横沙乡/Hengsha" in e.value.message
 
 
-def test_bad_town_name_via_cli_exits_2(cli, tmp_path):
-    r = cli("world.towns_included=[Atlantis]", f"hydra.run.dir={tmp_path / 'r'}")
+def test_bad_town_name_via_cli_exits_2(tmp_path):
+    r = run_inproc("world.towns_included=[Atlantis]", f"hydra.run.dir={tmp_path / 'r'}")
     assert r.returncode == 2 and "world.towns_included" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r" / "summary.json").exists()

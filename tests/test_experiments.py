@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from conftest import run_inproc
 from sim.experiments.experiment import ExperimentSpec, compare, paired_comparison, replication_check
 
 
@@ -35,10 +36,10 @@ def test_tiny_sweep_end_to_end(tiny):
     assert "[6/6]" in stdout
 
 
-def test_policy_identical_to_baseline_gives_zero_difference(cli, tmp_path):
+def test_policy_identical_to_baseline_gives_zero_difference(tmp_path):
     """CRN: same seed → same draws, so an identical policy differs by exactly 0."""
     d = tmp_path / "crn"
-    sweep(cli, d, "mmc.servers=3", "escalation.on_overdue=supervise,extend")
+    sweep(run_inproc, d, "mmc.servers=3", "escalation.on_overdue=supervise,extend")
     cmp = json.loads((d / "comparison.json").read_text())
     others = [p for p in cmp["policies"] if p != cmp["baseline_policy"]]
     assert len(others) == 1
@@ -107,23 +108,23 @@ def test_blocking_factors_have_their_own_baselines():
     assert c["policies"]["rule=step, scenario=typhoon"]["kpis"]["surge"]["vs_baseline"]["mean_diff"] == pytest.approx(1.0)
 
 
-def test_resume_skips_completed_runs(cli, tiny, tmp_path):
+def test_resume_skips_completed_runs(tiny, tmp_path):
     import shutil
 
     d = tmp_path / "resume"
     shutil.copytree(tiny[0], d)  # a complete sweep, moved: its runs are checked by content, not place
     (d / "4" / "summary.json").unlink()  # as if run 4 had been killed before finishing
     before = (d / "0" / "issues.parquet").stat().st_mtime_ns
-    r = sweep(cli, d)
+    r = sweep(run_inproc, d)
     assert r.stdout.count("skipped (already complete)") == 5
     assert "run 4: ok" in r.stdout
     assert (d / "0" / "issues.parquet").stat().st_mtime_ns == before
     assert (pd.read_parquet(d / "runs.parquet")["status"] == "ok").all()
 
 
-def test_failed_run_is_recorded_and_the_rest_continue(cli, tmp_path):
+def test_failed_run_is_recorded_and_the_rest_continue(tmp_path):
     d = tmp_path / "fail"
-    r = cli("-m", "experiment=tiny", f"hydra.sweep.dir={d}", "mmc.servers=1,3", "seed=1,2")
+    r = run_inproc("-m", "experiment=tiny", f"hydra.sweep.dir={d}", "mmc.servers=1,3", "seed=1,2")
     assert r.returncode == 2, r.stderr[-2000:]  # incomplete; every failure was a bad input
     assert "runs not ok: 0-1" in r.stderr
     runs = pd.read_parquet(d / "runs.parquet")
@@ -151,9 +152,9 @@ def test_salib_recovers_known_sobol_indices_of_ishigami():
     assert m["mu_star"].to_numpy().argmin() != 1  # x2 (the strongest) is never screened out
 
 
-def test_sensitivity_experiment_runs_through_the_cli(cli, tmp_path):
+def test_sensitivity_experiment_runs_through_the_cli(tmp_path):
     # two of the shipped parameters (the mapping replaced as the CLI's message says), one trajectory
-    r = cli("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "run.drain_days=3",
+    r = run_inproc("experiment=sensitivity", "run.horizon_days=20", "run.warmup_days=2", "run.drain_days=3",
             "experiment.sensitivity.n=1", "~experiment.sensitivity.params",
             "+experiment.sensitivity.params={dispatch.backup_after_h: registry, teams.training_level: [0.1, 0.9]}",
             f"hydra.run.dir={tmp_path}")

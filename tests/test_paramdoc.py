@@ -12,6 +12,8 @@ from sim.assumptions import load as load_registry
 from sim.paramdoc import DOC, as_markdown, default_params, describe, field_meaning, select, unit_of
 from sim.schema import APP_DEFAULTS, INTERNAL
 
+from conftest import run_inproc
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "docs" / "sources.md"
 
@@ -125,13 +127,13 @@ def test_select_by_substring_and_glob():
     assert len(select(docs, None)) == len(docs)
 
 
-def test_cli_params(cli):
-    r = cli("--params", "world.ferry_*")
+def test_cli_params():
+    r = run_inproc("--params", "world.ferry_*")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("world.ferry_first_h = 5.5  [h]")
     assert "[A] 5 – 7 (conf/assumptions.yaml)" in r.stdout and "first departure 05:30" in r.stdout
     assert r.stdout.count(" = ") == 4
-    bad = cli("--params", "no_such_key_at_all")
+    bad = run_inproc("--params", "no_such_key_at_all")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "no key matches 'no_such_key_at_all'" in bad.stderr
 

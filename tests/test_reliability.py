@@ -194,10 +194,10 @@ def test_bad_map_rejected_without_a_trace(tmp_path, content, needle):
     assert needle in line and str(f) in line
 
 
-def test_good_map_runs(cli, tmp_path):
+def test_good_map_runs(tmp_path):
     f = tmp_path / "map.geojson"
     f.write_text(json.dumps({"type": "FeatureCollection", "features": _map()}))
-    r = cli("scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", "partition.total_grids=null",
+    r = run_inproc("scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", "partition.total_grids=null",
             "partition.k_min=1", "run.horizon_days=40", "run.warmup_days=1", "report.enabled=false",
             f"hydra.run.dir={tmp_path / 'out'}")
     assert r.returncode == 0, r.stderr
@@ -210,27 +210,27 @@ def test_good_map_runs(cli, tmp_path):
 SHORT = ["scenario=mmc", "run.horizon_days=3", "run.warmup_days=0"]
 
 
-def test_output_under_proc_is_one_line(cli):
-    one_clean_line(cli(*SHORT, "hydra.run.dir=/proc/x"), "hydra.run.dir")
-    one_clean_line(cli("-m", "experiment=tiny", "hydra.sweep.dir=/proc/x"), "hydra.sweep.dir")
+def test_output_under_proc_is_one_line():
+    one_clean_line(run_inproc(*SHORT, "hydra.run.dir=/proc/x"), "hydra.run.dir")
+    one_clean_line(run_inproc("-m", "experiment=tiny", "hydra.sweep.dir=/proc/x"), "hydra.sweep.dir")
 
 
-def test_a_file_where_a_folder_is_expected(cli, tmp_path):
+def test_a_file_where_a_folder_is_expected(tmp_path):
     f = tmp_path / "results"
     f.write_text("not a folder")
     for d in (f, f / "sub"):
-        one_clean_line(cli(*SHORT, f"hydra.run.dir={d}"), "hydra.run.dir")
-        one_clean_line(cli("-m", "experiment=tiny", f"hydra.sweep.dir={d}"), "hydra.sweep.dir")
+        one_clean_line(run_inproc(*SHORT, f"hydra.run.dir={d}"), "hydra.run.dir")
+        one_clean_line(run_inproc("-m", "experiment=tiny", f"hydra.sweep.dir={d}"), "hydra.sweep.dir")
     assert f.read_text() == "not a folder" and sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
-def test_a_folder_where_a_result_file_goes(cli, tmp_path):
+def test_a_folder_where_a_result_file_goes(tmp_path):
     """The commit checks every target first: nothing is moved if one cannot be."""
     old = earlier_result(tmp_path)
     (old / "issues.parquet").mkdir()
     (old / "issues.parquet" / "keep").write_text("mine")
     before = snapshot(old)
-    line = one_clean_line(cli(*SHORT, "report.enabled=false", f"hydra.run.dir={old}"), "hydra.run.dir")
+    line = one_clean_line(run_inproc(*SHORT, "report.enabled=false", f"hydra.run.dir={old}"), "hydra.run.dir")
     assert "issues.parquet" in line
     assert snapshot(old) == before
 
@@ -369,9 +369,9 @@ def test_commit_rolls_back_when_a_move_fails(tmp_path, monkeypatch):
     assert snapshot(run_dir) == before
 
 
-def test_successful_run_writes_its_config_and_its_log(cli, tmp_path):
+def test_successful_run_writes_its_config_and_its_log(tmp_path):
     out = tmp_path / "run"
-    r = cli("scenario=village", "run.horizon_days=20", "run.warmup_days=2", "seed=4", "report.enabled=false",
+    r = run_inproc("scenario=village", "run.horizon_days=20", "run.warmup_days=2", "seed=4", "report.enabled=false",
             f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     ov = (out / ".hydra" / "overrides.yaml").read_text()
@@ -382,11 +382,11 @@ def test_successful_run_writes_its_config_and_its_log(cli, tmp_path):
     assert not list(out.glob(".partial-*"))
 
 
-def test_stale_staging_folder_of_a_dead_run_is_removed_on_success(cli, tmp_path):
+def test_stale_staging_folder_of_a_dead_run_is_removed_on_success(tmp_path):
     out = tmp_path / "run"
     (out / ".partial-999999999").mkdir(parents=True)  # no such process
     (out / ".partial-999999999" / "summary.json").write_text("{}")
-    r = cli(*SHORT, "report.enabled=false", f"hydra.run.dir={out}")
+    r = run_inproc(*SHORT, "report.enabled=false", f"hydra.run.dir={out}")
     assert r.returncode == 0, r.stderr
     assert not list(out.glob(".partial-*")) and (out / "summary.json").is_file()
 
@@ -444,8 +444,8 @@ def test_every_parameter_can_be_set_without_plus(scenario):
     assert set(d["issue_types"]["sanitation"]) == {f.name for f in dataclasses.fields(IssueTypeParams)}
 
 
-def test_new_catalogue_entry_is_added_with_plus_and_a_mapping(cli, tmp_path):
-    r = cli("scenario=village", "+issue_types={flood: {rate_per_1000_residents_per_year: 30}}",
+def test_new_catalogue_entry_is_added_with_plus_and_a_mapping(tmp_path):
+    r = run_inproc("scenario=village", "+issue_types={flood: {rate_per_1000_residents_per_year: 30}}",
             "issue_types.flood.time_limit_wh=16", "run.horizon_days=20", "run.warmup_days=0", "report.enabled=false",
             f"hydra.run.dir={tmp_path}")
     assert r.returncode == 0, r.stderr
@@ -478,20 +478,20 @@ def test_rework_cap_escalates_and_ends():
 # --------------------------------------------------------------------------- sweeps
 
 
-def test_adhoc_multirun_aggregates(cli, tmp_path):
+def test_adhoc_multirun_aggregates(tmp_path):
     d = tmp_path / "adhoc"
-    r = cli("-m", "scenario=mmc", "run.horizon_days=5,6", "run.warmup_days=0", "report.enabled=false", f"hydra.sweep.dir={d}")
+    r = run_inproc("-m", "scenario=mmc", "run.horizon_days=5,6", "run.warmup_days=0", "report.enabled=false", f"hydra.sweep.dir={d}")
     assert r.returncode == 0, r.stderr[-2000:]
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 2 and (runs["status"] == "ok").all()
     assert (d / "comparison.json").is_file() and (d / "report.html").is_file()
 
 
-def test_sweep_with_a_bad_level_aggregates_says_which_and_exits_2(cli, tmp_path):
+def test_sweep_with_a_bad_level_aggregates_says_which_and_exits_2(tmp_path):
     """The runs that completed are aggregated; the exit code says the sweep is incomplete
     (2: every failure was a bad input)."""
     d = tmp_path / "nan"
-    r = cli("-m", "experiment=tiny", "seed=1,nan", f"hydra.sweep.dir={d}")
+    r = run_inproc("-m", "experiment=tiny", "seed=1,nan", f"hydra.sweep.dir={d}")
     assert r.returncode == 2, r.stderr[-2000:]
     assert [ln for ln in r.stderr.splitlines() if ln.startswith("error:")] == [
         ln for ln in r.stderr.splitlines() if "runs not ok" in ln]
@@ -501,9 +501,9 @@ def test_sweep_with_a_bad_level_aggregates_says_which_and_exits_2(cli, tmp_path)
     assert "runs not ok: 1, 3" in r.stderr
 
 
-def test_sweep_aggregation_failure_is_loud(cli, tmp_path):
+def test_sweep_aggregation_failure_is_loud(tmp_path):
     d = tmp_path / "agg"
-    r = cli("-m", "experiment=tiny", "+experiment.target_rel_halfwidth=abc", f"hydra.sweep.dir={d}")
+    r = run_inproc("-m", "experiment=tiny", "+experiment.target_rel_halfwidth=abc", f"hydra.sweep.dir={d}")
     assert r.returncode == 1, r.stderr[-2000:]
     err = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
     assert len(err) == 1 and "aggregation failed" in err[0] and "runs affected: 0-5" in err[0]
@@ -511,9 +511,9 @@ def test_sweep_aggregation_failure_is_loud(cli, tmp_path):
     assert not (d / "runs.parquet").exists() and not list(d.glob(".partial-*"))
 
 
-def test_sweep_where_no_run_completes_exits_2(cli, tmp_path):
+def test_sweep_where_no_run_completes_exits_2(tmp_path):
     d = tmp_path / "none"
-    r = cli("-m", "experiment=tiny", "mmc.servers=0,1", "seed=1", f"hydra.sweep.dir={d}")
+    r = run_inproc("-m", "experiment=tiny", "mmc.servers=0,1", "seed=1", f"hydra.sweep.dir={d}")
     assert r.returncode == 2, r.stderr[-2000:]
     assert [ln for ln in r.stderr.splitlines() if ln.startswith("error:")][0].startswith(
         "error: no run of the sweep completed")
@@ -524,12 +524,12 @@ def test_sweep_where_no_run_completes_exits_2(cli, tmp_path):
     (["run.horizn_days=3"], "run.horizn_days"),
     (["seed=nan,inf"], "seed"),
 ])
-def test_sweep_bad_input_is_rejected_before_launch(cli, tmp_path, args, key):
+def test_sweep_bad_input_is_rejected_before_launch(tmp_path, args, key):
     old = earlier_result(tmp_path)
     before = snapshot(old)
-    one_clean_line(cli("-m", "experiment=tiny", *args, f"hydra.sweep.dir={old}"), key)
+    one_clean_line(run_inproc("-m", "experiment=tiny", *args, f"hydra.sweep.dir={old}"), key)
     assert snapshot(old) == before
-    one_clean_line(cli("-m", "experiment=tiny", *args, f"hydra.sweep.dir={tmp_path / 'new'}"), key)
+    one_clean_line(run_inproc("-m", "experiment=tiny", *args, f"hydra.sweep.dir={tmp_path / 'new'}"), key)
     assert not (tmp_path / "new").exists()
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import scenario_params
+from conftest import run_inproc, scenario_params
 from sim import ConfigError, params_from_dict, run_model
 from sim.reporting import figures, fonts
 from sim.reporting.doc import Doc, Pct, fmt
@@ -143,11 +143,11 @@ def test_en_report_needs_no_cjk_font_and_zh_without_one_fails_clearly(town_run, 
     (["report.village=Nowhere", "scenario=chongming_town", "run.horizon_days=3", "run.warmup_days=1"],
      "report.village", "index"),
 ])
-def test_bad_report_options_are_rejected_cleanly(cli, tmp_path, args, key, allowed):
+def test_bad_report_options_are_rejected_cleanly(tmp_path, args, key, allowed):
     out = tmp_path / "run"
     out.mkdir()
     (out / "summary.json").write_text('{"earlier": true}')
-    r = cli(*args, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}")
+    r = run_inproc(*args, f"hydra.run.dir={out}", f"hydra.sweep.dir={out}")
     assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr

@@ -97,7 +97,7 @@ def test_commit_replaces_the_whole_set(done_run, tmp_path):
     (d / "backlog.png").write_bytes(b"\x89PNG old")
     (d / "failed.json").write_text("{}")
     (d / "notes.txt").write_text("mine")  # not a result file: left alone
-    r = run_cli(*TINY, "seed=2", f"hydra.run.dir={d}")
+    r = run_inproc(*TINY, "seed=2", f"hydra.run.dir={d}")
     assert r.returncode == 0, r.stderr
     names = {p.name for p in d.iterdir()}
     assert not names & {"report.md", "report.html", "backlog.png", "failed.json"}
@@ -246,7 +246,7 @@ def test_resume_reruns_damaged_runs_and_ignores_foreign_folders(sweep, tmp_path)
     os.truncate(root / "2" / "issues.parquet", 10)
     (root / "2024").mkdir()  # a user's own folder
     (root / "2024" / "notes.txt").write_text("mine")
-    r = run_cli("-m", "experiment=tiny", f"hydra.sweep.dir={root}")
+    r = run_inproc("-m", "experiment=tiny", f"hydra.sweep.dir={root}")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("skipped (already complete)") == 3, r.stdout
     assert "sweep: 6/6 runs ok" in r.stderr
@@ -343,7 +343,7 @@ def test_a_run_into_a_sweep_and_a_sweep_into_a_run_are_refused(sweep, done_run, 
 def test_a_flag_after_the_overrides_is_read_as_a_flag(tmp_path):
     """``python run.py experiment=tiny -m``: Hydra wants its flags first; run.py moves them."""
     d = tmp_path / "sw"
-    r = run_cli("experiment=tiny", "seed=1", "mmc.servers=2,3", f"hydra.sweep.dir={d}", "-m")
+    r = run_inproc("experiment=tiny", "seed=1", "mmc.servers=2,3", f"hydra.sweep.dir={d}", "-m")
     assert r.returncode == 0, r.stderr[-2000:]
     assert (d / "runs.parquet").is_file()
 
