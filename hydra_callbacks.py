@@ -98,12 +98,38 @@ def check_slurm(config: DictConfig) -> None:
                   f"({mem_mb[p] / 1024:.1f} GB)", 2)
 
 
+# what a joblib worker needs: the task function's module and the model stack (mesa, pandas,
+# scipy, pyarrow)
+WORKER_PRELOAD = ["run", "sim.model", "sim.output"]
+
+
+def warm_workers(config: DictConfig) -> None:
+    """With the joblib launcher, fork its workers from a server that has imported the model
+    stack once (multiprocessing's forkserver, preloaded) instead of loky's default of fresh
+    interpreters that each import it again (about 1.5 s per worker). The server starts here,
+    so it imports on the other core while Hydra composes every job to check it. The server is
+    single-threaded, so forking from it is safe (forking this process, which runs joblib's
+    threads, is not). Results are bit-identical; benchmarks/throughput.py measures the gain."""
+    if "JoblibLauncher" not in str((config.hydra.get("launcher") or {}).get("_target_", "")):
+        return
+    import multiprocessing
+    import multiprocessing.forkserver
+
+    from joblib.externals.loky.backend.context import set_start_method
+
+    set_start_method("forkserver", force=True)
+    multiprocessing.set_forkserver_preload(WORKER_PRELOAD)
+    multiprocessing.forkserver.ensure_running()
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """The sweep root exists (run.py made it, recorded its design and holds its lock):
-        write the plan and an empty progress log in its ``.running/`` folder."""
+        write the plan and an empty progress log in its ``.running/`` folder; start the
+        joblib launcher's worker server."""
         STATE["ran"] = True
         check_slurm(config)
+        warm_workers(config)
         root = Path(config.hydra.sweep.dir).absolute()
         design = _design(root)
         try:
