@@ -264,7 +264,11 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
             out["contract_h"][m] = _window_hours(members[m].cal, a, b) if not members[m].cal.always_on else b - a
         out["idle_h"][noblock] = out["contract_h"][noblock] - busy[noblock]
     handled = np.bincount(m_idx[ended_in & (kind != CONSULTATION)], minlength=n_s) + fixed
-    trades = ["+".join(t for k, t in enumerate(TRADES) if m.trades >> k & 1) for m in members]
+    names: dict[int, str] = {}  # by trade mask: ~31,000 members have a few dozen
+    for m in members:
+        if m.trades not in names:
+            names[m.trades] = "+".join(t for k, t in enumerate(TRADES) if m.trades >> k & 1)
+    trades = [names[m.trades] for m in members]
     return {
         "member_id": np.arange(n_s), "team": np.array([m.team for m in members]),
         "role": np.array([m.role for m in members]),
@@ -284,9 +288,15 @@ def unit_table(model) -> dict[str, np.ndarray]:
     us = model.people.units
     T = model.params.horizon_h if model.observed_h is None else model.observed_h
 
+    hours: dict[int, float] = {}  # by calendar: ~42,000 servers share ~200 calendars
+
+    def worked(cal) -> float:
+        if id(cal) not in hours:
+            hours[id(cal)] = _window_hours(cal, 0.0, T) if not cal.always_on else T
+        return hours[id(cal)]
+
     def capacity(u) -> float:
-        return float(sum(_window_hours(s.cal, 0.0, T) if not s.cal.always_on else T for s in u.servers
-                         if s.cal is not None))
+        return float(sum(worked(s.cal) for s in u.servers if s.cal is not None))
 
     return {
         "unit": np.array([u.name for u in us]),
