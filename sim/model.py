@@ -290,5 +290,5 @@ def _return_free_memory() -> None:
 
     try:
         ctypes.CDLL(None).malloc_trim(0)  # the process's own symbols: the C library's
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):  # not glibc (or no C library handle: Windows)
         pass
