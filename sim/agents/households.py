@@ -133,6 +133,10 @@ class Households:
         self.pending_ratings: list[tuple[int, float]] = []
         self.reconsidering: dict[int, set] = {}
 
+    def release(self) -> None:
+        """The run is over: drop the per-issue draws (see :meth:`sim.model.GovernanceModel.results`)."""
+        self.u_decide = self.u_feedback = self.u_rating = self.gumbel = None
+
     # ------------------------------------------------------------------ deciding
     def p_report(self, h: int) -> float:
         """Chance that household ``h`` reports an issue it notices now."""

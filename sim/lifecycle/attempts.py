@@ -72,6 +72,11 @@ class Attempts(Room):
             for s in u.servers:
                 self.member_units[s.sid].append(u)
 
+    def release(self) -> None:
+        """The run is over: drop the per-issue draws and the households' positions (see
+        :meth:`sim.model.GovernanceModel.results`)."""
+        self.xy = self.dur0 = self.u_fail = None
+
     def _key(self, job: int, unit) -> tuple:
         b = self.b
         i = job % b.n

@@ -17,6 +17,7 @@ nothing inside a run's horizon depends on that tail.
 from __future__ import annotations
 
 import bisect
+import itertools
 import datetime as _dt
 from collections.abc import Sequence
 
@@ -48,39 +49,48 @@ class WorkCalendar:
         week_h = sum(b - a for day in pattern for a, b in day)
         if week_h <= 0:
             raise ValueError("a calendar needs some working time in the week")
-        s, e = [], []
-        for d in range(n_days):
-            date = start_date + _dt.timedelta(days=d)
-            day = pattern[date.weekday()]
-            if observes_holidays:
-                if holidays.is_day_off(date):
-                    day = []
-                elif holidays.is_makeup_workday(date) and not day:
-                    day = workday
-            for a, b in day:
-                s.append(24.0 * d + a)
-                e.append(24.0 * d + b)
-        self._set(s, e, n_days, week_h / 168.0)
+        # Each day's intervals by array operations: which of nine day lists (the seven
+        # weekdays' patterns, the workday pattern on a make-up day, none on a day off) each
+        # day takes, then all days' intervals at once. A day-by-day loop cost a Chongming
+        # build ~0.3 s (~180 calendars x ~1,170 days); the floats are the same (24 d + a).
+        kind = (start_date.weekday() + np.arange(n_days)) % 7 if n_days else np.zeros(0, dtype=np.int64)
+        if observes_holidays and n_days:
+            for date in holidays.makeup_workdays:
+                d = (date - start_date).days
+                if 0 <= d < n_days and not pattern[kind[d]]:
+                    kind[d] = 7
+            for date in holidays.days_off:  # a day off wins over a make-up day
+                d = (date - start_date).days
+                if 0 <= d < n_days:
+                    kind[d] = 8
+        lists = [*pattern, workday, []]
+        count = np.array([len(x) for x in lists], dtype=np.int64)
+        first = np.concatenate(([0], np.cumsum(count)[:-1]))
+        a_all = np.array([a for x in lists for a, _ in x], dtype=float)
+        b_all = np.array([b for x in lists for _, b in x], dtype=float)
+        per_day = count[kind]
+        day = np.repeat(np.arange(n_days), per_day)
+        k = np.repeat(first[kind] - np.concatenate(([0], np.cumsum(per_day)[:-1])), per_day) + np.arange(len(day))
+        self._set(24.0 * day + a_all[k], 24.0 * day + b_all[k], n_days, week_h / 168.0)
 
-    def _set(self, s: list[float], e: list[float], n_days: int, tail_rate: float) -> None:
-        """The calendar's working intervals [s, e) (sorted, disjoint) over ``n_days`` days,
-        and the rate of working time beyond them."""
+    def _set(self, s, e, n_days: int, tail_rate: float) -> None:
+        """The calendar's working intervals [s, e) (sorted, disjoint; lists or arrays)
+        over ``n_days`` days, and the rate of working time beyond them."""
         self.always_on = False
         self.tail_rate = tail_rate
         self.n_days = n_days
         self.t_end = 24.0 * n_days
-        self.day_work_h = np.zeros(n_days)
-        for a, b in zip(s, e):
-            self.day_work_h[int(a // 24.0)] += b - a
-        lengths = np.subtract(e, s)
-        c1 = np.cumsum(lengths) if len(lengths) else np.zeros(0)
         self._sa, self._ea = np.array(s, dtype=float), np.array(e, dtype=float)
+        lengths = self._ea - self._sa
+        self.day_work_h = np.zeros(n_days)
+        np.add.at(self.day_work_h, (self._sa // 24.0).astype(np.int64), lengths)  # in order, as a loop adds
+        c1 = np.cumsum(lengths) if len(lengths) else np.zeros(0)
         self._c1a = c1
         self._c0a = c1 - lengths
         self.c_total = float(c1[-1]) if len(c1) else 0.0
-        self._s, self._e = list(map(float, s)), list(map(float, e))
+        self._s, self._e = self._sa.tolist(), self._ea.tolist()
         self._c0, self._c1 = self._c0a.tolist(), c1.tolist()
-        self._n = len(s)
+        self._n = len(self._s)
         self._hint = 0  # the interval of the last query: event times mostly move forward
 
     def reserve_weekly(self, hours: float) -> tuple["WorkCalendar", list[tuple[float, float]]]:
@@ -116,17 +126,7 @@ class WorkCalendar:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
-        for ra, rb in sorted(remove):
-            out = []
-            for a, b in merged:
-                if b <= ra or a >= rb:
-                    out.append([a, b])
-                    continue
-                if a < ra:
-                    out.append([a, ra])
-                if b > rb:
-                    out.append([rb, b])
-            merged = out
+        merged = _remove(merged, sorted(remove))
         merged = [[a, min(b, self.t_end)] for a, b in merged if a < self.t_end and min(b, self.t_end) > a]
         cal = WorkCalendar.__new__(WorkCalendar)
         cal._set([a for a, _ in merged], [b for _, b in merged], self.n_days, self.tail_rate)
@@ -228,6 +228,35 @@ class WorkCalendar:
             return t + dur_h
         out = self.at_work_v(self.work_before_v(t) + dur_h, finish=True)
         return np.where(dur_h <= 0.0, t, out)
+
+
+def _remove(merged: list[list[float]], remove: list[tuple[float, float]]) -> list[list[float]]:
+    """``merged`` (sorted, disjoint intervals) less the intervals ``remove`` (sorted),
+    applied one after another to the pieces of each interval. The same pieces as taking
+    each removal across all intervals in turn, in time linear in the intervals rather than
+    their product (that cost a Chongming build ~0.3 s for its 14 duty calendars)."""
+    if not remove:
+        return merged
+    reach = list(itertools.accumulate((rb for _, rb in remove), max))  # no removal before i reaches past reach[i]
+    starts = [ra for ra, _ in remove]
+    out = []
+    for a, b in merged:
+        i = bisect.bisect_right(reach, a)  # removals before i end at or before a: they miss [a, b]
+        j = bisect.bisect_left(starts, b)  # removals from j start at or after b: they miss it too
+        pieces = [[a, b]]
+        for ra, rb in remove[i:j]:
+            nxt = []
+            for pa, pb in pieces:
+                if pb <= ra or pa >= rb:
+                    nxt.append([pa, pb])
+                    continue
+                if pa < ra:
+                    nxt.append([pa, ra])
+                if pb > rb:
+                    nxt.append([rb, pb])
+            pieces = nxt
+        out.extend(pieces)
+    return out
 
 
 class CalendarBook:

@@ -167,6 +167,11 @@ class Discovery:
         # assessment's effect, owned by sim.lifecycle.assessment; ones when it is off)
         self.grid_boost = grid_boost if grid_boost is not None else np.ones(world.n_grids)
 
+    def release(self) -> None:
+        """The run is over: drop the per-issue thresholds, rates and hazards (see
+        :meth:`sim.model.GovernanceModel.results`)."""
+        self.E = self.E_renew = self.E_cont = self.u_spot = self.A = self.F = self.R = self.rate = None
+
     # ------------------------------------------------------------------ setup
     def _staff_arrays(self) -> None:
         ppl = self.people

@@ -54,6 +54,12 @@ class Handling:
         self.emergency = model.emergency
         self.make_safe = [t.severity >= MAKE_SAFE_SEVERITY for t in p.issue_types] if model.emergency.rs else None
 
+    def release(self) -> None:
+        """The run is over: the rooms drop what only the event loop reads."""
+        for part in (self.intake, self.discovery, self.attempts, self.households):
+            if part is not None:
+                part.release()
+
     @property
     def handlers(self) -> list:
         """The event loop's handler of each event kind, in kind order."""

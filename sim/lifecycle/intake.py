@@ -101,6 +101,10 @@ class Intake:
         self.handover_dist = p.escalation.handover
         self.rule = p.escalation.rule
 
+    def release(self) -> None:
+        """The run is over: drop the per-issue draws (see :meth:`sim.model.GovernanceModel.results`)."""
+        self.u_report = self.u_register = self.u_relay = self.u_hotline = self.u_consult = self.u_handover = None
+
     def deadline(self, t_dispatched: float, i: int) -> float:
         return self.office.add(t_dispatched, self.limit_wh[i])
 

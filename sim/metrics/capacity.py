@@ -102,9 +102,16 @@ def offered_load(model) -> list[UnitLoad]:
                     work_h[uid] += w
                     drivers.setdefault(uid, []).append((w, f"issue_types.{t.name}.rate_per_1000_residents_per_year"))
     out = []
+    worked: dict[int, float] = {}  # by calendar: ~42,000 servers share ~200 calendars (saves ~0.15 s)
+
+    def hours(cal) -> float:
+        h = worked.get(id(cal))
+        if h is None:
+            h = worked[id(cal)] = T if cal.always_on else float(cal.work_before(T))
+        return h
+
     for u in ppl.units:
-        offered = sum((T if s.cal.always_on else float(s.cal.work_before(T))) for s in u.servers
-                      if s.cal is not None) / T if T > 0 else 0.0
+        offered = sum(hours(s.cal) for s in u.servers if s.cal is not None) / T if T > 0 else 0.0
         rho = work_h[u.uid] / offered if offered > 0 else (np.inf if work_h[u.uid] > 0 else 0.0)
         out.append(UnitLoad(u.name, u.level_name, float(rho), float(work_h[u.uid]), float(offered),
                             _keys(p, u, drivers.get(u.uid, []))))

@@ -233,7 +233,16 @@ def resident_kpis(res: RunResult) -> dict:
         return out
     start = _dt.date.fromisoformat(p.run.start_date)
     rep = iss["t_reported_h"][(iss["reporter_household"] >= 0) & (iss["t_reported_h"] < p.horizon_h)]
-    months = np.array([(start + _dt.timedelta(hours=float(t))).strftime("%Y-%m") for t in rep])
+    # a date plus a timedelta moves by its whole days only: the month label of each day, once
+    month_of_day: dict[int, str] = {}
+
+    def month(t: float) -> str:
+        d = _dt.timedelta(hours=t).days
+        if d not in month_of_day:
+            month_of_day[d] = (start + _dt.timedelta(days=d)).strftime("%Y-%m")
+        return month_of_day[d]
+
+    months = np.array([month(t) for t in rep.tolist()])
     residents = float(hh["size"].sum())
     n_days = int(np.ceil(p.run.horizon_days))
     day_months = [(start + _dt.timedelta(days=d)).strftime("%Y-%m") for d in range(n_days)]

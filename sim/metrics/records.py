@@ -42,6 +42,13 @@ class RunResult:
         return self.params.horizon_h if self.observed_h is None else self.observed_h
 
 
+def _arr(values: list, dtype, n: int | None = None) -> np.ndarray:
+    """The first ``n`` (default all) of a list of Python scalars as an array. ``fromiter``
+    skips the shape discovery of ``asarray`` and the slice's copy: ~40 % faster on the
+    issue book's columns (measured on 110,000 floats, ints and bools), the same values."""
+    return np.fromiter(values, dtype=dtype, count=len(values) if n is None else n)
+
+
 def collect(model) -> RunResult:
     """Assemble the records of a finished run."""
     h = model.handling
@@ -66,11 +73,11 @@ def issue_table(model) -> dict[str, np.ndarray]:
     T = p.horizon_h if model.observed_h is None else model.observed_h
 
     def clip(a) -> np.ndarray:
-        a = np.asarray(a[:n], dtype=float)
+        a = _arr(a, float, n)
         return np.where(a <= T, a, np.nan)
 
     def col(a, dtype) -> np.ndarray:
-        return np.asarray(a[:n], dtype=dtype)
+        return _arr(a, dtype, n)
 
     t_closed = clip(h.t_closed)
     t_handled = clip(h.t_handled)
@@ -144,12 +151,12 @@ def _helped(model, n: int) -> np.ndarray:
         return out
     members = model.people.members
     grid_of = np.array([m.grid for m in members])
-    job = np.asarray(log.job, dtype=np.int64)
+    job = _arr(log.job, np.int64)
     book = model.handling.book
     i = job % book.n
-    sel = (~np.asarray(log.cancelled, dtype=bool)) & (np.asarray(log.level) == 0) & (job < 2 * book.n) & (i < n)
-    sel &= np.asarray(log.kind) != CONSULTATION
-    outsider = grid_of[np.asarray(log.member, dtype=np.int64)[sel]] != model.occ.grid[i[sel]]
+    sel = (~_arr(log.cancelled, bool)) & (_arr(log.level, np.int64) == 0) & (job < 2 * book.n) & (i < n)
+    sel &= _arr(log.kind, np.int64) != CONSULTATION
+    outsider = grid_of[_arr(log.member, np.int64)[sel]] != model.occ.grid[i[sel]]
     out[i[sel][outsider]] = True
     return out
 
@@ -174,13 +181,14 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
     a, b = p.warmup_h, p.horizon_h
     n_s = len(members)
     log: AttemptLog = model.handling.log
-    m_idx = np.asarray(log.member, dtype=np.int64)
-    keep = ~np.asarray(log.cancelled, dtype=bool)
-    s = np.clip(np.asarray(log.start_h, dtype=float), a, b)
-    e = np.clip(np.asarray(log.end_h, dtype=float), a, b)
-    travel, work = np.asarray(log.travel_h, dtype=float), np.asarray(log.work_h, dtype=float)
-    kind = np.asarray(log.kind, dtype=np.int64)
-    ended_in = keep & (np.asarray(log.end_h) >= a) & (np.asarray(log.end_h) <= b)
+    m_idx = _arr(log.member, np.int64)
+    keep = ~_arr(log.cancelled, bool)
+    end_h = _arr(log.end_h, float)
+    s = np.clip(_arr(log.start_h, float), a, b)
+    e = np.clip(end_h, a, b)
+    travel, work = _arr(log.travel_h, float), _arr(log.work_h, float)
+    kind = _arr(log.kind, np.int64)
+    ended_in = keep & (end_h >= a) & (end_h <= b)
     out = {k: np.zeros(n_s) for k in ("contract_h", "planned_routine_h", "planned_patrol_h", *STAFF_ACTIVITIES)}
     issue_in = {blk: np.zeros(n_s) for blk in ("patrol", "routine", "slack")}
     duty_in = {blk: np.zeros(n_s) for blk in ("patrol", "routine", "slack")}  # a grid's fixed duties
@@ -256,7 +264,11 @@ def staff_table(model) -> dict[str, np.ndarray] | None:
             out["contract_h"][m] = _window_hours(members[m].cal, a, b) if not members[m].cal.always_on else b - a
         out["idle_h"][noblock] = out["contract_h"][noblock] - busy[noblock]
     handled = np.bincount(m_idx[ended_in & (kind != CONSULTATION)], minlength=n_s) + fixed
-    trades = ["+".join(t for k, t in enumerate(TRADES) if m.trades >> k & 1) for m in members]
+    names: dict[int, str] = {}  # by trade mask: ~31,000 members have a few dozen
+    for m in members:
+        if m.trades not in names:
+            names[m.trades] = "+".join(t for k, t in enumerate(TRADES) if m.trades >> k & 1)
+    trades = [names[m.trades] for m in members]
     return {
         "member_id": np.arange(n_s), "team": np.array([m.team for m in members]),
         "role": np.array([m.role for m in members]),
@@ -276,9 +288,15 @@ def unit_table(model) -> dict[str, np.ndarray]:
     us = model.people.units
     T = model.params.horizon_h if model.observed_h is None else model.observed_h
 
+    hours: dict[int, float] = {}  # by calendar: ~42,000 servers share ~200 calendars
+
+    def worked(cal) -> float:
+        if id(cal) not in hours:
+            hours[id(cal)] = _window_hours(cal, 0.0, T) if not cal.always_on else T
+        return hours[id(cal)]
+
     def capacity(u) -> float:
-        return float(sum(_window_hours(s.cal, 0.0, T) if not s.cal.always_on else T for s in u.servers
-                         if s.cal is not None))
+        return float(sum(worked(s.cal) for s in u.servers if s.cal is not None))
 
     return {
         "unit": np.array([u.name for u in us]),
