@@ -11,6 +11,8 @@ ends, the freed person takes its next job, and the job either fails (up the ladd
 
 from __future__ import annotations
 
+import array
+
 import numpy as np
 
 from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
@@ -60,6 +62,10 @@ class Attempts(Room):
         # (40 MB for a Chongming year) for a few ms of faster access
         self.dur0 = dur0
         self.u_fail = streams["failure"].random((n, 4))
+        # the same, flat (row i, level L at 4 i + L) as array.array for the per-attempt reads:
+        # a Python float per element at 8 bytes each (a numpy element read costs ~3x)
+        self._dur0 = array.array("d", dur0.tobytes())
+        self._u_fail = array.array("d", self.u_fail.tobytes())
         self.rng_fail = streams["failure"]
         self.rng_rework = streams["rework"]
         sp = p.staff
@@ -188,7 +194,7 @@ class Attempts(Room):
         b = self.b
         if job // b.n == CONSULT:
             return self.consult_h
-        return float(self.dur0[job % b.n, b.job_level[job]])
+        return self._dur0[4 * (job % b.n) + b.job_level[job]]
 
     def _give(self, t: float, job: int, m, unit) -> None:
         """Give ``job`` to member ``m`` of ``unit``: it begins if ``m`` is free, else it
@@ -280,7 +286,7 @@ class Attempts(Room):
         bit = 1 << L
         if not b.tried[i] & bit:
             b.tried[i] |= bit
-            return float(self.dur0[i, L])
+            return self._dur0[4 * i + L]
         return self._fresh_work_h(i, L)
 
     def _fresh_work_h(self, i: int, L: int) -> float:
@@ -308,7 +314,7 @@ class Attempts(Room):
             if kind == MAIN:
                 work = self._attempt_work_h(i, b.job_level[job])
             elif b.crew2[i]:  # the second person works the job's time alongside
-                work = float(self.dur0[i, b.job_level[job]])
+                work = self._dur0[4 * i + b.job_level[job]]
             else:
                 work = self._fresh_work_h(i, b.job_level[job]) * self.joint_share[b.type[i]]
             work, fail_factor = s.effort(work, self.dispatcher.owner_of(trade, b.household[i]), b.geo[0][i],
@@ -430,7 +436,7 @@ class Attempts(Room):
                 uf = self.rng_fail.random()
             else:
                 b.fail_drawn[i] |= bit
-                uf = float(self.u_fail[i, L])
+                uf = self._u_fail[4 * i + L]
             if uf < pf:
                 self.escalate(t, i, L, Reason.FAILED)
                 return
