@@ -186,7 +186,7 @@ class Households:
         best, best_u = -1, -math.inf
         day = int(t // 24.0)
         if 1e-6 < t - 24.0 * day < 24.0 - 1e-6:  # well inside the day: its date, kept (a timedelta
-            date = _day_date(self.start, day)     # per report was a quarter of this method)
+            date = _day_date(self.start, day)     # per report was a third of this method)
         else:  # at a day's edge timedelta's rounding to microseconds decides
             date = self.start + _dt.timedelta(hours=t)
         for k, (c, ch) in enumerate(self.routes):
@@ -267,8 +267,8 @@ class Households:
                 self.trust[nb] += rp.word_of_mouth * (s - self.trust[nb])
                 changed.append(nb)
         out = np.unique(np.concatenate(changed))
-        # only these moved (the rest stay within bounds): clipping the whole district each day
-        # cost more than the day's updates
+        # only these moved (the rest stay within bounds): clipping all households each day
+        # was about a quarter of this method
         self.trust[out] = np.clip(self.trust[out], 1e-6, 1 - 1e-6)
         return out
 

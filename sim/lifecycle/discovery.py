@@ -377,8 +377,8 @@ class Discovery:
 
     def _patch_columns(self, driver: str, tp) -> tuple:
         """Per issue, what a staff round of ``driver`` reads of its patch owner, made at the
-        first round and kept (deriving them for each pending issue at each round took a
-        third of the rounds' time): the household has an owner, the owner (0: none), its role,
+        first round and kept (deriving them for each pending issue at each round took over
+        a quarter of the rounds' time): the household has an owner, the owner (0: none), its role,
         day-off variant and patch length, and the household's place along the patch (km)."""
         cols = self._patch_cols.get(driver)
         if cols is None:
@@ -402,14 +402,15 @@ class Discovery:
         members, heads = self.people.members, self.people.heads
         staff = self.staff_channel[ch[0]]
         chan = self.p.channels[ch[0]]
-        dur = self.dur_spot[self.occ.type[ids]]
-        on_spot = np.zeros(len(ids), dtype=bool)
-        for k, (i, f) in enumerate(zip(ids.tolist(), finder.tolist())):
+        dur = self.dur_spot[self.occ.type[ids]].tolist()
+        spot = []  # (the columns as lists: a numpy element read costs ~3x a list's)
+        for i, f, c, tk, dk in zip(ids.tolist(), finder.tolist(), ch.tolist(), t.tolist(), dur):
             trades = members[f].trades if (staff and f >= 0) else None
-            on_spot[k] = self.on_spot_fix(i, int(ch[k]), trades)
+            fix = self.on_spot_fix(i, c, trades)
+            spot.append(fix)
             if f >= 0:
                 if staff:
-                    members[f].found(float(t[k]), float(dur[k]) if on_spot[k] else 0.0, chan.activity)
+                    members[f].found(tk, dk if fix else 0.0, chan.activity)
                 elif heads:
                     heads[f].found()
-        return Found(ids, t, ch.astype(np.int64), finder.astype(np.int64), on_spot)
+        return Found(ids, t, ch.astype(np.int64), finder.astype(np.int64), np.array(spot, dtype=bool))

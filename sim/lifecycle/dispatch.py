@@ -125,10 +125,12 @@ class Dispatcher:
 
         The calendars are tried in order of finishing time, and people only of the first
         calendars that have someone free (a Chongming year: 89 k calls over 22 candidates
-        on 7.5 calendars on average; looking at each person cost ~2x more)."""
+        on 7.5 calendars on average, ~17 us a call; looking at each person: ~21 us)."""
         groups = (candidates if isinstance(candidates, ByCalendar) else ByCalendar(candidates)).groups
         ends = [cal.finish_from(t, work_h) for cal, _ in groups]
         best, best_d, best_k = None, math.inf, 0
+        no_map = xy is None
+        x0, y0 = (0.0, 0.0) if no_map else xy
         st = min(ends, default=None)
         while st is not None:
             for g, end in enumerate(ends):  # the calendars that finish at st
@@ -139,11 +141,11 @@ class Dispatcher:
                         continue
                     # squared distance from where s sets off (0 without a map), inlined: ~8
                     # ties a call on average
-                    if xy is None or s.xy is None:
+                    if no_map or s.xy is None:
                         d = 0.0
                     else:
                         here = s.position_at(st)
-                        d = (here[0] - xy[0]) ** 2 + (here[1] - xy[1]) ** 2
+                        d = (here[0] - x0) ** 2 + (here[1] - y0) ** 2
                     if best is None or d < best_d or (d == best_d and k < best_k):
                         best, best_d, best_k = s, d, k
             if best is not None:

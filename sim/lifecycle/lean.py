@@ -86,7 +86,7 @@ class LeanRun:
         self.channel = next(c for c, ch in enumerate(p.channels) if ch.enabled)
         self.events = 0
         # the first attempt's work at each level as lists (a numpy element read per attempt
-        # cost ~10 % of an M/M/12 run), made when a level is first reached
+        # cost ~5 % of an M/M/12 run), made when a level is first reached
         self.dur0: list = [None] * 4
 
     # ------------------------------------------------------------------ the loop
