@@ -165,7 +165,8 @@ class Attempts(Room):
                         self.begin(t, job, om)
                         return
                     if om.own_queue_length(b.valid) >= disp.threshold:
-                        helper = disp.best_free(unit.by_calendar(trade), t, xy, exclude=om, work_h=self.work_estimate_h(job))
+                        helper = disp.best_free(unit.by_calendar(trade), t, xy, exclude=om,
+                                                work_h=self.work_estimate_h(job))
                         if helper is not None:
                             self.begin(t, job, helper)
                             return

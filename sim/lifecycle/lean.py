@@ -91,7 +91,8 @@ class LeanRun:
 
     # ------------------------------------------------------------------ the loop
     def advance(self, until: float) -> None:
-        """Process every event up to ``until`` (inclusive), in the engine's order."""
+        """Process every event up to ``until`` (inclusive), in the engine's order. (Nothing
+        reads ``now`` during the loop: it is set at the end.)"""
         heap, at, ai = self.heap, self.arr_t, self.arr_i
         pop, end, arrive, first = heappop, self._end, self._arrive, self._first
         n_arr = len(at)
@@ -99,11 +100,10 @@ class LeanRun:
         nxt = at[k] if k < n_arr else float("inf")
         count = 0
         while True:
-            if heap and heap[0][0] <= nxt:
-                if heap[0][0] > until:
+            if heap and (th := heap[0][0]) <= nxt:
+                if th > until:
                     break
                 t, _, kind, job, crew = pop(heap)
-                self.now = t
                 if kind == _END:
                     end(t, job, crew)
                 else:
@@ -111,7 +111,6 @@ class LeanRun:
             else:
                 if nxt > until:
                     break
-                self.now = nxt
                 first(nxt, ai[k])
                 k += 1
                 nxt = at[k] if k < n_arr else float("inf")
