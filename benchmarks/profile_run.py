@@ -3,6 +3,7 @@
     python benchmarks/profile_run.py              # 3 runs of `python run.py`: wall, memory, stages
     python benchmarks/profile_run.py --runs 5 -- scenario=chongming_town
     python benchmarks/profile_run.py --functions  # also the simulation's top functions (cProfile)
+    python benchmarks/profile_run.py --functions --sort cumulative  # ... with what they call
 
 Each run is `python run.py [overrides]` in a subprocess, as a user runs it, writing to a
 temporary folder. Reported per run: wall time; peak resident memory of the main process
@@ -66,7 +67,7 @@ def one_run(overrides: list[str]) -> dict:
             **{f"{k}_s": v for k, v in stages.items()}}
 
 
-def functions(overrides: list[str], top: int = 25) -> None:
+def functions(overrides: list[str], top: int = 25, sort: str = "tottime") -> None:
     """cProfile of the simulation loop alone (deterministic profiling inflates small
     functions; use it for ranking, not for absolute times)."""
     import cProfile
@@ -84,13 +85,15 @@ def functions(overrides: list[str], top: int = 25) -> None:
     prof.enable()
     m.advance(p.horizon_h)
     prof.disable()
-    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+    pstats.Stats(prof).sort_stats(sort).print_stats(top)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--functions", action="store_true", help="also profile the simulation's functions")
+    ap.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"),
+                    help="order of the functions (own time, or with what they call)")
     ap.add_argument("overrides", nargs="*", help="run.py overrides (after --)")
     a = ap.parse_args()
     rows = [one_run(a.overrides) for _ in range(a.runs)]
@@ -101,7 +104,7 @@ def main() -> None:
         vals = [r.get(k, float('nan')) for r in rows]
         print(f"{k:22s}" + "".join(f"{v:10.2f}" for v in vals) + f"{statistics.median(vals):10.2f}")
     if a.functions:
-        functions(a.overrides)
+        functions(a.overrides, sort=a.sort)
 
 
 if __name__ == "__main__":

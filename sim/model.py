@@ -201,8 +201,15 @@ class GovernanceModel(mesa.Model):
         book = self.handling.book
         occ = self.occ
         window = np.flatnonzero((occ.t_occurred[: occ.n_main] >= p.warmup_h) & (occ.t_occurred[: occ.n_main] < t))
+        closed_h = book.t_closed
         while t < end:
-            closed = np.asarray(book.t_closed, dtype=float)[window]
+            # the whole list at C speed while the window is a good part of it, then only the
+            # window's entries (converting all ~130 k issues on each of a Chongming year's
+            # ~60 days of drain cost ~0.25 s)
+            if 4 * len(window) > len(closed_h):
+                closed = np.asarray(closed_h, dtype=float)[window]
+            else:
+                closed = np.fromiter(map(closed_h.__getitem__, window.tolist()), dtype=float, count=len(window))
             window = window[~(closed <= t)]
             if len(window) == 0:
                 break

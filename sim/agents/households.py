@@ -28,6 +28,7 @@ families, 星级家庭, draw more of them), and most volunteers are drawn from t
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 
 import numpy as np
@@ -72,6 +73,12 @@ def _window_sum(values: np.ndarray, order: np.ndarray, grid_first: np.ndarray, g
     out = np.empty(len(order))
     out[order] = c[hi] - c[lo]
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_date(start: _dt.date, day: int) -> _dt.date:
+    """The date ``day`` days after ``start``."""
+    return start + _dt.timedelta(days=day)
 
 
 class Households:
@@ -181,7 +188,11 @@ class Households:
         tr = float(self.trust[h])
         g = self.gumbel[i]
         best, best_u = -1, -math.inf
-        date = self.start + _dt.timedelta(hours=t)
+        day = int(t // 24.0)
+        if 1e-6 < t - 24.0 * day < 24.0 - 1e-6:  # well inside the day: its date, kept (a timedelta
+            date = _day_date(self.start, day)     # per report was a third of this method)
+        else:  # at a day's edge timedelta's rounding to microseconds decides
+            date = self.start + _dt.timedelta(hours=t)
         for k, (c, ch) in enumerate(self.routes):
             d = ch.driver
             u = ch.utility + g[k]
@@ -244,8 +255,10 @@ class Households:
         hs = np.array([h for h, _ in self.pending_ratings], dtype=np.int64)
         sc = np.array([s for _, s in self.pending_ratings])
         self.pending_ratings = []
+        trust, memory = self.trust, rp.trust_memory
         for h, s in zip(hs.tolist(), sc.tolist()):  # in order: a household may rate twice in a day
-            self.trust[h] += rp.trust_memory * (s - self.trust[h])
+            tr = float(trust[h])
+            trust[h] = tr + memory * (s - tr)
         changed = [hs]
         if rp.word_of_mouth > 0:
             pos = self.pos[hs]
@@ -257,8 +270,11 @@ class Households:
                 nb = nb[nb != me]
                 self.trust[nb] += rp.word_of_mouth * (s - self.trust[nb])
                 changed.append(nb)
-        np.clip(self.trust, 1e-6, 1 - 1e-6, out=self.trust)
-        return np.unique(np.concatenate(changed))
+        out = np.unique(np.concatenate(changed))
+        # only these moved (the rest stay within bounds): clipping all households each day
+        # was about a quarter of this method
+        self.trust[out] = np.clip(self.trust[out], 1e-6, 1 - 1e-6)
+        return out
 
     def waiting_issues(self, hs: np.ndarray) -> list[int]:
         """Issues the households ``hs`` noticed and are still reconsidering."""

@@ -25,6 +25,25 @@ def _bits(trades: int) -> tuple[int, ...]:
     return tuple(k for k in range(len(TRADES)) if trades >> k & 1)
 
 
+class ByCalendar:
+    """A pool of members (one trade of a unit) grouped by issue-work calendar, in order
+    of first appearance: ``groups`` is a list of ``(calendar, [(k, member), ...])``, ``k``
+    the member's place in the pool. Members share a handful of calendars (a role's
+    day-off variants), so dispatch computes each calendar's finishing time once and looks
+    only at the people of the calendars that finish first."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, members) -> None:
+        by_cal: dict = {}
+        for k, s in enumerate(members):
+            g = by_cal.get(s.cal)
+            if g is None:
+                g = by_cal[s.cal] = (s.cal, [])
+            g[1].append((k, s))
+        self.groups = list(by_cal.values())
+
+
 class HandlingUnit(mesa.Agent):
     """A unit: ``servers`` (staff members) and per-trade queues of
     ``(key, seq, job, token)``. ``calendar``: the unit's office calendar (hand-overs it
@@ -46,6 +65,7 @@ class HandlingUnit(mesa.Agent):
         self.servers: list = []
         self.servers_set: set = set()
         self.by_trade: list[list] = [[] for _ in TRADES]
+        self._by_cal: list = [None] * len(TRADES)  # ByCalendar of by_trade[k], built when first asked
         self.trades = 0
         self.queues: list[list] = [[] for _ in TRADES]
         self.qlen = 0
@@ -69,10 +89,19 @@ class HandlingUnit(mesa.Agent):
         self.trades |= s.trades
         for k in _bits(s.trades):
             self.by_trade[k].append(s)
+            self._by_cal[k] = None
 
     def note_calendars(self) -> None:
         """Some server's calendar changed (lent for an emergency): look at them again."""
         self.cals = {id(s.cal) for s in self.servers if s.cal is not None}
+        self._by_cal = [None] * len(TRADES)
+
+    def by_calendar(self, trade: int) -> ByCalendar:
+        """The members who may do ``trade``, grouped by calendar (:class:`ByCalendar`)."""
+        g = self._by_cal[trade]
+        if g is None:
+            g = self._by_cal[trade] = ByCalendar(self.by_trade[trade])
+        return g
 
     def can_serve(self, trade: int) -> bool:
         return bool(self.by_trade[trade])

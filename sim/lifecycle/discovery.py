@@ -29,6 +29,7 @@ of the patch starting where the previous day's planned round ended. Each pass wi
 
 from __future__ import annotations
 
+import array
 import datetime as _dt
 from dataclasses import dataclass
 
@@ -113,6 +114,13 @@ class Discovery:
         self.dur_spot = np.array([t.dur_on_spot_h for t in types])
         self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * p.teams.on_spot_factor
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
+        # scalar copies for on_spot_fix, called once per discovered issue (array.array: a
+        # Python number per element, 8 bytes each; a numpy element read costs ~3x)
+        self._spot_cols = (array.array("d", np.asarray(self.u_spot, dtype=float).tobytes()),
+                           array.array("d", np.asarray(self.p_spot, dtype=float).tobytes()),
+                           array.array("q", np.asarray(self.trade_bit, dtype=np.int64).tobytes()),
+                           array.array("q", np.asarray(occ.grid, dtype=np.int64).tobytes()),
+                           [bool(ch.can_fix_on_spot) for ch in chans])
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
         factors = rate_factors(p, world, households)
         self.cont = [c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "poisson"]
@@ -162,6 +170,8 @@ class Discovery:
         # and writes one row at the pending issues)
         self.A = np.zeros((self.C, occ.n))
         self.next_occ = 0
+        self._patch_cols: dict = {}  # see _patch_columns
+        self._near_col = None
         self.blocks = blocks  # sim.agents.staff.BlockLog: hours the rounds lost to issue work
         # per grid: × detection chance of staff rounds and × on-the-spot chance (the monthly
         # assessment's effect, owned by sim.lifecycle.assessment; ones when it is off)
@@ -245,11 +255,12 @@ class Discovery:
         """Does the finder fix issue ``i`` at once? Only channels whose finders may fix, a
         finder with the trade (when it is a team member), with the type's chance × (0.5 +
         training level)."""
-        if not self.can_fix[channel]:
+        u_spot, p_spot, trade_bit, grid, can_fix = self._spot_cols
+        if not can_fix[channel]:
             return False
-        if finder_trades is not None and not finder_trades & int(self.trade_bit[i]):
+        if finder_trades is not None and not finder_trades & trade_bit[i]:
             return False
-        return bool(self.u_spot[i] < self.p_spot[i] * self.grid_boost[self.occ.grid[i]])
+        return bool(u_spot[i] < p_spot[i] * self.grid_boost[grid[i]])
 
     def update_notice_rates(self, ids: list[int], rates: np.ndarray, t: float) -> list[tuple[float, int, int]]:
         """The households reconsidering issues ``ids`` now notice-and-report at ``rates``
@@ -323,20 +334,18 @@ class Discovery:
     def _round(self, c: int, role: int, P: np.ndarray, t: float) -> tuple[np.ndarray, np.ndarray]:
         """Detection probability of this round for each pending issue, and the finder."""
         p, ch = self.p, self.p.channels[c]
-        h = self.occ.household[P]
         base = ch.p_detect_per_round * self.vis[P]
         if ch.driver in STAFF_DRIVERS:
             base = base * self.grid_boost[self.occ.grid[P]]
             tp = self.people.patches.get(DRIVER_PATCHES[ch.driver])
             if tp is None:
                 return np.zeros(len(P)), np.full(len(P), -1)
-            m = tp.owner_sid[h]
-            ok = m >= 0
-            mm = np.where(ok, m, 0)
-            ok &= self.role_id[mm] == role
+            ok0, mm_all, role_all, var_all, len_all, ukm_all = self._patch_columns(ch.driver, tp)
+            mm = mm_all[P]  # the patch owner (0 where none: ok is False there)
+            ok = ok0[P] & (role_all[P] == role)
             sched = self.people.schedules[self.role_names[role]]
             d = int(t // 24.0) if t % 24.0 > 0 else int(t // 24.0) - 1
-            works = sched.works[self.variant[mm], min(d, sched.works.shape[1] - 1)] if sched.works.shape[1] > 1 else \
+            works = sched.works[var_all[P], min(d, sched.works.shape[1] - 1)] if sched.works.shape[1] > 1 else \
                 np.ones(len(P), dtype=bool)
             block_h = sched.block_hours(ch.activity)
             done = np.full(len(P), block_h)
@@ -348,17 +357,18 @@ class Discovery:
             done = np.maximum(done, 0.0) * works
             speed = p.staff.patrol_speed_kmh if ch.activity == "patrol" else p.staff.routine_speed_kmh
             cover = done * speed
-            length = self.patch_len[mm]
+            length = len_all[P]
             # full passes over the patch, then a partial one starting where yesterday's
             # planned round ended; each pass within sight is one chance to notice
             passes = cover / length
             full = np.floor(passes)
             offset = np.mod(d * block_h * speed, length)
-            partial = np.mod(tp.u_km[h] - offset, length) < (passes - full) * length
+            partial = np.mod(ukm_all[P] - offset, length) < (passes - full) * length
             n_pass = full + partial
-            near = self.world.household_offset_km[h] <= p.staff.detection_distance_km
+            near = self._near()[P]
             q = pass_detection(base, n_pass, p.staff.repeat_pass_exponent)
-            return np.where(ok & near, q, 0.0), np.where(ok, m, -1)
+            return np.where(ok & near, q, 0.0), np.where(ok, mm, -1)
+        h = self.occ.household[P]
         if ch.driver == "household_heads":
             ppl = self.people
             if ppl.head_of is None:
@@ -370,19 +380,42 @@ class Discovery:
             return np.where(visited, base, 0.0), ppl.head_of[h]
         return base, np.full(len(P), -1)
 
+    def _patch_columns(self, driver: str, tp) -> tuple:
+        """Per issue, what a staff round of ``driver`` reads of its patch owner, made at the
+        first round and kept (deriving them for each pending issue at each round took over
+        a quarter of the rounds' time): the household has an owner, the owner (0: none), its role,
+        day-off variant and patch length, and the household's place along the patch (km)."""
+        cols = self._patch_cols.get(driver)
+        if cols is None:
+            h = self.occ.household
+            m = tp.owner_sid[h]
+            ok0 = m >= 0
+            mm = np.where(ok0, m, 0)
+            cols = self._patch_cols[driver] = (ok0, mm, self.role_id[mm].astype(np.int32),
+                                               self.variant[mm].astype(np.int32), self.patch_len[mm], tp.u_km[h])
+        return cols
+
+    def _near(self) -> np.ndarray:
+        """Per issue: its household is within ``staff.detection_distance_km`` of the road."""
+        if self._near_col is None:
+            self._near_col = self.world.household_offset_km[self.occ.household] <= \
+                self.p.staff.detection_distance_km
+        return self._near_col
+
     def _finish(self, ids, t, ch, finder) -> Found:
         """On-the-spot fixes by finders who may fix, and credit to staff and head finders."""
         members, heads = self.people.members, self.people.heads
         staff = self.staff_channel[ch[0]]
         chan = self.p.channels[ch[0]]
-        dur = self.dur_spot[self.occ.type[ids]]
-        on_spot = np.zeros(len(ids), dtype=bool)
-        for k, (i, f) in enumerate(zip(ids.tolist(), finder.tolist())):
+        dur = self.dur_spot[self.occ.type[ids]].tolist()
+        spot = []  # (the columns as lists: a numpy element read costs ~3x a list's)
+        for i, f, c, tk, dk in zip(ids.tolist(), finder.tolist(), ch.tolist(), t.tolist(), dur):
             trades = members[f].trades if (staff and f >= 0) else None
-            on_spot[k] = self.on_spot_fix(i, int(ch[k]), trades)
+            fix = self.on_spot_fix(i, c, trades)
+            spot.append(fix)
             if f >= 0:
                 if staff:
-                    members[f].found(float(t[k]), float(dur[k]) if on_spot[k] else 0.0, chan.activity)
+                    members[f].found(tk, dk if fix else 0.0, chan.activity)
                 elif heads:
                     heads[f].found()
-        return Found(ids, t, ch.astype(np.int64), finder.astype(np.int64), on_spot)
+        return Found(ids, t, ch.astype(np.int64), finder.astype(np.int64), np.array(spot, dtype=bool))

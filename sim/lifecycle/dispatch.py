@@ -26,11 +26,13 @@ nearest.
 
 from __future__ import annotations
 
+import array
 import math
 
 import numpy as np
 
 from sim.agents.teams import People
+from sim.agents.units import ByCalendar
 from sim.params import ECO_TRADES, TRADES, ModelParams
 
 OWNER_PATCHES = {t: "work_team" for t in ECO_TRADES} | {"service": "management_team", "mediation": "mediators",
@@ -49,6 +51,7 @@ class Dispatcher:
         self.backup_h = p.dispatch.backup_after_h
         self.members = people.members
         self.owner = []
+        as_array: dict = {}  # trades sharing a patch share the array
         for tr in TRADES:
             key = OWNER_PATCHES.get(tr)
             tp = people.patches.get(key) if key else None
@@ -56,12 +59,16 @@ class Dispatcher:
             back = people.patches.get(OWNER_FALLBACK.get(key, ""))
             if owner is not None and back is not None:
                 owner = np.where(owner >= 0, owner, back.owner_sid)
-            self.owner.append(owner)
+            # as an array.array: read per attempt, its element is a Python int (a numpy
+            # element costs ~5x), and it takes 8 bytes a household, as numpy (a list ~36)
+            if owner is not None and id(owner) not in as_array:  # (the source kept: ids stay unique)
+                as_array[id(owner)] = (owner, array.array("q", np.asarray(owner, dtype=np.int64).tobytes()))
+            self.owner.append(as_array[id(owner)][1] if owner is not None else None)
 
     def owner_of(self, trade: int, household: int) -> int:
         """Staff id of the member whose patch holds ``household`` for ``trade`` (−1: none)."""
         o = self.owner[trade]
-        return -1 if o is None else int(o[household])
+        return -1 if o is None else o[household]
 
     def ab_chain(self, trade: int, household: int, grid_unit) -> list:
         """The A post (patch owner) and its B post for a job of ``trade`` at ``household``,
@@ -96,13 +103,13 @@ class Dispatcher:
             if end < best_end:
                 best, best_end = m, end
         for u in (unit, vunit):
-            s = self.best_free(u.by_trade[trade], t, xy, exclude=exclude, work_h=work_h)
+            s = self.best_free(u.by_calendar(trade), t, xy, exclude=exclude, work_h=work_h)
             if s is None:
                 continue
             st = s.cal.next_open(t)
             if st <= limit:
                 return s, u
-            end = s.cal.add(st, work_h)
+            end = s.cal.finish_from(t, work_h)  # add(st, work_h), as best_free just asked it
             if end < best_end:
                 best, best_end, best_unit = s, end, u
         return best, best_unit
@@ -111,26 +118,39 @@ class Dispatcher:
     def best_free(candidates, t: float, xy, exclude=None, work_h: float = 0.0):
         """The free candidate who can finish ``work_h`` working hours first (its next working
         moment, then the work on its calendar; with ``work_h`` 0 the one who can start
-        soonest), nearest to ``xy`` among those (None if nobody is free). Travel (minutes
-        within a village) does not reorder people whose shifts end hours apart."""
-        best, best_st, best_d = None, math.inf, math.inf
-        ends: dict = {}
-        for s in candidates:
-            if not s.free or s is exclude:
-                continue
-            cal = s.cal
-            st = ends.get(cal)
-            if st is None:
-                st = ends[cal] = cal.add(cal.next_open(t), work_h) if work_h > 0.0 else cal.next_open(t)
-            if st > best_st:
-                continue
-            if xy is None or s.xy is None:
-                d = 0.0
-            else:
-                here = s.position_at(st)
-                d = (here[0] - xy[0]) ** 2 + (here[1] - xy[1]) ** 2
-            if st < best_st or d < best_d:
-                best, best_st, best_d = s, st, d
+        soonest), nearest to ``xy`` among those, first in the pool among equals (None if
+        nobody is free). Travel (minutes within a village) does not reorder people whose
+        shifts end hours apart. ``candidates``: a list of members or a unit's
+        :class:`~sim.agents.units.ByCalendar` of them.
+
+        The calendars are tried in order of finishing time, and people only of the first
+        calendars that have someone free (a Chongming year: 89 k calls over 22 candidates
+        on 7.5 calendars on average, ~17 us a call; looking at each person: ~21 us)."""
+        groups = (candidates if isinstance(candidates, ByCalendar) else ByCalendar(candidates)).groups
+        ends = [cal.finish_from(t, work_h) for cal, _ in groups]
+        best, best_d, best_k = None, math.inf, 0
+        no_map = xy is None
+        x0, y0 = (0.0, 0.0) if no_map else xy
+        st = min(ends, default=None)
+        while st is not None:
+            for g, end in enumerate(ends):  # the calendars that finish at st
+                if end != st:
+                    continue
+                for k, s in groups[g][1]:
+                    if not s.free or s is exclude:
+                        continue
+                    # squared distance from where s sets off (0 without a map), inlined: ~8
+                    # ties a call on average
+                    if no_map or s.xy is None:
+                        d = 0.0
+                    else:
+                        here = s.position_at(st)
+                        d = (here[0] - x0) ** 2 + (here[1] - y0) ** 2
+                    if best is None or d < best_d or (d == best_d and k < best_k):
+                        best, best_d, best_k = s, d, k
+            if best is not None:
+                break
+            st = min((e for e in ends if e > st), default=None)  # nobody free: the next time
         return best
 
 

@@ -13,7 +13,7 @@ from there on the next call (``GovernanceModel.step`` advances a day at a time).
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop, heappush
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -39,8 +39,8 @@ class EventLoop:
 
     def schedule(self, t: float, kind: int, job: int, token: int = 0) -> None:
         """Schedule event ``kind`` for ``job`` at time ``t`` (hours)."""
-        self._seq += 1
-        heapq.heappush(self.heap, (t, self._seq, kind, job, token))
+        seq = self._seq = self._seq + 1
+        heappush(self.heap, (t, seq, kind, job, token))
 
     def set_arrivals(self, t: np.ndarray, job: np.ndarray) -> None:
         """Arrivals known in advance: times (sorted) and jobs, handed to ``on_arrival``."""
@@ -55,15 +55,15 @@ class EventLoop:
         serves the queue before a newcomer at t; under FIFO either order gives the same
         means)."""
         heap = self.heap
-        pop = heapq.heappop
+        pop = heappop
         at, aj = self._at, self._aj
         n_arr = len(at)
         i = self._ai
         next_arr = at[i] if i < n_arr else float("inf")
         count = 0
         while True:
-            if heap and heap[0][0] <= next_arr:
-                if heap[0][0] > until:
+            if heap and (th := heap[0][0]) <= next_arr:
+                if th > until:
                     break
                 t, _, kind, job, tok = pop(heap)
                 self.now = t
