@@ -39,7 +39,7 @@ def test_tiny_sweep_end_to_end(tiny):
 def test_policy_identical_to_baseline_gives_zero_difference(tmp_path):
     """CRN: same seed → same draws, so an identical policy differs by exactly 0."""
     d = tmp_path / "crn"
-    sweep(run_inproc, d, "mmc.servers=3", "escalation.on_overdue=supervise,extend")
+    sweep(run_inproc, d, "mmc.servers=3", "escalation.on_overdue=supervise,extend", "seed=1,2")
     cmp = json.loads((d / "comparison.json").read_text())
     others = [p for p in cmp["policies"] if p != cmp["baseline_policy"]]
     assert len(others) == 1

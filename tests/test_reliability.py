@@ -545,7 +545,7 @@ def test_resume_after_a_kill_mid_write_matches_a_clean_sweep(tiny, tmp_path):
     r = run_cli(*SWEEP, f"hydra.sweep.dir={killed}", env={"SIM_TEST_FAULT": "commit:3:sigkill:2"})
     assert r.returncode == -signal.SIGKILL, r.stderr[-2000:]
     assert any(killed.glob("*/.partial-*"))  # the kill left a half-written run behind
-    r = run_cli(*SWEEP, f"hydra.sweep.dir={killed}")
+    r = run_inproc(*SWEEP, f"hydra.sweep.dir={killed}")  # the resume: no process of its own needed
     assert r.returncode == 0, r.stderr[-2000:]
     assert "skipped (already complete)" in r.stdout
     assert not list(killed.rglob(".partial-*"))
@@ -674,7 +674,7 @@ FUZZ = dict(deadline=None, derandomize=True, database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 50)), **FUZZ)
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", 30)), **FUZZ)
 @given(configurations())
 def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
     """Configurations drawn from the whole parameter space (every field within its
@@ -682,7 +682,7 @@ def test_watchdog_fuzz_every_run_ends_or_is_refused(d):
     durations and hand-overs, failing attempts) on top of the village scenario must be
     refused with a ConfigError or run to the end within a hard per-example deadline
     (SIGALRM): a run that cycles without time passing, or takes too long, fails the
-    example; so does any other exception, or a summary that is not valid JSON. 50 examples
+    example; so does any other exception, or a summary that is not valid JSON. 30 examples
     here; the integration tier draws 150 more (test_watchdog_fuzz_long)."""
     _run_or_refuse(d)
 
