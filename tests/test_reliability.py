@@ -54,18 +54,30 @@ def one_clean_line(r: subprocess.CompletedProcess, key: str, code: int = 2) -> s
     return lines[0]
 
 
-def rejected_without_a_trace(tmp_path: Path, args: list[str], key: str, inproc: bool = False, **kw) -> str:
-    """Run ``args`` into an existing result folder and into a new one; both must be
-    rejected in one line naming ``key``, the first folder unchanged, the second not made."""
+def rejected_without_a_trace(tmp_path: Path, args: list[str], key: str, inproc: bool = False,
+                             into: tuple[str, ...] = ("existing", "new"), **kw) -> str:
+    """Run ``args`` into an existing result folder and into a new one (``into``); each must
+    be rejected in one line naming ``key``, the first folder unchanged, the second not made."""
     run = run_inproc if inproc else run_cli
-    old = earlier_result(tmp_path)
-    before = snapshot(old)
-    line = one_clean_line(run(*args, f"hydra.run.dir={old}", **kw), key)
-    assert snapshot(old) == before
-    new = tmp_path / "new" / "deeper"
-    one_clean_line(run(*args, f"hydra.run.dir={new}", **kw), key)
-    assert not (tmp_path / "new").exists()
+    line = ""
+    if "existing" in into:
+        old = earlier_result(tmp_path)
+        before = snapshot(old)
+        line = one_clean_line(run(*args, f"hydra.run.dir={old}", **kw), key)
+        assert snapshot(old) == before
+    if "new" in into:
+        new = tmp_path / "new" / "deeper"
+        line = one_clean_line(run(*args, f"hydra.run.dir={new}", **kw), key)
+        assert not (tmp_path / "new").exists()
     return line
+
+
+def alternate(i: int) -> tuple[str, ...]:
+    """In-process cases take turns: even ones into an existing folder, odd ones into a new
+    one. A refusal comes before the folder is touched, the same code for every value, so each
+    group of the lists below checks both promises without running every value twice (the
+    end-to-end cases run both)."""
+    return ("existing",) if i % 2 == 0 else ("new",)
 
 
 # --------------------------------------------------------------------------- config values
@@ -126,11 +138,11 @@ VALUES = [
 ]
 
 
-@pytest.mark.parametrize("args,key", [c[1:] for c in VALUES], ids=[c[0] for c in VALUES])
-def test_bad_value_rejected_without_a_trace(tmp_path, args, key):
+@pytest.mark.parametrize("i,args,key", [(i, *c[1:]) for i, c in enumerate(VALUES)], ids=[c[0] for c in VALUES])
+def test_bad_value_rejected_without_a_trace(tmp_path, i, args, key):
     # in-process: the same checks as the command line, before Hydra starts (a handful of
     # end-to-end cases below run the real command)
-    rejected_without_a_trace(tmp_path, args, key, inproc=True)
+    rejected_without_a_trace(tmp_path, args, key, inproc=True, into=alternate(i))
 
 
 @pytest.mark.parametrize("args,key", [c[1:] for c in VALUES[:: len(VALUES) // 4]][:4],
@@ -184,13 +196,13 @@ MAPS = [
 ]
 
 
-@pytest.mark.parametrize("content,needle", [c[1:] for c in MAPS], ids=[c[0] for c in MAPS])
-def test_bad_map_rejected_without_a_trace(tmp_path, content, needle):
+@pytest.mark.parametrize("i,content,needle", [(i, *c[1:]) for i, c in enumerate(MAPS)], ids=[c[0] for c in MAPS])
+def test_bad_map_rejected_without_a_trace(tmp_path, i, content, needle):
     f = tmp_path / "map.geojson"
     f.write_text(content if isinstance(content, str) else json.dumps({"type": "FeatureCollection", "features": content}))
     args = ["scenario=chongming_town", "world.map=geojson", f"world.geojson_path={f}", "partition.total_grids=null",
             "partition.k_min=1", "run.horizon_days=40", "run.warmup_days=1"]
-    line = rejected_without_a_trace(tmp_path, args, "world.geojson_path", inproc=True)
+    line = rejected_without_a_trace(tmp_path, args, "world.geojson_path", inproc=True, into=alternate(i))
     assert needle in line and str(f) in line
 
 
