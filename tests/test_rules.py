@@ -203,7 +203,7 @@ def _households(**state):
     hh.rp = ResidentParams()
     hh.occ = SimpleNamespace(household=np.array([0]))
     hh.start = MONDAY
-    hh.gumbel = [[0.0] * len(chans)]
+    hh.gumbel = np.zeros((1, len(chans)))
     base = dict(trust=np.array([0.5]), app=np.array([1]), walk_min=np.array([0.0]), head=np.array([0]),
                 party_near=np.array([1.0]), star_near=np.array([False]))
     for k, v in {**base, **state}.items():
@@ -213,14 +213,14 @@ def _households(**state):
 
 def test_channel_choice_takes_the_best_open_route():
     hh, _ = _households()
-    hh.gumbel = [[0.0, 0.0, 0.0, 0.0, 5.0]]  # a strong taste for the party route
+    hh.gumbel = np.array([[0.0, 0.0, 0.0, 0.0, 5.0]])  # a strong taste for the party route
     assert hh.route(0, 0.0) == 4
     hh.party_near = np.array([0.0])  # no party member nearby: that route is closed
-    hh.gumbel = [[3.0, 0.0, 0.0, 0.0, 5.0]]
+    hh.gumbel = np.array([[3.0, 0.0, 0.0, 0.0, 5.0]])
     assert hh.route(0, 0.0) == 0
     hh.app = np.array([0])  # nobody in the household uses the app
     hh.head = np.array([-1])  # and it has no household head
-    hh.gumbel = [[3.0, 0.0, 0.0, 9.0, 5.0]]
+    hh.gumbel = np.array([[3.0, 0.0, 0.0, 9.0, 5.0]])
     assert hh.route(0, 0.0) in (1, 2)
 
 
@@ -238,7 +238,7 @@ def test_service_day_boost_on_the_10th_and_20th():
     rp = ResidentParams()
     hh, chans = _households(app=np.array([0]), head=np.array([-1]), party_near=np.array([0.0]))
     u_sp, u_hotline = rp.route_trust_slope * 0.5, rp.hotline_distrust_slope * 0.5  # trust 0.5, at the door
-    hh.gumbel = [[0.0, 0.0, u_sp - u_hotline + math.log(2.0) / 2, 0.0, 0.0]]  # 12345 ahead by log(2) / 2
+    hh.gumbel = np.array([[0.0, 0.0, u_sp - u_hotline + math.log(2.0) / 2, 0.0, 0.0]])  # 12345 ahead by log(2) / 2
     assert chans[1].boost_on(dt.date(2024, 1, 10)) == 2.0 and chans[1].boost_on(dt.date(2024, 1, 11)) == 1.0
     assert hh.route(0, 24.0 * 9 + 10.0) == 1  # 10 January: the boost (x2) puts the service point ahead
     assert hh.route(0, 24.0 * 10 + 10.0) == 2  # 11 January: 12345

@@ -130,7 +130,9 @@ class Households:
         self.u_decide = u[:, 0].tolist()
         self.u_feedback = u[:, 1].tolist()
         self.u_rating = u[:, 2].tolist()
-        self.gumbel = (-np.log(-np.log(np.clip(u[:, 3:], 1e-12, 1 - 1e-12)))).tolist()
+        # one row per issue, read once when its household reports: kept as an array (a list of
+        # lists held ~28 MB more for a Chongming year), the row made a list when read
+        self.gumbel = -np.log(-np.log(np.clip(u[:, 3:], 1e-12, 1 - 1e-12)))
         # counters
         self.noticed = np.zeros(n_h, dtype=np.int64)
         self.reports = np.zeros(n_h, dtype=np.int64)
@@ -186,7 +188,7 @@ class Households:
         h = int(self.occ.household[i])
         rp = self.rp
         tr = float(self.trust[h])
-        g = self.gumbel[i]
+        g = self.gumbel[i].tolist()
         best, best_u = -1, -math.inf
         day = int(t // 24.0)
         if 1e-6 < t - 24.0 * day < 24.0 - 1e-6:  # well inside the day: its date, kept (a timedelta

@@ -82,10 +82,12 @@ class Intake:
         n = occ.n
         self.u_report = streams["report"].random(n).tolist()
         self.u_register = streams["registration"].random(n).tolist()
-        self.u_relay = streams["relay"].random((n, 3)).tolist()
+        # rows read once per issue at most: arrays, each row made a list when read (lists of
+        # lists held ~30 MB more for a Chongming year)
+        self.u_relay = streams["relay"].random((n, 3))
         self.u_hotline = streams["hotline"].random(n).tolist()
         self.u_consult = streams["consultation"].random(n).tolist()
-        self.u_handover = streams["handover"].random((n, 3)).tolist()
+        self.u_handover = streams["handover"].random((n, 3))
         types = p.issue_types
         typ = occ.type.tolist()
         self.min_level = [LEVELS.index(types[k].min_close_level) for k in typ]
@@ -112,7 +114,7 @@ class Intake:
         """Capability routing of a grid-registered issue dispatched at ``t``: (first
         level, hand-overs, arrival time), each hand-over on the receiving level's calendar."""
         path = capability_hops(self.min_level[i], self.rule)
-        u = self.u_handover[i]
+        u = self.u_handover[i].tolist()
         for k, target in enumerate(path):
             d = scalar_quantile(self.handover_dist, u[k])
             if d > 0.0:
@@ -141,7 +143,7 @@ class Intake:
             t_reg = self.duty[TOWN_CENTRE].add(t_rep, reg)
         else:  # the village committee relays (and sometimes loses) the report
             centre = VILLAGE_COMMITTEE
-            u = self.u_relay[i]
+            u = self.u_relay[i].tolist()
             fp = p.fusion
             lost = u[1] < fp.p_loss
             again = scalar_quantile(fp.rereport, u[2]) if lost else 0.0
