@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from profile_run import _field  # noqa: E402  (the /proc reader of the single-run profile)
+from profile_run import watched_run  # noqa: E402  (a run sampled as the single-run profile samples it)
 
 LAM, MU, C = 9.5, 1.0, 12
 
@@ -143,19 +142,12 @@ def cli_run(args: list[str]) -> tuple[float, int, dict]:
     """Wall seconds, peak RSS of the main process (bytes, VmHWM) and manifest of
     ``python run.py ARGS``."""
     with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "run.py", *args, f"hydra.run.dir={d}"], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        hwm = 0
-        while p.poll() is None:
-            hwm = max(hwm, _field(f"/proc/{p.pid}/status", "VmHWM"))
-            time.sleep(0.05)
-        wall = time.perf_counter() - t
-        if p.returncode != 0:
-            raise SystemExit(p.stderr.read())
+        r = watched_run(args, Path(d))
+        if r["returncode"] != 0:
+            raise SystemExit(r["stderr"])
         man = json.loads((Path(d) / "manifest.json").read_text())
         man["summary"] = json.loads((Path(d) / "summary.json").read_text())
-        return wall, hwm * 1024, man
+        return r["wall_s"], r["hwm_kb"] * 1024, man
 
 
 def town_marginal_s(runs: int) -> float:

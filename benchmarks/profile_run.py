@@ -48,22 +48,31 @@ def _field(path: str, key: str) -> int:
     return 0
 
 
+def watched_run(overrides: list[str], out: Path, interval_s: float = 0.05, tree: bool = False) -> dict:
+    """``python run.py OVERRIDES hydra.run.dir=OUT`` as a user runs it, sampled every
+    ``interval_s``: wall seconds, the main process's peak resident memory (VmHWM, kB), with
+    ``tree`` the peak PSS summed over its process tree (kB), the exit code and stderr."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen([sys.executable, "run.py", *overrides, f"hydra.run.dir={out}"], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    hwm = pss = 0
+    while p.poll() is None:
+        hwm = max(hwm, _field(f"/proc/{p.pid}/status", "VmHWM"))
+        if tree:
+            pss = max(pss, sum(_field(f"/proc/{q}/smaps_rollup", "Pss:") for q in _tree(p.pid)))
+        time.sleep(interval_s)
+    return {"wall_s": time.perf_counter() - t0, "hwm_kb": hwm, "pss_kb": pss, "returncode": p.returncode,
+            "stderr": p.stderr.read()}
+
+
 def one_run(overrides: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "run.py", *overrides, f"hydra.run.dir={out}"], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        hwm = pss = 0
-        while p.poll() is None:
-            hwm = max(hwm, _field(f"/proc/{p.pid}/status", "VmHWM"))
-            pss = max(pss, sum(_field(f"/proc/{q}/smaps_rollup", "Pss:") for q in _tree(p.pid)))
-            time.sleep(0.05)
-        wall = time.perf_counter() - t0
-        if p.returncode != 0:
-            raise SystemExit(f"run failed: {p.stderr.read()}")
+        r = watched_run(overrides, out, tree=True)
+        if r["returncode"] != 0:
+            raise SystemExit(f"run failed: {r['stderr']}")
         stages = json.loads((out / "manifest.json").read_text())["timings_s"]
-    return {"wall_s": wall, "main_peak_mb": hwm / 1024, "tree_peak_pss_mb": pss / 1024,
+    return {"wall_s": r["wall_s"], "main_peak_mb": r["hwm_kb"] / 1024, "tree_peak_pss_mb": r["pss_kb"] / 1024,
             **{f"{k}_s": v for k, v in stages.items()}}
 
 

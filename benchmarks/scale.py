@@ -22,16 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from profile_run import _field  # noqa: E402  (the same /proc reader as the single-run profile)
+from profile_run import watched_run  # noqa: E402  (a run sampled as the single-run profile samples it)
 
 BASE = {"towns": 18, "villages": 269, "residents": 680_000, "settled_area_km2": 1100.0}
 
@@ -47,19 +45,13 @@ def overrides(k: float, days: float) -> list[str]:
 def one(k: float, days: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        t0 = time.perf_counter()
-        p = subprocess.Popen([sys.executable, "run.py", *overrides(k, days), f"hydra.run.dir={out}"], cwd=ROOT,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        hwm = 0
-        while p.poll() is None:
-            hwm = max(hwm, _field(f"/proc/{p.pid}/status", "VmHWM"))
-            time.sleep(0.2)
-        wall = time.perf_counter() - t0
-        err = p.stderr.read()
-        if p.returncode != 0:
-            return {"factor": k, "refused": err.strip().splitlines()[-1] if err.strip() else f"exit {p.returncode}"}
+        r = watched_run(overrides(k, days), out, interval_s=0.2)
+        if r["returncode"] != 0:
+            err = r["stderr"].strip()
+            return {"factor": k, "refused": err.splitlines()[-1] if err else f"exit {r['returncode']}"}
         man = json.loads((out / "manifest.json").read_text())
         s = json.loads((out / "summary.json").read_text())
+    wall, hwm = r["wall_s"], r["hwm_kb"]
     res, issues = s["structure"]["residents"], s["counts"]["occurred"]
     return {"factor": k, "residents": res, "households": s["structure"]["households"], "issues": issues,
             "wall_s": wall, "peak_gb": hwm * 1024 / 1e9, "build_s": man["timings_s"]["build"],
