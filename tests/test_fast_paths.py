@@ -5,6 +5,7 @@
   (finishing time, squared distance, place in the pool).
 - ``WorkCalendar.add`` inlines W⁻¹(W(t) + d); the definition: ``at_work(work_before(t) + d,
   finish=True)``.
+- The typed columns that replace Python lists (:mod:`sim.columns`) hold the same numbers.
 
 Random cases with many exact ties (shared calendars, members on the same spot, times on
 interval edges); equality is exact (a dispatch decided by a rounding difference would
@@ -88,3 +89,32 @@ def test_add_is_the_inverse_of_working_time():
             assert cal.add(t, d) == cal.at_work(cal.work_before(t) + d, finish=True)
             assert cal.finish_from(t, d) == (cal.add(cal.next_open(t), d) if d > 0 else cal.next_open(t))
     assert math.isfinite(_calendars()[0].add(24.0 * 60, 5.0))  # beyond the span: the tail rate
+
+
+def test_columns_keep_values_exactly_and_refuse_what_does_not_fit():
+    """The loop's typed columns (:mod:`sim.columns`) give back the very numbers they were
+    given (so a run's outputs do not change), and a value out of a column's range is an
+    error, never a silent wrap."""
+    import numpy as np
+    import pytest
+
+    from sim.columns import filled, floats, ints
+    from sim.lifecycle.dispatch import Positions
+
+    rng = np.random.default_rng(7)
+    x = np.concatenate((rng.normal(size=1000) * 1e6, [np.nan, np.inf, -0.0, 5e-324]))
+    col = floats(x)
+    assert np.array_equal(np.frombuffer(col, dtype=float), x, equal_nan=True)
+    assert [col[k] for k in range(len(x))][:1000] == x[:1000].tolist()
+    big = np.array([-1, 0, 2**40, 2**62], dtype=np.int64)
+    assert list(ints(big)) == big.tolist()
+    assert list(filled("b", True, 3)) == [1, 1, 1]
+    flags = filled("b", 0, 4)
+    with pytest.raises(OverflowError):
+        flags[0] = 300
+    ids = filled("i", -1, 2)
+    with pytest.raises(OverflowError):
+        ids[1] = 2**31
+    xy = rng.normal(size=(50, 2)) * 30
+    pos = Positions(xy)
+    assert len(pos) == 50 and all(pos[k] == tuple(xy[k].tolist()) for k in range(50))

@@ -12,7 +12,7 @@ from pathlib import Path
 SIM = Path(__file__).resolve().parent.parent / "sim"
 LAYERS = [
     ("vocabularies and params", ["sim.errors", "sim.vocab", "sim.typedconfig", "sim.params", "sim.rng", "sim.apportion",
-                                 "sim.store", "sim.console", "sim.provenance", "sim.validation"]),
+                                 "sim.store", "sim.columns", "sim.console", "sim.provenance", "sim.validation"]),
     ("world", ["sim.world"]),
     ("agents and lifecycle", ["sim.agents", "sim.lifecycle", "sim.guard", "sim.precheck", "sim.schema",
                               "sim.assumptions", "sim.scenarios"]),

@@ -33,6 +33,7 @@ import math
 
 import numpy as np
 
+from sim.columns import floats
 from sim.params import ModelParams
 from sim.world.world import World
 
@@ -127,9 +128,7 @@ class Households:
         n = occ.n
         R = len(self.routes)
         u = draw_rng.random((n, 3 + R))
-        self.u_decide = u[:, 0].tolist()
-        self.u_feedback = u[:, 1].tolist()
-        self.u_rating = u[:, 2].tolist()
+        self.u_decide, self.u_feedback, self.u_rating = floats(u[:, 0]), floats(u[:, 1]), floats(u[:, 2])
         # one row per issue, read once when its household reports: kept as an array (a list of
         # lists held ~28 MB more for a Chongming year), the row made a list when read
         self.gumbel = -np.log(-np.log(np.clip(u[:, 3:], 1e-12, 1 - 1e-12)))

@@ -11,11 +11,10 @@ ends, the freed person takes its next job, and the job either fails (up the ladd
 
 from __future__ import annotations
 
-import array
-
 import numpy as np
 
 from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
+from sim.columns import floats
 from sim.lifecycle.dispatch import queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile
 from sim.lifecycle.engine import BACKUP, END
@@ -62,10 +61,10 @@ class Attempts(Room):
         # (40 MB for a Chongming year) for a few ms of faster access
         self.dur0 = dur0
         self.u_fail = streams["failure"].random((n, 4))
-        # the same, flat (row i, level L at 4 i + L) as array.array for the per-attempt reads:
-        # a Python float per element at 8 bytes each (a numpy element read costs ~3x)
-        self._dur0 = array.array("d", dur0.tobytes())
-        self._u_fail = array.array("d", self.u_fail.tobytes())
+        # the same, flat (row i, level L at 4 i + L), as columns for the per-attempt reads
+        # (see :mod:`sim.columns`)
+        self._dur0 = floats(dur0.ravel())
+        self._u_fail = floats(self.u_fail.ravel())
         self.rng_fail = streams["failure"]
         self.rng_rework = streams["rework"]
         sp = p.staff
@@ -81,7 +80,7 @@ class Attempts(Room):
     def release(self) -> None:
         """The run is over: drop the per-issue draws and the households' positions (see
         :meth:`sim.model.GovernanceModel.results`)."""
-        self.xy = self.dur0 = self.u_fail = None
+        self.xy = self.dur0 = self.u_fail = self._dur0 = self._u_fail = None
 
     def _key(self, job: int, unit) -> tuple:
         b = self.b

@@ -11,6 +11,7 @@ closed as it stands. A closed issue reported by a household is rated by it.
 from __future__ import annotations
 
 from sim.agents.staff import GRID_TEAMS
+from sim.columns import floats
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.engine import CLOSE
 from sim.lifecycle.intake import DISTRICT_PLATFORM, TOWN_CENTRE
@@ -32,7 +33,7 @@ class Closure(Room):
         scale = p.teams.rework_factor if model.has_members else 1.0
         self.p_rework = [min(1.0, t.p_rework * scale) for t in p.issue_types]
         rw = model.streams["rework"]
-        self.u_rework = rw.random(book.n).tolist()
+        self.u_rework = floats(rw.random(book.n))
         self.rng_rework = rw
         self.rng_feedback, self.rng_verify = model.streams["feedback"], model.streams["verification"]
         lc = p.lifecycle

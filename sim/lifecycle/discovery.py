@@ -29,7 +29,6 @@ of the patch starting where the previous day's planned round ended. Each pass wi
 
 from __future__ import annotations
 
-import array
 import datetime as _dt
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ import numpy as np
 
 from sim.agents.residents import rate_factors
 from sim.agents.teams import DRIVER_ROLES, People
+from sim.columns import floats, ints
 from sim.params import STAFF_DRIVERS, TRADES, ModelParams
 from sim.rng import Streams
 from sim.world.world import World
@@ -114,12 +114,8 @@ class Discovery:
         self.dur_spot = np.array([t.dur_on_spot_h for t in types])
         self.p_spot = np.array([t.p_on_spot_fix for t in types])[occ.type] * p.teams.on_spot_factor
         self.trade_bit = (1 << np.array([TRADES.index(t.trade) for t in types]))[occ.type]
-        # scalar copies for on_spot_fix, called once per discovered issue (array.array: a
-        # Python number per element, 8 bytes each; a numpy element read costs ~3x)
-        self._spot_cols = (array.array("d", np.asarray(self.u_spot, dtype=float).tobytes()),
-                           array.array("d", np.asarray(self.p_spot, dtype=float).tobytes()),
-                           array.array("q", np.asarray(self.trade_bit, dtype=np.int64).tobytes()),
-                           array.array("q", np.asarray(occ.grid, dtype=np.int64).tobytes()),
+        # scalar copies for on_spot_fix, called once per discovered issue (see :mod:`sim.columns`)
+        self._spot_cols = (floats(self.u_spot), floats(self.p_spot), ints(self.trade_bit), ints(occ.grid),
                            [bool(ch.can_fix_on_spot) for ch in chans])
         self.instant = next((c for c, ch in enumerate(chans) if ch.enabled and ch.kind == "instant"), None)
         factors = rate_factors(p, world, households)
@@ -178,9 +174,10 @@ class Discovery:
         self.grid_boost = grid_boost if grid_boost is not None else np.ones(world.n_grids)
 
     def release(self) -> None:
-        """The run is over: drop the per-issue thresholds, rates and hazards (see
+        """The run is over: drop the per-issue thresholds, rates, hazards and columns (see
         :meth:`sim.model.GovernanceModel.results`)."""
         self.E = self.E_renew = self.E_cont = self.u_spot = self.A = self.F = self.R = self.rate = None
+        self._spot_cols, self._patch_cols = None, {}
 
     # ------------------------------------------------------------------ setup
     def _staff_arrays(self) -> None:

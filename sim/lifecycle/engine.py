@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from sim.columns import floats, ints
+
 ARRIVE, END, CLOSE, OVERDUE, TICK, DISCOVER, DAY, BACKUP = range(8)
 """Event kinds: a job arrives at a unit, an attempt ends, verification is due (closure), a
 time-limit stage comes due, a round, a discovery, midnight, an A/B post's wait is up (a job
@@ -33,8 +35,8 @@ class EventLoop:
         self._seq = 0
         self.now = 0.0
         self.events_processed = 0
-        self._at: list[float] = []
-        self._aj: list[int] = []
+        self._at = floats([])
+        self._aj = ints([])
         self._ai = 0
 
     def schedule(self, t: float, kind: int, job: int, token: int = 0) -> None:
@@ -44,8 +46,7 @@ class EventLoop:
 
     def set_arrivals(self, t: np.ndarray, job: np.ndarray) -> None:
         """Arrivals known in advance: times (sorted) and jobs, handed to ``on_arrival``."""
-        self._at = np.asarray(t, dtype=float).tolist()
-        self._aj = np.asarray(job).tolist()
+        self._at, self._aj = floats(t), ints(job)  # read in order: unboxed (sim.columns)
         self._ai = 0
 
     def run(self, until: float, handlers: Sequence[Callable], on_arrival: Callable) -> None:

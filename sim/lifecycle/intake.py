@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.columns import floats
 from sim.lifecycle.calendar import WorkCalendar
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.routing import capability_hops
@@ -80,13 +81,13 @@ class Intake:
                  office: WorkCalendar, service: WorkCalendar, consult_by_members: bool, duty: dict, world=None):
         self.p = p
         n = occ.n
-        self.u_report = streams["report"].random(n).tolist()
-        self.u_register = streams["registration"].random(n).tolist()
+        self.u_report = floats(streams["report"].random(n))
+        self.u_register = floats(streams["registration"].random(n))
         # rows read once per issue at most: arrays, each row made a list when read (lists of
         # lists held ~30 MB more for a Chongming year)
         self.u_relay = streams["relay"].random((n, 3))
-        self.u_hotline = streams["hotline"].random(n).tolist()
-        self.u_consult = streams["consultation"].random(n).tolist()
+        self.u_hotline = floats(streams["hotline"].random(n))
+        self.u_consult = floats(streams["consultation"].random(n))
         self.u_handover = streams["handover"].random((n, 3))
         types = p.issue_types
         typ = occ.type.tolist()

@@ -16,6 +16,7 @@ Each dispatched issue gets its time-limit stages as events. Under
 
 from __future__ import annotations
 
+from sim.columns import floats
 from sim.lifecycle.dists import scalar_quantile
 from sim.lifecycle.engine import ARRIVE, OVERDUE
 from sim.lifecycle.issuebook import IssueBook, Room
@@ -41,7 +42,7 @@ class Oversight(Room):
         types = p.issue_types
         self.extendable = [t.extendable for t in types]
         self.limit_wh = [t.time_limit_wh for t in types]
-        self.u_extension = model.streams["extension"].random(book.n).tolist()
+        self.u_extension = floats(model.streams["extension"].random(book.n))
         self.rng_handover = model.streams["handover"]
         self.level_cals = model.level_cals
         self.office = model.office_cal
