@@ -19,6 +19,7 @@ import math
 import random
 from types import SimpleNamespace
 
+from sim.agents.staff import StaffMember
 from sim.lifecycle.calendar import WorkCalendar
 from sim.lifecycle.dispatch import Dispatcher
 from sim.lifecycle.holidays import HolidayTable
@@ -60,7 +61,7 @@ def _person(cal, rng):
     base = (rng.choice([0.0, 1.0, rng.random()]), rng.choice([0.0, rng.random()]))
     p = SimpleNamespace(cal=cal, free=rng.random() < 0.7, base_xy=base, xy_day=rng.choice([-1, 0, 1, 2]),
                         xy=rng.choice([base, (rng.random(), rng.random())]) if rng.random() > 0.05 else None)
-    p.position_at = lambda t, p=p: p.xy if int(t // 24.0) == p.xy_day else p.base_xy
+    p.position_at = StaffMember.position_at.__get__(p)  # the member's own rule, which best_free inlines
     return p
 
 
