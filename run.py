@@ -171,6 +171,7 @@ class Plan:
         self.folder, self.design, self.resume = folder, design, resume
         self.multirun_yaml: bytes | None = None  # a sweep root's multirun.yaml before Hydra rewrites it
         self.in_process = True  # the jobs run in this process (a single run, Hydra's basic launcher)
+        self.mode = None  # the composed config's hydra.mode (None: the command line's -m decides)
 
     @property
     def sweep(self) -> bool:
@@ -224,7 +225,9 @@ def precompose(argv: list[str], overrides: list[str], multirun: bool, printing: 
     except ConfigError as e:
         fail(str(e))
     argv[:] = [a for a in argv if not a.startswith("hydra.run.dir=")] + [f"hydra.run.dir={_quote(str(run_dir))}"]
-    return Plan(run_dir)
+    plan = Plan(run_dir)
+    plan.mode = OmegaConf.select(cfg, "hydra.mode")
+    return plan
 
 
 # the longest path a run writes below its folder: <job>/.partial-<pid>/.backup/p99/ or .hydra/hydra.yaml
@@ -357,6 +360,7 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     argv[:] = [a for a in argv if not a.lstrip("+~").startswith("hydra.sweep.dir=")] + \
         [f"hydra.sweep.dir={_quote(str(root))}"]
     plan = Plan(root, design, resume)
+    plan.mode = OmegaConf.select(cfg, "hydra.mode")
     target = str(OmegaConf.select(cfg, "hydra.launcher._target_", default="") or "")
     plan.in_process = target.endswith("BasicLauncher")  # other launchers wait on workers: signals stay live
     return plan
@@ -455,7 +459,7 @@ def cli(argv: list[str], signals: bool = True) -> int:
                     remove_stale_stages(plan.folder)  # a killed run's half-done commit is undone first
                 # inside Hydra's code a signal waits for ours (main) to run; with a launcher
                 # whose jobs run elsewhere, this process only waits, and a signal ends it at once
-                with signals_deferred() if plan.in_process else contextlib.nullcontext():
+                with signals_deferred() if plan.in_process else contextlib.nullcontext(), _mode_known(plan.mode):
                     code = _hydra(argv)
         except Busy:
             created = []  # not ours to remove: the other run is using it
@@ -481,6 +485,24 @@ def _ignore_signals() -> None:
     that completed, the interpreter's exit) finishes and the exit code says what happened."""
     for s in HELD_SIGNALS:
         signal.signal(s, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def _mode_known(mode):
+    """Hydra composes the whole configuration once only to read its ``hydra.mode``
+    (``Hydra.get_mode``), then composes it again to run. run.py has composed it already
+    (:func:`precompose`), so Hydra is given the mode found there: one composition less per
+    command (~0.25 s), the same mode (None here unless a config file sets ``hydra.mode``;
+    no override may: :func:`hydra_checks.precheck_hydra_keys`). tests/test_cli.py
+    checks it against Hydra's own answer."""
+    from hydra._internal.hydra import Hydra
+
+    real = Hydra.get_mode
+    Hydra.get_mode = lambda self, config_name, overrides: mode
+    try:
+        yield
+    finally:
+        Hydra.get_mode = real
 
 
 def _hydra(argv: list[str]) -> int:

@@ -99,3 +99,35 @@ def test_bad_input_rejected_cleanly(cli, tmp_path, args, key):
     assert len(lines) <= 3, r.stderr
     assert json.loads((out / "summary.json").read_text()) == {"earlier": True}
     assert not list(out.glob(".partial-*"))
+
+
+def test_hydra_is_told_the_mode_it_would_compose(tmp_path, monkeypatch):
+    """run.py gives Hydra the ``hydra.mode`` it composed before Hydra started
+    (``run._mode_known``) instead of Hydra composing the whole configuration once more only
+    to read it. Hydra's own ``get_mode`` gives the same answer (None: the command line's -m
+    decides) for a run, a sweep and a named experiment of the shipped configs, and a run
+    composes twice: run.py's check and Hydra's run (three times before)."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+
+    import run  # noqa: F401 - registers the model's defaults, as a command does
+    from conftest import run_inproc
+    from hydra_checks import CONF, _compose
+
+    cases = ([], ["scenario=chongming_town", "seed=1,2"], ["experiment=grid_size"])
+    composed = [_compose([o.split(",")[0] for o in c], hydra_cfg=True).hydra.get("mode") for c in cases]
+    GlobalHydra.instance().clear()
+    hydra = Hydra.create_main_hydra2(task_name="run", config_search_path=create_config_search_path(str(CONF)))
+    try:
+        own = [hydra.get_mode(config_name="config", overrides=list(c)) for c in cases]
+    finally:
+        GlobalHydra.instance().clear()
+    assert own == composed == [None] * len(cases)
+    calls = []
+    real = Hydra.compose_config
+    monkeypatch.setattr(Hydra, "compose_config", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    r = run_inproc("scenario=mmc", "run.horizon_days=2", "run.warmup_days=1", "report.enabled=false",
+                   f"hydra.run.dir={tmp_path / 'run'}")
+    assert r.returncode == 0, r.stderr
+    assert len(calls) == 2
