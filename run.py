@@ -47,8 +47,8 @@ from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
 from hydra_checks import (CONF, EXIT_BAD_INPUT, PRINT_FLAGS, _compose, _first_line_of_causes, _quote,  # noqa: E402
-                          composition_error, fail, precheck_flags, precheck_groups, precheck_hydra_keys, resolved,
-                          unreadable_levels)
+                          check_group_levels, check_jobs_compose, composition_error, fail, precheck_flags,
+                          precheck_groups, precheck_hydra_keys, resolved, unreadable_levels)
 from sim import ConfigError  # noqa: E402
 from sim.config import register, run_config  # noqa: E402
 from sim.console import say  # noqa: E402
@@ -295,6 +295,7 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, lines))
     task = [o for o in everything if not o.get_key_element().startswith(("hydra.", "hydra/"))]
+    check_group_levels(task)  # the experiment file's levels too: precheck_groups read only the command line
     lengths: dict[str, int] = {}
     for o in task:
         lengths[o.get_key_element()] = _sweep_length(o)
@@ -322,6 +323,7 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         name = exp.get("name") or exp.get("type")
         fail(f"experiment={name} is not a sweep (it samples its own runs): run it without -m "
              f"(python run.py experiment={name})")
+    check_jobs_compose(task, own, jobs, cfg, parser)  # instead of Hydra's sweeper composing every job again
     try:
         check_config(cfg)
     except ConfigError as err:
