@@ -100,7 +100,10 @@ HYDRA_WHY = {"hydra/job_logging": "run.py writes the run's log as run.log with t
              "hydra/hydra_logging": "run.py writes the run's log as run.log with the results",
              "hydra.job_logging": "run.py writes the run's log as run.log with the results",
              "hydra.output_subdir": "the composed config is written as .hydra/ with the results, only on success",
-             "hydra.job.chdir": "runs do not change the working folder"}
+             "hydra.job.chdir": "runs do not change the working folder",
+             "hydra/sweeper": "sweeps use the prechecked sweeper, which relies on run.py having checked every job",
+             "hydra.sweeper": "a sweep's factors are key=a,b on the command line or an experiment file's sweeper "
+                              "params"}
 
 
 def precheck_flags(argv: list[str]) -> tuple[list[str], bool]:
