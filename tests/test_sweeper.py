@@ -99,6 +99,7 @@ def test_each_combination_of_group_levels_is_composed_once(monkeypatch, levels):
     """Not once per job: 2 seeds x 2 servers per team mix compose once per team mix (the
     first combination is the first job's, composed before the check)."""
     import hydra_checks
+    import run  # noqa: F401 - registers the model's defaults
 
     calls = []
     real = hydra_checks._compose
@@ -114,3 +115,34 @@ def test_each_combination_of_group_levels_is_composed_once(monkeypatch, levels):
     first = real(jobs[0], hydra_cfg=True)
     hydra_checks.check_jobs_compose(task, [], jobs, first, parser)
     assert len(calls) == len(levels.split(",")) - 1
+
+
+def test_a_job_s_config_from_the_reused_composition_equals_hydra_s(monkeypatch):
+    """The loader the sweeper hands its launcher (group options composed once per process,
+    then the job's other overrides merged) gives each job the configuration Hydra's own
+    loader gives it: every key of the job's config and of hydra.* (its overrides, choices,
+    override_dirname), with every kind of override, reused and not."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    import run  # noqa: F401 - registers the model's defaults (ConfigStore), as a run does
+    from hydra_checks import CONF
+    from hydra_plugins.microgrid_sweeper import _reuse
+
+    jobs = [["experiment=tiny", "team_mix=as_scenario", "seed=1", "mmc.servers=2", "+foo=3", "report={enabled: false}"],
+            ["experiment=tiny", "team_mix=all_plus20", "seed=2", "mmc.servers=3", "+foo=4", "report={enabled: true}"],
+            ["experiment=tiny", "team_mix=as_scenario", "seed=3", "mmc.servers=2", "+foo=5", "report={lang: zh}"],
+            ["mmc.servers=4", "experiment=tiny", "seed=4", "++bar.x=1", "~report.lang"],
+            ["experiment=tiny", "seed=5", "hydra.verbose=true"]]  # a Hydra override: Hydra's loader
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        hydra_loader = GlobalHydra.instance().config_loader()
+        master = hydra_loader.load_configuration("config", ["experiment=tiny", "hydra.sweep.dir=/nowhere"],
+                                                 RunMode.MULTIRUN)
+        ours = _reuse.ReusingConfigLoader(hydra_loader)
+        for job in jobs:
+            want, got = hydra_loader.load_sweep_config(master, job), ours.load_sweep_config(master, job)
+            assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(want), job
+            assert OmegaConf.is_struct(got) and not OmegaConf.is_readonly(got.hydra)
+        assert len(_reuse._BASES) == 3  # (tiny, as_scenario), (tiny, all_plus20), (tiny): composed once each

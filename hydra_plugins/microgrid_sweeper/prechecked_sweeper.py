@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper, BasicSweeperConf
 from hydra.core.config_store import ConfigStore
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig
 
 
 @dataclass
@@ -32,7 +34,19 @@ ConfigStore.instance().store(group="hydra/sweeper", name="prechecked", node=Prec
 
 
 class PrecheckedSweeper(BasicSweeper):
-    """Hydra's basic sweeper; the jobs' configurations were checked by ``run.py``."""
+    """Hydra's basic sweeper; the jobs' configurations were checked by ``run.py``, and its
+    launcher composes them with the group options' composition reused (:mod:`._reuse`)."""
+
+    def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
+        from hydra.core.plugins import Plugins
+
+        from ._reuse import ReusingConfigLoader
+
+        self.hydra_context, self.config = hydra_context, config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=HydraContext(config_loader=ReusingConfigLoader(hydra_context.config_loader),
+                                       callbacks=hydra_context.callbacks),
+            task_function=task_function, config=config)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         """Nothing to do: ``run.py`` composed every distinct combination of group levels of
