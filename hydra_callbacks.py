@@ -106,8 +106,9 @@ WORKER_PRELOAD = ["run", "sim.model", "sim.output"]
 def warm_workers(config: DictConfig) -> None:
     """With the joblib launcher, fork its workers from a server that has imported the model
     stack once (multiprocessing's forkserver, preloaded) instead of loky's default of fresh
-    interpreters that each import it again (about 1.5 s per worker). The server starts here,
-    so it imports on the other core while Hydra composes every job to check it. The server is
+    interpreters that each import it again (about 1.5 s per worker). run.py starts the server
+    as soon as it knows the launcher, so that it imports on the other core while the sweep is
+    checked (called again when the sweep starts, it finds the server running). The server is
     single-threaded, so forking from it is safe (forking this process, which runs joblib's
     threads, is not). Results are bit-identical; benchmarks/throughput.py measures the gain."""
     if "JoblibLauncher" not in str((config.hydra.get("launcher") or {}).get("_target_", "")):
@@ -122,6 +123,24 @@ def warm_workers(config: DictConfig) -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+def import_aggregation(config: DictConfig) -> None:
+    """When the jobs run in other processes (joblib, SLURM), this one waits for them: it
+    imports the aggregation's modules (pandas, scipy.stats, matplotlib: about a second) in a
+    thread meanwhile, not after the last run. In-process jobs would only be slowed by it."""
+    target = str((config.hydra.get("launcher") or {}).get("_target_", ""))
+    if target.endswith("BasicLauncher"):
+        return
+    import threading
+
+    def load() -> None:
+        try:
+            import sim.experiments.sweep_report  # noqa: F401
+        except Exception:  # noqa: BLE001 - imported again (and reported) by the aggregation itself
+            pass
+
+    threading.Thread(target=load, name="import-aggregation").start()
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """The sweep root exists (run.py made it, recorded its design and holds its lock):
@@ -130,6 +149,7 @@ class SweepCallback(Callback):
         STATE["ran"] = True
         check_slurm(config)
         warm_workers(config)
+        import_aggregation(config)
         root = Path(config.hydra.sweep.dir).absolute()
         design = _design(root)
         try:

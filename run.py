@@ -287,6 +287,9 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         cfg = _compose(first_combo(), hydra_cfg=True)
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
+    from hydra_callbacks import warm_workers
+
+    warm_workers(cfg)  # joblib's worker server imports the model on the other core while the sweep is checked
     sweeper = dict(cfg.hydra.sweeper.get("params") or {})
     # every override as Hydra's basic sweeper sees it: the sweeper's params, then the command line
     lines = [f"{k}={v}" for k, v in sweeper.items()] + overrides
