@@ -31,12 +31,18 @@ from sim.experiments.jobs import RUNNING, start_progress
 STATE = {"ran": False}
 
 
+def task_overrides(config: DictConfig) -> list[str]:
+    """The overrides as typed: a level like ``seed=${x}`` is text here, not resolved (its run
+    records the failure; reading it resolved would end the aggregation)."""
+    return list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+
+
 def sweep_size(config: DictConfig) -> int:
     """Number of jobs: product of the sweep lengths of command-line and sweeper params."""
     by_key = {}
     for k, v in (config.hydra.sweeper.get("params") or {}).items():
         by_key[k] = f"{k}={v}"
-    for o in config.hydra.overrides.task:
+    for o in task_overrides(config):
         by_key[o.split("=", 1)[0].lstrip("+~")] = o
     parsed = OverridesParser.create().parse_overrides(list(by_key.values()))
     n = 1
@@ -162,7 +168,7 @@ class SweepCallback(Callback):
 
         with signals_deferred():  # reading the config: a signal must not cut OmegaConf's bookkeeping short
             root = Path(config.hydra.sweep.dir)
-            cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
+            cmd = " ".join(["python", "run.py", "-m", *task_overrides(config)])
         shutil.rmtree(root / RUNNING, ignore_errors=True)
         design = _design(root)
         n_jobs = len(design["jobs"]) if design else None

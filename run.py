@@ -283,8 +283,9 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
                 out.append(o.input_line)
         return out
 
+    first_lines = first_combo()
     try:
-        cfg = _compose(first_combo(), hydra_cfg=True)
+        cfg = _compose(first_lines, hydra_cfg=True)
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
     from hydra_callbacks import warm_workers
@@ -317,10 +318,17 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         fail(str(e))
     own = [o.input_line for o in everything if o.get_key_element().startswith(("hydra.", "hydra/"))]
     first, last = jobs[0] + own, jobs[-1] + own
-    try:
-        cfg = _compose(first, hydra_cfg=True)
-    except Exception as e:  # noqa: BLE001
-        fail(composition_error(e, overrides))
+
+    def hydra_apart(lines: list[str]) -> tuple[list, list]:
+        parsed = [(o.type, o.get_key_element(), o.value()) for o in parser.parse_overrides(lines)]
+        return ([o for o in parsed if not o[1].startswith(("hydra.", "hydra/"))],
+                [o for o in parsed if o[1].startswith(("hydra.", "hydra/"))])
+
+    if hydra_apart(first) != hydra_apart(first_lines):  # the same overrides in the same order: composed already
+        try:
+            cfg = _compose(first, hydra_cfg=True)
+        except Exception as e:  # noqa: BLE001
+            fail(composition_error(e, overrides))
     exp = cfg.get("experiment")
     if isinstance(exp, DictConfig) and exp.get("type") in NOT_SWEEPS:
         name = exp.get("name") or exp.get("type")
