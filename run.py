@@ -283,8 +283,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
                 out.append(o.input_line)
         return out
 
-    first_lines = first_combo()
     try:
+        first_lines = first_combo()  # (a value Hydra cannot enumerate, range(1,3),5, fails here)
         cfg = _compose(first_lines, hydra_cfg=True)
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
