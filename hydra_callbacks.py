@@ -31,12 +31,18 @@ from sim.experiments.jobs import RUNNING, start_progress
 STATE = {"ran": False}
 
 
+def task_overrides(config: DictConfig) -> list[str]:
+    """The overrides as typed: a level like ``seed=${x}`` is text here, not resolved (its run
+    records the failure; reading it resolved would end the aggregation)."""
+    return list(OmegaConf.to_container(config.hydra.overrides.task, resolve=False))
+
+
 def sweep_size(config: DictConfig) -> int:
     """Number of jobs: product of the sweep lengths of command-line and sweeper params."""
     by_key = {}
     for k, v in (config.hydra.sweeper.get("params") or {}).items():
         by_key[k] = f"{k}={v}"
-    for o in config.hydra.overrides.task:
+    for o in task_overrides(config):
         by_key[o.split("=", 1)[0].lstrip("+~")] = o
     parsed = OverridesParser.create().parse_overrides(list(by_key.values()))
     n = 1
@@ -106,8 +112,9 @@ WORKER_PRELOAD = ["run", "sim.model", "sim.output"]
 def warm_workers(config: DictConfig) -> None:
     """With the joblib launcher, fork its workers from a server that has imported the model
     stack once (multiprocessing's forkserver, preloaded) instead of loky's default of fresh
-    interpreters that each import it again (about 1.5 s per worker). The server starts here,
-    so it imports on the other core while Hydra composes every job to check it. The server is
+    interpreters that each import it again (about 1.5 s per worker). run.py starts the server
+    as soon as it knows the launcher, so that it imports on the other core while the sweep is
+    checked (called again when the sweep starts, it finds the server running). The server is
     single-threaded, so forking from it is safe (forking this process, which runs joblib's
     threads, is not). Results are bit-identical; benchmarks/throughput.py measures the gain."""
     if "JoblibLauncher" not in str((config.hydra.get("launcher") or {}).get("_target_", "")):
@@ -122,6 +129,24 @@ def warm_workers(config: DictConfig) -> None:
     multiprocessing.forkserver.ensure_running()
 
 
+def import_aggregation(config: DictConfig) -> None:
+    """When the jobs run in other processes (joblib, SLURM), this one waits for them: it
+    imports the aggregation's modules (pandas, scipy.stats, matplotlib: about a second) in a
+    thread meanwhile, not after the last run. In-process jobs would only be slowed by it."""
+    target = str((config.hydra.get("launcher") or {}).get("_target_", ""))
+    if target.endswith("BasicLauncher"):
+        return
+    import threading
+
+    def load() -> None:
+        try:
+            import sim.experiments.sweep_report  # noqa: F401
+        except Exception:  # noqa: BLE001 - imported again (and reported) by the aggregation itself
+            pass
+
+    threading.Thread(target=load, name="import-aggregation").start()
+
+
 class SweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         """The sweep root exists (run.py made it, recorded its design and holds its lock):
@@ -130,6 +155,7 @@ class SweepCallback(Callback):
         STATE["ran"] = True
         check_slurm(config)
         warm_workers(config)
+        import_aggregation(config)
         root = Path(config.hydra.sweep.dir).absolute()
         design = _design(root)
         try:
@@ -142,7 +168,7 @@ class SweepCallback(Callback):
 
         with signals_deferred():  # reading the config: a signal must not cut OmegaConf's bookkeeping short
             root = Path(config.hydra.sweep.dir)
-            cmd = " ".join(["python", "run.py", "-m", *config.hydra.overrides.task])
+            cmd = " ".join(["python", "run.py", "-m", *task_overrides(config)])
         shutil.rmtree(root / RUNNING, ignore_errors=True)
         design = _design(root)
         n_jobs = len(design["jobs"]) if design else None

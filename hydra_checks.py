@@ -39,6 +39,18 @@ def config_groups() -> dict[str, Path]:
     return {p.name: p for p in sorted(CONF.iterdir()) if p.is_dir() and p.name != "hydra"}
 
 
+def check_group_level(key: str, name: str, groups: dict[str, Path] | None = None) -> None:
+    """One option of a config group (``scenario=NAME``, a level of a swept group, from the
+    command line or from an experiment file's sweeper params) must name a file of its folder."""
+    groups = groups or config_groups()
+    name = name.strip().strip("'\"")
+    if "/" in name or name.endswith(".yaml"):
+        fail(f"{key}: give the name of a file of {groups[key].relative_to(ROOT)}/ without its folder or "
+             f".yaml (allowed: {', '.join(available(groups[key]))}), not a path; got {name!r}")
+    if name and name != "null" and not (groups[key] / f"{name}.yaml").is_file():
+        fail(f"{key}: unknown {key} {name!r}; allowed: {', '.join(available(groups[key]))}")
+
+
 def precheck_groups(argv: list[str]) -> None:
     """Reject an unknown scenario, experiment or other group option before Hydra composes."""
     groups = config_groups()
@@ -46,12 +58,7 @@ def precheck_groups(argv: list[str]) -> None:
         key, sep, value = arg.lstrip("+~").partition("=")
         if sep and key in groups:
             for name in value.split(","):
-                name = name.strip().strip("'\"")
-                if "/" in name or name.endswith(".yaml"):
-                    fail(f"{key}: give the name of a file of {groups[key].relative_to(ROOT)}/ without its folder or "
-                         f".yaml (allowed: {', '.join(available(groups[key]))}), not a path; got {name!r}")
-                if name and name != "null" and not (groups[key] / f"{name}.yaml").is_file():
-                    fail(f"{key}: unknown {key} {name!r}; allowed: {', '.join(available(groups[key]))}")
+                check_group_level(key, name, groups)
 
 
 # Hydra's command-line flags: the ones that only print pass through (after the same
@@ -93,7 +100,10 @@ HYDRA_WHY = {"hydra/job_logging": "run.py writes the run's log as run.log with t
              "hydra/hydra_logging": "run.py writes the run's log as run.log with the results",
              "hydra.job_logging": "run.py writes the run's log as run.log with the results",
              "hydra.output_subdir": "the composed config is written as .hydra/ with the results, only on success",
-             "hydra.job.chdir": "runs do not change the working folder"}
+             "hydra.job.chdir": "runs do not change the working folder",
+             "hydra/sweeper": "sweeps use the prechecked sweeper, which relies on run.py having checked every job",
+             "hydra.sweeper": "a sweep's factors are key=a,b on the command line or an experiment file's sweeper "
+                              "params"}
 
 
 def precheck_flags(argv: list[str]) -> tuple[list[str], bool]:
@@ -234,6 +244,71 @@ def composition_error(e: Exception, overrides: list[str]) -> str:
                 f"e.g. {key}.{next(iter(here.keys()), 'x')}=...")
     detail = "; ".join(dict.fromkeys(c for c in causes[1:] if c))
     return f"{key}: {detail or text}"
+
+
+def _group_of(key_element: str, groups: dict[str, Path]) -> str | None:
+    """The config group an override's key names (``+team_mix@x`` -> ``team_mix``), or None."""
+    key = key_element.lstrip("+~").partition("@")[0]
+    return key if key in groups else None
+
+
+def check_group_levels(task: list) -> None:
+    """Every level of every factor of a sweep that is a config group, from the command line
+    or from an experiment file's sweeper params, names a file (:func:`check_group_level`)."""
+    groups = config_groups()
+    for o in task:
+        key = _group_of(o.get_key_element(), groups)
+        if key is not None:
+            for level in (o.sweep_string_iterator() if o.is_sweep_override() else [o.get_value_element_as_str()]):
+                check_group_level(key, str(level), groups)
+
+
+def check_jobs_compose(task: list, own: list[str], jobs: list[list[str]], first: DictConfig, parser) -> None:
+    """Every job of a sweep composes, checked once before anything is created (Hydra's
+    basic sweeper would compose every job again: hydra_plugins/microgrid_sweeper skips that).
+
+    A job's config is its config-group options' files merged (the defaults list), then each
+    of its other overrides merged into that. So each distinct combination of group options
+    in the sweep is composed once, and every level of every other swept factor is merged into
+    each such config, in the job's order ("+key" levels as "++key": the key of the level
+    before is there already; "~key" levels are not swept in earnest and are skipped).
+    ``jobs``: the overrides of every job, as Hydra's sweeper makes them; ``first``: the
+    first job's config, composed by the caller. A failure is one line naming the key and,
+    where the sweep has group factors, the runs it concerns."""
+    import copy
+
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    groups = config_groups()
+    keys = [line.partition("=")[0] for line in jobs[0]]
+    at = {k: i for i, k in enumerate(keys)}
+    gidx = [i for i, k in enumerate(keys) if _group_of(k, groups) is not None]
+    final = {}
+    for o in task:  # the override Hydra's sweeper keeps for each key: the last given
+        final[o.get_key_element()] = o
+    swept = {k: o for k, o in final.items() if o.is_sweep_override() and k in at and at[k] not in gidx
+             and not k.startswith("~")}
+    levels = {k: [(f"{k}={v}", parser.parse_overrides([("+" if k.startswith("+") and not k.startswith("++") else "")
+                                                        + f"{k}={v}"])[0]) for v in o.sweep_string_iterator()]
+              for k, o in swept.items()}
+    swept_groups = {k for k, o in final.items() if o.is_sweep_override() and _group_of(k, groups) is not None}
+    combos: dict[tuple, list[str]] = {}
+    for job in jobs:
+        combos.setdefault(tuple(job[i] for i in gidx), job)
+    for combo, job in combos.items():
+        where = f" (the runs with {', '.join(c for c in combo if c.partition('=')[0] in swept_groups)})" \
+            if len(combos) > 1 else ""
+        try:
+            cfg = copy.deepcopy(first) if job is jobs[0] else _compose(job + own)
+        except Exception as e:  # noqa: BLE001 - Hydra/OmegaConf composition errors
+            fail(composition_error(e, job + own) + where)
+        for k, lv in levels.items():
+            for line, override in lv:
+                try:
+                    ConfigLoaderImpl._apply_overrides_to_config([override], cfg)
+                except Exception as e:  # noqa: BLE001
+                    as_job = [line if i == at[k] else o for i, o in enumerate(job)]
+                    fail(composition_error(e, as_job + own) + where)
 
 
 def _is_catalogue(cfg: DictConfig | None, key: str) -> bool:

@@ -150,17 +150,6 @@ def cli_run(args: list[str]) -> tuple[float, int, dict]:
         return r["wall_s"], r["hwm_kb"] * 1024, man
 
 
-def town_marginal_s(runs: int) -> float:
-    """Marginal cost of one chongming_town year in a warm process: a serial sweep of ``runs``
-    years minus one of 2, per extra run (composing, validating, building, simulating, writing)."""
-    from throughput import sweep
-
-    with tempfile.TemporaryDirectory() as d:
-        two = sweep(Path(d) / "a", 2, 365.0, parallel=False)
-        many = sweep(Path(d) / "b", runs, 365.0, parallel=False)
-    return (many - two) / (runs - 2)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -204,7 +193,9 @@ def main() -> None:
         rate >= 0.5 * cw)
     row("chongming events processed (info)", "-", f"{ev:,} ({ev / stage['simulate']:,.0f}/s)", "-", True)
 
-    marginal = town_marginal_s(4 if a.quick else 8)
+    from throughput import marginal_s
+
+    marginal = marginal_s(4 if a.quick else 8)
     row("chongming_town year in a warm process (s)", "<= 1.2", f"{marginal:.2f}", f"{marginal / 1.2:.2f}x the goal",
         marginal <= 1.2)
     from throughput import sweep

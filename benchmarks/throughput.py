@@ -1,9 +1,10 @@
 """Sweep throughput: the same N ``chongming_town`` runs (seeds 1..N, a year each, no reports)
 through Hydra's serial launcher and through ``hydra/launcher=local_parallel`` (joblib,
-both cores); prints each wall time and the speed-up. A measurement, not a test: run it on an
-otherwise idle machine.
+both cores); prints each wall time, the speed-up, and the marginal cost of one run in a warm
+process (a serial sweep of N runs minus one of 2, per extra run: composing, validating,
+building, simulating, writing). A measurement, not a test: run it on an otherwise idle machine.
 
-    python benchmarks/throughput.py            # 8 runs (the issue's figure: >= 1.7x on 2 cores)
+    python benchmarks/throughput.py            # 8 runs (the issue's figures: <= 1.2 s a run, >= 1.7x on 2 cores)
     python benchmarks/throughput.py --runs 4 --days 90
 """
 
@@ -33,6 +34,16 @@ def sweep(folder: Path, n: int, days: float, parallel: bool) -> float:
     return wall
 
 
+def marginal_s(runs: int, days: float = 365.0, many: float | None = None) -> float:
+    """Marginal cost of one run in a warm process: a serial sweep of ``runs`` minus one of 2,
+    per extra run (``many``: the serial sweep of ``runs`` when already measured)."""
+    with tempfile.TemporaryDirectory() as d:
+        two = sweep(Path(d) / "two", 2, days, parallel=False)
+        if many is None:
+            many = sweep(Path(d) / "many", runs, days, parallel=False)
+    return (many - two) / (runs - 2)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=8)
@@ -43,7 +54,10 @@ def main() -> None:
         print(f"serial:   {a.runs} runs in {serial:.1f} s", flush=True)
         par = sweep(Path(tmp) / "parallel", a.runs, a.days, parallel=True)
         print(f"parallel: {a.runs} runs in {par:.1f} s (local_parallel, 2 workers)", flush=True)
-    print(f"speed-up {serial / par:.2f}x")
+    print(f"speed-up {serial / par:.2f}x", flush=True)
+    if a.runs > 2:
+        print(f"one run in a warm process: {marginal_s(a.runs, a.days, many=serial):.2f} s "
+              f"(serial sweep of {a.runs} minus one of 2, per extra run)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,152 @@
+"""The sweep's checks before launch and the prechecked sweeper (hydra_plugins/microgrid_sweeper).
+
+Hydra's basic sweeper composes every job of a batch again before launching it; the
+prechecked sweeper does not, because run.py has checked every job before anything was
+created: every level of a config group (from the command line or from an experiment
+file's sweeper params) names a file, each distinct combination of group levels composes,
+and every other level merges into it. A failure is one line, exit code 2, no folder.
+All in-process (:func:`conftest.run_inproc`): each refusal takes well under a second.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from conftest import ROOT, run_inproc
+
+
+def refused(tmp_path, args, needle: str) -> str:
+    new = tmp_path / "new" / "sweep"
+    r = run_inproc("-m", *args, f"hydra.sweep.dir={new}")
+    assert r.returncode == 2, (r.returncode, r.stderr[-2000:])
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert needle in lines[0], lines[0]
+    assert not (tmp_path / "new").exists()
+    return lines[0]
+
+
+def test_a_bad_group_level_from_an_experiment_file_is_refused(tmp_path, monkeypatch):
+    """experiment=team_ratio sweeps team_mix over levels named only in its file; with one of
+    those files missing, the sweep is refused by the same rule as team_mix=NAME typed. The
+    levels are not on the command line, and run.max_jobs=1 would refuse the sweep's size
+    (30 runs) if the level were not checked first."""
+    import hydra_checks
+
+    groups = hydra_checks.config_groups()
+    mixes = tmp_path / "team_mix"
+    shutil.copytree(groups["team_mix"], mixes)
+    (mixes / "all_plus20.yaml").unlink()
+    monkeypatch.setattr(hydra_checks, "config_groups", lambda: {**groups, "team_mix": mixes})
+    line = refused(tmp_path, ["experiment=team_ratio", "run.max_jobs=1"], "team_mix: unknown team_mix 'all_plus20'")
+    assert "allowed: all_minus20, as_scenario" in line  # the folder's files, as for a level typed
+
+
+def test_a_group_level_typed_on_the_command_line_is_refused_by_the_same_rule(tmp_path):
+    refused(tmp_path, ["experiment=tiny", "team_mix=as_scenario,nosuch"], "team_mix: unknown team_mix 'nosuch'; allowed:")
+
+
+def test_a_group_level_that_does_not_compose_with_the_sweep_is_refused(tmp_path):
+    """The tiny experiment sweeps mmc.servers, which the village scenario has not: only the
+    runs with scenario=village fail to compose (the first and last runs, mmc and pre_reform's,
+    would not show it)."""
+    line = refused(tmp_path, ["experiment=tiny", "scenario=mmc,village,pre_reform"], "mmc.servers: unknown key")
+    assert line.endswith("(the runs with scenario=village)")
+
+
+def test_a_level_that_does_not_merge_is_refused(tmp_path):
+    """The second level of a mapping names an entry the mapping has not; the first merges."""
+    refused(tmp_path, ["experiment=tiny", "report={enabled: false},{enabld: false}"],
+            "report: 'enabld' is not an entry of the mapping there")
+
+
+def test_hydra_s_own_sweeper_cannot_be_chosen(tmp_path):
+    refused(tmp_path, ["experiment=tiny", "hydra/sweeper=basic"], "hydra/sweeper: Hydra's own setting cannot be changed")
+    refused(tmp_path, ["experiment=tiny", "hydra.sweeper.max_batch_size=1"], "hydra.sweeper.max_batch_size")
+
+
+def test_sweeps_run_on_the_prechecked_sweeper_without_composing_jobs_again(tmp_path, monkeypatch):
+    from hydra.core.plugins import Plugins
+    from hydra.plugins.sweeper import Sweeper
+
+    from hydra_checks import _compose
+
+    names = [f"{c.__module__}.{c.__name__}" for c in Plugins.instance().discover(Sweeper)]
+    target = "hydra_plugins.microgrid_sweeper.prechecked_sweeper.PrecheckedSweeper"
+    assert target in names  # found by Hydra's plugin scan of the hydra_plugins namespace
+    assert _compose(["experiment=tiny"], hydra_cfg=True).hydra.sweeper._target_ == target
+    assert (ROOT / "hydra_plugins" / "microgrid_sweeper" / "__init__.py").is_file()
+    assert not (ROOT / "hydra_plugins" / "__init__.py").exists()  # a namespace shared with the installed plugins
+
+    def composed_again(self, batch):
+        raise AssertionError("a job was composed again before its launch")
+
+    from hydra.plugins import sweeper
+
+    monkeypatch.setattr(sweeper.Sweeper, "validate_batch_is_legal", composed_again)
+    # seed=${nosuch} composes (as text) and fails in its own run, which records it; reading the
+    # sweep's overrides at its end must not resolve it (that ended in Hydra's warning, exit 0,
+    # no runs.parquet)
+    d = tmp_path / "sweep"
+    r = run_inproc("-m", "experiment=tiny", "seed=1,${nosuch}", "mmc.servers=2", "run.horizon_days=3",
+                   "run.warmup_days=0.5", f"hydra.sweep.dir={d}")
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert "1/2 runs ok" in r.stderr and (d / "runs.parquet").is_file()
+    assert "runs not ok: 1 (e.g. run 1: invalid: ConfigError: seed: cannot be resolved" in r.stderr
+
+
+@pytest.mark.parametrize("levels", ["team_mix=as_scenario", "team_mix=as_scenario,all_plus20"])
+def test_each_combination_of_group_levels_is_composed_once(monkeypatch, levels):
+    """Not once per job: 2 seeds x 2 servers per team mix compose once per team mix (the
+    first combination is the first job's, composed before the check)."""
+    import hydra_checks
+    import run  # noqa: F401 - registers the model's defaults
+
+    calls = []
+    real = hydra_checks._compose
+    monkeypatch.setattr(hydra_checks, "_compose", lambda o, **k: calls.append(o) or real(o, **k))
+    monkeypatch.setattr(hydra_checks, "fail", lambda msg, code=2: pytest.fail(msg))
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    task = parser.parse_overrides(["experiment=tiny", levels, "seed=1,2", "mmc.servers=2,3"])
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    jobs = [list(j) for batch in BasicSweeper.split_arguments(task, None) for j in batch]
+    first = real(jobs[0], hydra_cfg=True)
+    hydra_checks.check_jobs_compose(task, [], jobs, first, parser)
+    assert len(calls) == len(levels.split(",")) - 1
+
+
+def test_a_job_s_config_from_the_reused_composition_equals_hydra_s(monkeypatch):
+    """The loader the sweeper hands its launcher (group options composed once per process,
+    then the job's other overrides merged) gives each job the configuration Hydra's own
+    loader gives it: every key of the job's config and of hydra.* (its overrides, choices,
+    override_dirname), with every kind of override, reused and not."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    import run  # noqa: F401 - registers the model's defaults (ConfigStore), as a run does
+    from hydra_checks import CONF
+    from hydra_plugins.microgrid_sweeper import _reuse
+
+    jobs = [["experiment=tiny", "team_mix=as_scenario", "seed=1", "mmc.servers=2", "+foo=3", "report={enabled: false}"],
+            ["experiment=tiny", "team_mix=all_plus20", "seed=2", "mmc.servers=3", "+foo=4", "report={enabled: true}"],
+            ["experiment=tiny", "team_mix=as_scenario", "seed=3", "mmc.servers=2", "+foo=5", "report={lang: zh}"],
+            ["mmc.servers=4", "experiment=tiny", "seed=4", "++bar.x=1", "~report.lang"],
+            ["experiment=tiny", "seed=5", "hydra.verbose=true"]]  # a Hydra override: Hydra's loader
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        hydra_loader = GlobalHydra.instance().config_loader()
+        master = hydra_loader.load_configuration("config", ["experiment=tiny", "hydra.sweep.dir=/nowhere"],
+                                                 RunMode.MULTIRUN)
+        ours = _reuse.ReusingConfigLoader(hydra_loader)
+        for job in jobs:
+            want, got = hydra_loader.load_sweep_config(master, job), ours.load_sweep_config(master, job)
+            assert OmegaConf.to_yaml(got) == OmegaConf.to_yaml(want), job
+            assert OmegaConf.is_struct(got) and not OmegaConf.is_readonly(got.hydra)
+        assert len(_reuse._BASES) == 3  # (tiny, as_scenario), (tiny, all_plus20), (tiny): composed once each
+
