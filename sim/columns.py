@@ -7,6 +7,13 @@ read from Python. An :class:`array.array` holds them unboxed (8 B a float) and c
 ~25 ns a read (measured with ``timeit`` on 100,000 elements), so the loop's columns are
 arrays: a Chongming year's peak memory fell by ~80 MB when the issue book moved to them
 (see the README's performance section). A flag column (``b``) reads back as 0 or 1.
+
+A read from an array makes a Python object (~15 ns more than a list's, measured with
+``timeit``), and the loop's hottest columns are read ~40 times per issue: over a whole
+Chongming year that made the loop ~10 % slower (paired runs). So a column of small integers
+(levels, trades, counters, epochs: each value one shared object, 8 bytes an element either
+way, ~1 byte in an array) that the loop reads most stays a list, and an array holds what
+a list would hold as an object per element: floats, and large ids and counters.
 """
 
 from __future__ import annotations
@@ -29,3 +36,14 @@ def ints(values) -> array:
 def filled(code: str, value, n: int) -> array:
     """A column of ``n`` copies of ``value`` (:mod:`array` typecode ``code``)."""
     return array(code, (value,)) * n
+
+
+def shared_ints(values) -> list:
+    """A list column of non-negative integers whose elements share one object per value
+    (ids of grids, villages, towns): 8 bytes an element like a ``q`` column, and read without
+    making an object (an array's read of a value above 256 makes one)."""
+    v = np.asarray(values, dtype=np.int64)
+    if len(v) == 0:
+        return []
+    ids = list(range(int(v.max()) + 1))
+    return list(map(ids.__getitem__, v.tolist()))

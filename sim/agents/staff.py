@@ -20,6 +20,7 @@ from collections import defaultdict
 
 import mesa
 
+from sim.columns import floats, ints
 from sim.params import TRADES
 
 GRID_TEAMS = ("management", "work", "volunteer")
@@ -41,20 +42,23 @@ def trade_mask(trades) -> int:
 
 
 class AttemptLog:
-    """One row per stretch of issue work by a staff member (columns as lists):
+    """One row per stretch of issue work by a staff member (columns):
     ``member``, ``start_h`` (sets off), ``end_h``, ``travel_h``, ``work_h`` (working hours on
     the issue itself), ``kind`` (:data:`HANDLING`, :data:`CONSULTATION`, :data:`MEDIATION`),
     ``job``, ``level`` (the level the job is handled at), ``cancelled``. Written by the lifecycle from what a member's
     :meth:`StaffMember.begin` hands back."""
 
     def __init__(self) -> None:
+        # the hours and job ids as typed columns (a float or large id a list holds as an
+        # object of its own, ~32 bytes: see sim.columns); what the loop reads back per row
+        # (member, cancelled) and the small codes stay lists
         self.member: list[int] = []
-        self.start_h: list[float] = []
-        self.end_h: list[float] = []
-        self.travel_h: list[float] = []
-        self.work_h: list[float] = []
+        self.start_h = floats([])
+        self.end_h = floats([])
+        self.travel_h = floats([])
+        self.work_h = floats([])
         self.kind: list[int] = []
-        self.job: list[int] = []
+        self.job = ints([])
         self.level: list[int] = []
         self.cancelled: list[bool] = []
         # the columns' bound appends, looked up once (a row per attempt: the validation

@@ -1,10 +1,11 @@
 """The issue book: the state of every issue and job of a run, in one store.
 
-Per-issue and per-job state lives in typed columns (:mod:`sim.columns`: ``d`` float,
-``q`` or ``i`` int (``i``, 32 bits, for ids of people, units and rows, and per-issue
-counts), ``h`` counter, ``b`` flag or small code), and becomes numpy columns at the
-end (:mod:`sim.metrics.records` reads the book's public attributes). A flag reads back
-as 0 or 1, not False or True. A *job* is one piece of work on an issue: the issue itself
+Per-issue and per-job state lives in columns (:mod:`sim.columns`): typed arrays (``d``
+float, ``q`` or ``i`` int (``i``, 32 bits, for ids of people and rows), ``h`` counter,
+``b`` flag or small code), except the small integers the event loop reads most, which
+stay lists (levels, trades, epochs, counters, places: see :mod:`sim.columns`). They
+become numpy columns at the end (:mod:`sim.metrics.records` reads the book's public
+attributes). A flag reads back as 0 or 1, not False or True. A *job* is one piece of work on an issue: the issue itself
 (job id = issue id, :data:`MAIN`), its second part (id + n, :data:`JOINT`: the second
 department of a joint case, 联合处置, or the second person of a job that needs two,
 ``crew_size``) or the grid leader's consultation (会商, id + 2n, :data:`CONSULT`).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from array import array
 
-from sim.columns import filled, ints
+from sim.columns import filled, floats, ints, shared_ints
 from sim.lifecycle.intake import TOWN_CENTRE
 from sim.params import TRADES
 
@@ -36,27 +37,27 @@ class IssueBook:
         self.n_main = occ.n_main  # issues of the horizon; the rest are the drain's background load
         types = p.issue_types
         # what the issue is (fixed at occurrence)
-        self.type = ints(occ.type)
+        self.type = occ.type.tolist()
         self.household = ints(occ.household)
-        self.geo = [ints(occ.grid), ints(occ.village), ints(occ.town), filled("q", 0, n)]  # by level
-        self.trade = array("b", [TRADES.index(types[k].trade) for k in self.type])
+        self.geo = [shared_ints(occ.grid), shared_ints(occ.village), shared_ints(occ.town), [0] * n]  # by level
+        self.trade = [TRADES.index(types[k].trade) for k in self.type]
         jt = [TRADES.index(t.joint_trade) if t.joint_trade else -1 for t in types]
         self.joint_trade = array("b", [jt[k] for k in self.type])
         # a second person at grid or village level (crew_size 2, not a joint case)
         self.crew2 = array("b", [types[k].crew_size >= 2 and not types[k].joint_trade for k in self.type])
         # the trade of the second part: the joint department's, or the same for a second person
-        self.part_trade = array("b", [j if j >= 0 else (tr if c else -1)
-                                      for j, tr, c in zip(self.joint_trade, self.trade, self.crew2)])
+        self.part_trade = [j if j >= 0 else (tr if c else -1)
+                           for j, tr, c in zip(self.joint_trade, self.trade, self.crew2)]
         # where it is
-        self.level = filled("b", 0, n)
-        self.level_reached = filled("b", 0, n)
+        self.level = [0] * n
+        self.level_reached = [0] * n
         self.escalations = filled("h", 0, n)
         self.routed_up = filled("h", 0, n)
         self.reworks = filled("h", 0, n)
-        self.tried = filled("b", 0, n)  # bitmask of levels attempted
-        self.fail_drawn = filled("h", 0, n)
-        self.epoch = filled("i", 0, n)  # bumped when the issue moves: jobs of an older epoch are void
-        self.parts = filled("b", 0, n)
+        self.tried = [0] * n  # bitmask of levels attempted
+        self.fail_drawn = [0] * n
+        self.epoch = [0] * n  # bumped when the issue moves: jobs of an older epoch are void
+        self.parts = [0] * n
         # stage timestamps (h)
         self.t_first = filled("d", NAN, n)
         self.t_reported = filled("d", NAN, n)
@@ -90,11 +91,11 @@ class IssueBook:
         self.extended = filled("b", False, n)  # an extension was asked for
         self.granted = filled("b", False, n)
         self.breached = filled("b", False, n)
-        self.dl_version = filled("i", 0, n)
+        self.dl_version = [0] * n
         # job state (3n)
         nj = 3 * n
-        self.job_unit = filled("i", -1, nj)
-        self.job_level = filled("b", 0, nj)
+        self.job_unit = [-1] * nj
+        self.job_level = [0] * nj
         self.job_server = filled("i", -1, nj)
         self.job_token = filled("q", 0, nj)
         self.job_waiting = filled("b", False, nj)
@@ -109,8 +110,8 @@ class IssueBook:
         self.seq = 0
         # live backlog: issues at a unit and not yet closed
         self.open = 0
-        self.backlog_t_h: list[float] = [0.0]
-        self.backlog_n: list[int] = [0]
+        self.backlog_t_h = floats([0.0])
+        self.backlog_n = ints([0])
 
     def valid(self, job: int, tok: int) -> bool:
         """Is queue entry (``job``, ``tok``) still waiting (not taken, moved or re-queued)?"""

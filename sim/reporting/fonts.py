@@ -30,6 +30,7 @@ import matplotlib.font_manager as fm  # noqa: E402
 from matplotlib import ft2font  # noqa: E402
 
 from sim.errors import ConfigError  # noqa: E402
+from sim.reporting.i18n import CJK_LANGS  # noqa: E402
 
 PACKAGED_FAMILY = "Noto Sans CJK SC"
 SYSTEM_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Source Han Sans CN",
@@ -77,14 +78,14 @@ def cjk_family() -> str | None:
 
 def require(lang: str) -> None:
     """Raise a ConfigError on ``report.lang`` if ``lang`` needs a font this machine lacks."""
-    if lang == "zh" and cjk_family() is None:
+    if lang in CJK_LANGS and cjk_family() is None:
         raise ConfigError("report.lang", f"zh needs a CJK font and none was found; install one: {INSTALL_HINT}")
 
 
 def rc(lang: str) -> dict:
     """matplotlib rcParams for figures in ``lang`` (the CJK font first for zh, DejaVu
     Sans as fallback for symbols it lacks)."""
-    if lang != "zh":
+    if lang not in CJK_LANGS:
         return {}
     require(lang)
     return {"font.family": "sans-serif", "font.sans-serif": [cjk_family(), "DejaVu Sans"]}

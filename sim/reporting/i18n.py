@@ -25,6 +25,8 @@ from sim.errors import ConfigError
 from sim.metrics.registry import kpi_unit, labels, stage_labels  # noqa: F401  (kpi_unit re-exported)
 
 LANGS = ("en", "zh")
+CJK_LANGS = ("zh",)
+"""Report languages whose figures need a CJK font (:mod:`sim.reporting.fonts`)."""
 
 TEXT_FILE = Path(__file__).resolve().parent / "text.yaml"
 """The report text: ``catalogue`` (key -> entry) and ``terms`` (group -> name -> entry)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.errors import ConfigError
-from sim.reporting.i18n import check_lang
+from sim.reporting.i18n import CJK_LANGS, check_lang
 
 KEYS = ("enabled", "lang", "village")
 
@@ -54,7 +54,7 @@ def report_options(value, check_font: bool = True, allow_bool: bool = True) -> R
         raise ConfigError("report", "must be a mapping {enabled: true|false, lang: en|zh, village: null|index|name}; "
                                     f"got {value!r} (use report.enabled=false to skip the report)")
     check_lang(opts.lang)
-    if check_font and opts.enabled:
+    if check_font and opts.enabled and opts.lang in CJK_LANGS:  # the font code loads matplotlib: only when needed
         from sim.reporting.fonts import require
 
         require(opts.lang)
