@@ -47,3 +47,26 @@ def shared_ints(values) -> list:
         return []
     ids = list(range(int(v.max()) + 1))
     return list(map(ids.__getitem__, v.tolist()))
+
+
+class Columns:
+    """Makes one store's columns: typed (``compact``, the functions above) or plain lists.
+    A run whose state is small and whose every event writes many columns keeps lists: on
+    the validation queues' lean path (:mod:`sim.lifecycle.lean`) typed columns cost ~19 % of
+    the engine's rate (M/M/12, paired runs: 287 k against 355 k closed issues a second)."""
+
+    def __init__(self, compact: bool = True) -> None:
+        self.compact = compact
+
+    def filled(self, code: str, value, n: int):
+        return filled(code, value, n) if self.compact else [value] * n
+
+    def floats(self, values):
+        return floats(values) if self.compact else np.asarray(values, dtype=float).tolist()
+
+    def ints(self, values):
+        return ints(values) if self.compact else np.asarray(values, dtype=np.int64).tolist()
+
+    def of(self, code: str, values: list):
+        """A column of ``values`` (a list) of typecode ``code``."""
+        return array(code, values) if self.compact else values

@@ -116,6 +116,13 @@ def test_columns_keep_values_exactly_and_refuse_what_does_not_fit():
     ids = filled("i", -1, 2)
     with pytest.raises(OverflowError):
         ids[1] = 2**31
+    from sim.columns import Columns
+
+    for compact in (True, False):  # typed, or lists on the lean path: the same values
+        c = Columns(compact)
+        assert isinstance(c.floats(x), list) is not compact
+        assert list(c.floats(x))[:1000] == x[:1000].tolist() and list(c.ints(big)) == big.tolist()
+        assert list(c.filled("d", 1.5, 3)) == [1.5] * 3 and list(c.of("b", [1, 0])) == [1, 0]
     xy = rng.normal(size=(50, 2)) * 30
     pos = Positions(xy)
     assert len(pos) == 50 and all(pos[k] == tuple(xy[k].tolist()) for k in range(50))

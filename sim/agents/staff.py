@@ -20,7 +20,7 @@ from collections import defaultdict
 
 import mesa
 
-from sim.columns import floats, ints
+from sim.columns import Columns
 from sim.params import TRADES
 
 GRID_TEAMS = ("management", "work", "volunteer")
@@ -48,17 +48,18 @@ class AttemptLog:
     ``job``, ``level`` (the level the job is handled at), ``cancelled``. Written by the lifecycle from what a member's
     :meth:`StaffMember.begin` hands back."""
 
-    def __init__(self) -> None:
+    def __init__(self, compact: bool = True) -> None:
+        c = Columns(compact)
         # the hours and job ids as typed columns (a float or large id a list holds as an
         # object of its own, ~32 bytes: see sim.columns); what the loop reads back per row
         # (member, cancelled) and the small codes stay lists
         self.member: list[int] = []
-        self.start_h = floats([])
-        self.end_h = floats([])
-        self.travel_h = floats([])
-        self.work_h = floats([])
+        self.start_h = c.floats([])
+        self.end_h = c.floats([])
+        self.travel_h = c.floats([])
+        self.work_h = c.floats([])
         self.kind: list[int] = []
-        self.job = ints([])
+        self.job = c.ints([])
         self.level: list[int] = []
         self.cancelled: list[bool] = []
         # the columns' bound appends, looked up once (a row per attempt: the validation

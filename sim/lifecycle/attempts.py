@@ -36,7 +36,7 @@ class Attempts(Room):
         p = model.params
         self.people = model.people
         self.dispatcher = dispatcher
-        self.log = AttemptLog()
+        self.log = AttemptLog(book.compact)
         self.blocks = blocks
         self.gives_way = p.staff.gives_way
         self.xy = None
