@@ -27,7 +27,10 @@ estimate is 1.1-1.3 × the measured peak in all 16 cases (mmc 30 days: 313 vs 26
 Chongming 3 years: 942 vs 777 MB; 3 M town crews: 556 vs 461 MB), 2 × for a GeoJSON map
 (whose household count is bounded from the file size before reading it); a typhoon surge of
 1 M extra issues on Chongming: 5.92 vs 4.83 GB, of 5 M: 25.9 vs 19.7 GB (2026-12; the
-surge coefficient was 20 % short before). EVENTS_PER_ISSUE is an upper bound from the
+surge coefficient was 20 % short before). Since the event loop's state moved to typed
+columns (sim/columns.py, 2026-12) runs take 20-35 % less memory than at calibration (a
+Chongming year 0.59 GB against the estimate's 0.92; the 25 M-resident world 14.9 GB), so the
+guard now errs further on the side of refusing until the calibration is rerun. EVENTS_PER_ISSUE is an upper bound from the
 event loop's event kinds (a Chongming year: ~4 events per issue).
 """
 
