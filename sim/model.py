@@ -117,10 +117,12 @@ class GovernanceModel(mesa.Model):
                                        self.households, self.blocks, self.assessment.boost)
             self.intake = Intake(p, self.occ, self.streams, self.level_cals, self.office_cal, self.service_cal,
                                  self.has_members, self.duty_cals, self.world)
-            self.handling = Handling(self)
+            # the validation queues take the lean path (the same events, draws and records),
+            # whose issue book keeps lists (sim.columns.Columns)
+            lean = lean_applicable(p)
+            self.handling = Handling(self, compact=not lean)
             self._prime()
-            # the validation queues take the lean path (the same events, draws and records)
-            self.lean = LeanRun(self) if lean_applicable(p) else None
+            self.lean = LeanRun(self) if lean else None
             self.loads = self._check_capacity()
         self.step_h = float(step_h)
         self.spans = 0  # steps taken (Mesa's own ``steps`` counts them too)

@@ -25,7 +25,6 @@ from sim.lifecycle.emergency import MAKE_SAFE_SEVERITY
 from sim.lifecycle.engine import ARRIVE, DISCOVER, EventLoop
 from sim.lifecycle.intake import Intake
 from sim.lifecycle.issuebook import INF, IssueBook
-from sim.lifecycle.lean import applicable as lean_applicable
 from sim.lifecycle.oversight import Oversight
 
 
@@ -33,7 +32,7 @@ class Handling:
     """Runs every issue of a model through its units (see module doc). ``book`` holds the
     state (read by :mod:`sim.metrics.records`), ``log`` the attempts."""
 
-    def __init__(self, model):
+    def __init__(self, model, compact: bool = True):
         p = model.params
         self.model = model
         self.p = p
@@ -41,7 +40,7 @@ class Handling:
         self.discovery = model.discovery
         self.households = model.households
         self.loop = EventLoop()
-        self.book = book = IssueBook(p, model.occ, compact=not lean_applicable(p))  # lists on the lean path
+        self.book = book = IssueBook(p, model.occ, compact)  # ``compact`` False: lists, for the lean path
         self.dispatcher = Dispatcher(p, model.people)
         self.attempts = at = Attempts(model, book, self.loop, self.dispatcher, model.blocks)
         at.xy = household_xy(model.world)
