@@ -72,14 +72,20 @@ def _exit(msg: str, code: int) -> None:
     sys.exit(code)  # SystemExit passes through Hydra's callback notification
 
 
+def launcher_target(config: DictConfig) -> str:
+    """The ``_target_`` of the sweep's launcher (Hydra's basic, joblib or SLURM), "" if none."""
+    return str(OmegaConf.select(config, "hydra.launcher._target_", default="") or "")
+
+
 def check_slurm(config: DictConfig) -> None:
     """With the SLURM launcher, check its partition (and memory per job against the
     partition's nodes) with ``sinfo`` before anything is written or submitted: one line and
     exit code 2 instead of sbatch's traceback and a half-made sweep folder."""
-    launcher = config.hydra.get("launcher") or {}
-    if "SlurmLauncher" not in str(launcher.get("_target_", "")):
+    if "SlurmLauncher" not in launcher_target(config):
         return
     import subprocess
+
+    launcher = config.hydra.launcher
 
     if shutil.which("sinfo") is None:
         _exit("hydra/launcher=slurm: sinfo is not on PATH (not a SLURM submit host); use hydra/launcher=local_parallel", 2)
@@ -117,7 +123,7 @@ def warm_workers(config: DictConfig) -> None:
     checked (called again when the sweep starts, it finds the server running). The server is
     single-threaded, so forking from it is safe (forking this process, which runs joblib's
     threads, is not). Results are bit-identical; benchmarks/throughput.py measures the gain."""
-    if "JoblibLauncher" not in str((config.hydra.get("launcher") or {}).get("_target_", "")):
+    if "JoblibLauncher" not in launcher_target(config):
         return
     import multiprocessing
     import multiprocessing.forkserver
@@ -133,8 +139,7 @@ def import_aggregation(config: DictConfig) -> None:
     """When the jobs run in other processes (joblib, SLURM), this one waits for them: it
     imports the aggregation's modules (pandas, scipy.stats, matplotlib: about a second) in a
     thread meanwhile, not after the last run. In-process jobs would only be slowed by it."""
-    target = str((config.hydra.get("launcher") or {}).get("_target_", ""))
-    if target.endswith("BasicLauncher"):
+    if launcher_target(config).endswith("BasicLauncher"):
         return
     import threading
 

@@ -291,7 +291,7 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         cfg = _compose(first_lines, hydra_cfg=True)
     except Exception as e:  # noqa: BLE001
         fail(composition_error(e, overrides))
-    from hydra_callbacks import warm_workers
+    from hydra_callbacks import launcher_target, warm_workers
 
     warm_workers(cfg)  # joblib's worker server imports the model on the other core while the sweep is checked
     sweeper = dict(cfg.hydra.sweeper.get("params") or {})
@@ -374,8 +374,8 @@ def _precompose_sweep(argv: list[str], overrides: list[str], parsed: list, parse
         [f"hydra.sweep.dir={_quote(str(root))}"]
     plan = Plan(root, design, resume)
     plan.mode = OmegaConf.select(cfg, "hydra.mode")
-    target = str(OmegaConf.select(cfg, "hydra.launcher._target_", default="") or "")
-    plan.in_process = target.endswith("BasicLauncher")  # other launchers wait on workers: signals stay live
+    # other launchers wait on workers: signals stay live
+    plan.in_process = launcher_target(cfg).endswith("BasicLauncher")
     return plan
 
 
