@@ -31,8 +31,8 @@ import math
 import numpy as np
 
 from sim.agents.teams import People
-from sim.columns import floats, ints
 from sim.agents.units import ByCalendar
+from sim.columns import floats, ints
 from sim.params import ECO_TRADES, TRADES, ModelParams
 
 OWNER_PATCHES = {t: "work_team" for t in ECO_TRADES} | {"service": "management_team", "mediation": "mediators",
