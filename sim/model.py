@@ -23,7 +23,7 @@ import time
 import mesa
 import numpy as np
 
-from sim.agents.staff import BlockLog
+from sim.agents.work_logs import BlockLog
 from sim.agents.teams import People, build_people
 from sim.errors import ConfigError
 from sim.lifecycle.assessment import Assessment

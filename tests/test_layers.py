@@ -95,3 +95,16 @@ def test_import_graph_has_no_cycle():
         if state.get(m) is None and visit(m, [m]):
             break
     assert cycle == []
+
+
+def test_reading_results_does_not_import_mesa():
+    """A sweep's aggregation and the figure worker read records and draw; they must not pay
+    for importing Mesa (~0.7 s of a core, while the runs need both). The staff's work logs
+    live in sim.agents.work_logs for that. A fresh interpreter, since the suite imports Mesa."""
+    import subprocess
+    import sys
+
+    code = ("import sys, sim.experiments.sweep_report, sim.reporting.report, sim.metrics.records, "
+            "sim.agents.work_logs; print(sorted(m for m in sys.modules if m == 'mesa' or m.startswith('mesa.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=SIM.parent, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -9,26 +9,24 @@ it takes an issue (:meth:`StaffMember.begin`), travels from where it is, works, 
 again (:meth:`StaffMember.end`); its own queue holds issues of its patch that wait for it.
 
 Time a member spends on issues inside the block that gives way (routine duty or patrol)
-is recorded in a :class:`BlockLog` so that that day's rounds cover less of the patch.
+is recorded in a :class:`~sim.agents.work_logs.BlockLog` so that that day's rounds cover
+less of the patch; each stretch of issue work is a row of the run's
+:class:`~sim.agents.work_logs.AttemptLog`.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections import defaultdict
 
 import mesa
 
-from sim.columns import Columns
+from sim.agents.work_logs import BlockLog
 from sim.params import TRADES
 
 GRID_TEAMS = ("management", "work", "volunteer")
 """The grid teams (一格多员); a staff member's ``team`` is one of them, ``cadre`` (village),
 ``department`` (town/district case handler) or ``crew`` (abstract)."""
-
-HANDLING, CONSULTATION, MEDIATION = range(3)
-"""``kind`` of an :class:`AttemptLog` row: handling an issue, a consultation (会商), a mediation."""
 
 ALL_TRADES = (1 << len(TRADES)) - 1
 
@@ -39,63 +37,6 @@ def trade_mask(trades) -> int:
     for t in trades:
         m |= 1 << TRADES.index(t)
     return m
-
-
-class AttemptLog:
-    """One row per stretch of issue work by a staff member (columns):
-    ``member``, ``start_h`` (sets off), ``end_h``, ``travel_h``, ``work_h`` (working hours on
-    the issue itself), ``kind`` (:data:`HANDLING`, :data:`CONSULTATION`, :data:`MEDIATION`),
-    ``job``, ``level`` (the level the job is handled at), ``cancelled``. Written by the lifecycle from what a member's
-    :meth:`StaffMember.begin` hands back."""
-
-    def __init__(self, compact: bool = True) -> None:
-        c = Columns(compact)
-        # the hours and job ids as typed columns (a float or large id a list holds as an
-        # object of its own, ~32 bytes: see sim.columns); what the loop reads back per row
-        # (member, cancelled) and the small codes stay lists
-        self.member: list[int] = []
-        self.start_h = c.floats([])
-        self.end_h = c.floats([])
-        self.travel_h = c.floats([])
-        self.work_h = c.floats([])
-        self.kind: list[int] = []
-        self.job = c.ints([])
-        self.level: list[int] = []
-        self.cancelled: list[bool] = []
-        # the columns' bound appends, looked up once (a row per attempt: the validation
-        # queues' event loop spends ~10 % here)
-        self._append = (self.member.append, self.start_h.append, self.end_h.append, self.travel_h.append,
-                        self.work_h.append, self.kind.append, self.job.append, self.level.append,
-                        self.cancelled.append)
-
-    def add(self, member: int, start: float, end: float, travel: float, work: float, kind: int, job: int,
-            level: int = 0) -> int:
-        a_member, a_start, a_end, a_travel, a_work, a_kind, a_job, a_level, a_cancelled = self._append
-        a_member(member)
-        a_start(start)
-        a_end(end)
-        a_travel(travel)
-        a_work(work)
-        a_kind(kind)
-        a_job(job)
-        a_level(level)
-        a_cancelled(False)
-        return len(self.member) - 1
-
-
-class BlockLog:
-    """Hours of issue work that fell inside a member's routine or patrol block, by day:
-    ``lost[block][day][member] = hours``. Rounds of that block cover that much less."""
-
-    def __init__(self) -> None:
-        self.lost: dict[str, dict[int, dict[int, float]]] = {"patrol": defaultdict(dict), "routine": defaultdict(dict)}
-
-    def add(self, block: str, day: int, member: int, hours: float) -> None:
-        d = self.lost[block][day]
-        d[member] = d.get(member, 0.0) + hours
-
-    def day(self, block: str, day: int) -> dict[int, float]:
-        return self.lost[block].get(day, {})
 
 
 class StaffMember(mesa.Agent):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
+from sim.agents.work_logs import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.columns import floats
 from sim.lifecycle.dispatch import queue_key
 from sim.lifecycle.dists import quantile, scalar_quantile

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
-from sim.agents.staff import HANDLING
+from sim.agents.work_logs import HANDLING
 from sim.lifecycle.intake import TOWN_CENTRE
 from sim.lifecycle.routing import escalation_target
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.agents.staff import CONSULTATION, HANDLING, MEDIATION, AttemptLog
+from sim.agents.work_logs import CONSULTATION, HANDLING, MEDIATION, AttemptLog
 from sim.metrics.populations import dispatched, due
 from sim.params import LEVELS, TRADES, ModelParams
 

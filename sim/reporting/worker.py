@@ -48,7 +48,7 @@ def _serve(lang: str) -> None:
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but answers on the channel
     try:
-        import sim.metrics.records  # noqa: F401 - what the records unpickle into (imports Mesa: ~1 s)
+        import sim.metrics.records  # noqa: F401 - what the records unpickle into (not Mesa: sim.agents.work_logs)
         import sim.world.links  # noqa: F401
         import sim.world.world  # noqa: F401
         from sim.reporting import report
