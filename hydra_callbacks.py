@@ -110,9 +110,9 @@ def check_slurm(config: DictConfig) -> None:
                   f"({mem_mb[p] / 1024:.1f} GB)", 2)
 
 
-# what a joblib worker needs: the task function's module and the model stack (mesa, pandas,
-# scipy, pyarrow)
-WORKER_PRELOAD = ["run", "sim.model", "sim.output"]
+# what a joblib worker needs: the task function's module, the launcher's job function, and
+# the model stack with the real district's map caches (sim.experiments.preload)
+WORKER_PRELOAD = ["run", "hydra_plugins.microgrid_sweeper._shared", "sim.experiments.preload"]
 
 
 def warm_workers(config: DictConfig) -> None:

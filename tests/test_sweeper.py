@@ -150,3 +150,43 @@ def test_a_job_s_config_from_the_reused_composition_equals_hydra_s(monkeypatch):
             assert OmegaConf.is_struct(got) and not OmegaConf.is_readonly(got.hydra)
         assert len(_reuse._BASES) == 3  # (tiny, as_scenario), (tiny, all_plus20), (tiny): composed once each
 
+
+
+def test_a_worker_unpickles_the_sweep_s_shared_state_once():
+    """joblib jobs are handed the shared state as bytes (pickled once per batch): the first
+    job in a worker unpickles it, later jobs of the same sweep reuse it, and another
+    sweep's state replaces it (one sweep's kept at a time)."""
+    import pickle
+
+    from hydra_plugins.microgrid_sweeper import _shared
+
+    a, b = pickle.dumps(({"ctx": 1}, [1, 2], "task")), pickle.dumps(({"ctx": 2}, [3], "task"))
+    first = _shared.shared_state("a", a)
+    assert first == ({"ctx": 1}, [1, 2], "task")
+    assert _shared.shared_state("a", a) is first  # not unpickled again
+    assert _shared.shared_state("b", b) == ({"ctx": 2}, [3], "task") and list(_shared._SHARED) == ["b"]
+
+
+def test_the_worker_server_s_preload_warms_the_real_map_s_caches():
+    """What joblib's worker server imports before forking builds the default scenario's
+    map caches; a chongming_town world then builds from them (no new layout, same raster),
+    and the default it warms is conf/config.yaml's."""
+    import numpy as np
+    import yaml
+
+    from compose import scenario_dict
+    from sim.experiments import preload
+    from sim.params import params_from_dict
+    from sim.world import links
+    from sim.world.chongming import layout
+    from sim.world.world import build_world
+
+    defaults = yaml.safe_load((ROOT / "conf" / "config.yaml").read_text())["defaults"]
+    assert {"scenario": preload.DEFAULT_SCENARIO} in defaults
+    layout.cache_clear()
+    links._RASTERS.clear()
+    preload.warm_map_caches()
+    warm, raster = layout.cache_info(), set(links._RASTERS)
+    assert warm.currsize == 1 and len(raster) == 1
+    build_world(params_from_dict(scenario_dict("chongming_town", [])), np.random.default_rng(1))
+    assert layout.cache_info().misses == warm.misses and set(links._RASTERS) == raster

@@ -9,8 +9,9 @@ every group factor names a file, every such combination composes, every other le
 into it). So the second check can only find what the first found: this sweeper skips it and
 is otherwise Hydra's (the same cartesian product, order, batches and job numbers). Two more
 differences, neither visible in the results: its launcher composes each job with the
-composition of the job's group options reused (:mod:`._reuse`), and the sweep keeps of each
-finished job its status, not its whole configuration (:class:`_Forgetful`).
+composition of the job's group options reused (:mod:`._reuse`), with joblib the state all
+jobs share is pickled once (:mod:`._shared`), and the sweep keeps of each finished job its
+status, not its whole configuration (:class:`_Forgetful`).
 
 Selected in ``conf/config.yaml`` (``override hydra/sweeper: prechecked``); ``run.py``
 refuses ``hydra/sweeper=...`` on the command line, so a sweep never runs without its check.
@@ -70,7 +71,12 @@ class _Forgetful:
         self.launcher = launcher
 
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
-        results = self.launcher.launch(job_overrides, initial_job_idx=initial_job_idx)
+        if type(self.launcher).__name__ == "JoblibLauncher":  # its jobs are handed the shared state once
+            from ._shared import launch
+
+            results = launch(self.launcher, job_overrides, initial_job_idx=initial_job_idx)
+        else:
+            results = self.launcher.launch(job_overrides, initial_job_idx=initial_job_idx)
         for r in results:
             r.cfg = r.hydra_cfg = None
         return results
