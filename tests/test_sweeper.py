@@ -167,26 +167,15 @@ def test_a_worker_unpickles_the_sweep_s_shared_state_once():
     assert _shared.shared_state("b", b) == ({"ctx": 2}, [3], "task") and list(_shared._SHARED) == ["b"]
 
 
-def test_the_worker_server_s_preload_warms_the_real_map_s_caches():
-    """What joblib's worker server imports before forking builds the default scenario's
-    map caches; a chongming_town world then builds from them (no new layout, same raster),
-    and the default it warms is conf/config.yaml's."""
-    import numpy as np
-    import yaml
 
-    from compose import scenario_dict
-    from sim.experiments import preload
-    from sim.params import params_from_dict
-    from sim.world import links
-    from sim.world.chongming import layout
-    from sim.world.world import build_world
+@pytest.mark.parametrize("overrides, likely", [
+    (["seed=1,2"], False),  # the basic launcher: no worker server
+    (["seed=1,2", "hydra/launcher=local_parallel"], True),
+    (["experiment=grid_size"], True),  # the shipped experiments default to local_parallel
+    (["experiment=grid_size", "hydra/launcher=slurm"], False),
+    (["hydra/launcher=slurm", "hydra/launcher=joblib"], True),  # the last one counts, as in Hydra
+])
+def test_the_worker_server_starts_early_only_for_a_likely_joblib_sweep(overrides, likely):
+    from hydra_callbacks import joblib_sweep_likely
 
-    defaults = yaml.safe_load((ROOT / "conf" / "config.yaml").read_text())["defaults"]
-    assert {"scenario": preload.DEFAULT_SCENARIO} in defaults
-    layout.cache_clear()
-    links._RASTERS.clear()
-    preload.warm_map_caches()
-    warm, raster = layout.cache_info(), set(links._RASTERS)
-    assert warm.currsize == 1 and len(raster) == 1
-    build_world(params_from_dict(scenario_dict("chongming_town", [])), np.random.default_rng(1))
-    assert layout.cache_info().misses == warm.misses and set(links._RASTERS) == raster
+    assert joblib_sweep_likely(overrides) is likely
