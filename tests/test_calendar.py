@@ -79,6 +79,24 @@ def test_scalar_hint_survives_any_query_order():
     assert np.allclose(w, c.work_before_v(ts[::-1]))
 
 
+def test_a_calendar_without_working_time_answers_from_its_end():
+    """A block whose hours the fixed duties take entirely (reserve_weekly of the whole week:
+    a member of a 300-grid village's team) has no working interval before the calendar's
+    end: every scalar and vector query answers by the definitions (W(t) = 0, the next
+    working moment is the end, work is done at the tail rate beyond it) instead of
+    indexing an empty interval list (an IndexError that ended such runs)."""
+    full = CalendarBook(MONDAY, 30, HolidayTable.none()).unit(CalendarParams())
+    empty, taken = full.reserve_weekly(168.0)
+    assert taken and empty._n == 0
+    end, ts = empty.t_end, np.array([0.0, 5.0, 100.0, 30 * 24.0, 800.0])
+    for t in ts:
+        want = end if t < end else float(t)
+        assert empty.next_open(float(t)) == want == float(empty.next_open_v(np.array([t]))[0])
+        assert empty.work_before(float(t)) == float(empty.work_before_v(np.array([t]))[0])
+        assert empty.add(float(t), 2.0) == want + 2.0 / empty.tail_rate == float(empty.add_v(np.array([t]), 2.0)[0])
+        assert empty.finish_from(float(t), 2.0) == empty.add(empty.next_open(float(t)), 2.0)
+
+
 def test_always_on_is_identity():
     c = WorkCalendar.always()
     assert c.add(5.0, 3.0) == 8.0 and c.next_open(5.0) == 5.0

@@ -184,3 +184,24 @@ def test_broken_geojson_via_cli_exits_2(tmp_path):
 def test_direct_escalation_without_fusion_is_impossible(tmp_path):
     r = run_inproc("scenario=chongming_town", "fusion.enabled=false", "escalation.rule=direct", f"hydra.run.dir={tmp_path}")
     assert r.returncode == 2 and "escalation.rule" in r.stderr and "fusion.enabled" in r.stderr
+
+
+def test_grids_too_small_for_any_issue_time_run_to_the_end(tmp_path):
+    """300 grids a village: many grids' members have every hour taken by fixed duties, so
+    their issue calendars are empty and their units' offered load unbounded. The run ends
+    normally: the calendars answer from their end (it used to stop with an IndexError),
+    summary.json gives such a unit's rho as null (JSON has no infinity), and the report
+    names the worst ten and counts the rest."""
+    import json
+
+    from conftest import run_inproc
+
+    d = tmp_path / "run"
+    r = run_inproc("scenario=chongming_town", "partition.grids_per_village=300", "run.horizon_days=40",
+                   "report.enabled=true", f"hydra.run.dir={d}")
+    assert r.returncode == 0, r.stderr[-2000:]
+    s = json.loads((d / "summary.json").read_text())
+    unbounded = [u for u in s["unstable_units"] if u["rho"] is None]
+    assert len(unbounded) > 10 and s["offered_load"][0]["rho"] is None
+    report = (d / "report.md").read_text()
+    assert report.count("Unstable: ") == 10 and f"And {len(s['unstable_units']) - 10:,} more unstable units" in report

@@ -174,6 +174,8 @@ class WorkCalendar:
         """The earliest time >= t at which the calendar is on duty."""
         if self.always_on or t >= self.t_end:
             return t
+        if self._n == 0:  # no working time before the end (a block whose hours the fixed duties take)
+            return self.t_end
         s, e = self._s, self._e
         i = self._hint
         if not (s[i] <= t and (i + 1 == self._n or t < s[i + 1])):
@@ -250,6 +252,8 @@ class WorkCalendar:
         w = np.asarray(w, dtype=float)
         if self.always_on:
             return w.copy()
+        if self._n == 0:  # no working time before the end: all of it at the tail rate
+            return self.t_end + (w - self.c_total) / self.tail_rate
         i = np.searchsorted(self._c1a, w, side="left" if finish else "right")
         beyond = i >= self._n
         ic = np.minimum(i, self._n - 1)

@@ -27,6 +27,7 @@ drive ρ; ``run.unstable`` decides whether that refuses the run or warns.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,8 +53,12 @@ class UnitLoad:
     offered_h_per_h: float
     keys: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
-        return {"unit": self.unit, "level": self.level, "rho": self.rho, "keys": self.keys}
+    def as_dict(self, keys: bool = True) -> dict:
+        """For ``summary.json``: ``rho`` is None where it is unbounded (work comes in but the
+        unit's people offer no working hours, e.g. every hour taken by fixed duties); JSON
+        has no infinity."""
+        out = {"unit": self.unit, "level": self.level, "rho": self.rho if math.isfinite(self.rho) else None}
+        return {**out, "keys": self.keys} if keys else out
 
 
 def visits_per_issue(p, min_level: int, p_fail_type) -> np.ndarray:

@@ -296,7 +296,7 @@ def summarize(res: RunResult) -> dict:
         "cost": cost_kpis(res),
         "assessment": res.extra.get("assessment"),
         "unstable_units": [u.as_dict() for u in unstable(res.extra.get("offered_load", []))],
-        "offered_load": [{"unit": u.unit, "level": u.level, "rho": u.rho}
+        "offered_load": [u.as_dict(keys=False)
                          for u in sorted(res.extra.get("offered_load", []), key=lambda u: -u.rho)[:OFFERED_LOAD_TOP]],
         "drain": {"days_allowed": p.run.drain_days,
                   "days_used": (res.observed_until_h - p.horizon_h) / 24.0,

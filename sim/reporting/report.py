@@ -31,6 +31,11 @@ WORKER_FIGURES = ("district", "village", "trust")
 the tables, the other figures and the report's text)."""
 
 
+UNSTABLE_SHOWN = 10
+"""Unstable units named at the top of the report, worst first (a grid too small for any
+issue time can make thousands: the rest are counted, and all are in summary.json)."""
+
+
 def fig_resolution(res, path: Path, T: Tr) -> bool:
     """Histogram (log-spaced hours) and ECDF of resolution time (report → closed, h) by
     the level that closed the issue, for issues dispatched to a unit (on-the-spot fixes
@@ -160,8 +165,11 @@ def build_doc(res, summary: dict, manifest: dict, figures: dict[str, str], theor
     drain = summary.get("drain") or {}
     if drain.get("days_allowed"):
         d.p(T("run.drain", used=fmt(drain["days_used"], lang), unfixed=fmt(drain["unfixed_at_end"], lang)))
-    for u in summary.get("unstable_units") or []:
-        d.p(T("run.unstable", unit=u["unit"], rho=fmt(u["rho"], lang), keys=", ".join(u["keys"])))
+    unstable = summary.get("unstable_units") or []
+    for u in unstable[:UNSTABLE_SHOWN]:
+        d.p(T("run.unstable", unit=u["unit"], rho="∞" if u["rho"] is None else fmt(u["rho"], lang), keys=", ".join(u["keys"])))
+    if len(unstable) > UNSTABLE_SHOWN:
+        d.p(T("run.unstable_more", n=fmt(len(unstable) - UNSTABLE_SHOWN, lang)))
     d.h(T("run.headline"))
     f, r = summary["time_to_fix_h"], summary["resolution_time_h"]
     rates = [k for k in ("on_time_rate", "closure_rate", "escalation_rate", "routed_up_rate", "extension_rate",
