@@ -328,3 +328,17 @@ def test_on_time_by_type_adds_up_to_the_runs_rate(town_run):
     on_time = sum(v["on_time_rate"] * v["due"] for v in types if v["due"])
     assert on_time / due == pytest.approx(s["on_time_rate"], rel=1e-12)
     assert all(v["on_time_rate"] is None for v in types if not v["due"])
+
+
+def test_a_village_of_too_many_grids_is_drawn_without_grid_labels(town_run, tmp_path, monkeypatch):
+    """Grid labels in the village close-up up to MAX_GRID_LABELS grids: beyond, they would
+    cover the map (a 300-grid village took ~7 s placing them); the map is drawn without."""
+    from sim.reporting import maps
+    from sim.reporting.places import close_up_village
+
+    village = close_up_village(town_run.world)
+    n = int((town_run.world.grid_village == village).sum())
+    assert maps.fig_village(town_run, tmp_path / "v.png", Tr("en"), village)["labels"]
+    monkeypatch.setattr(maps, "MAX_GRID_LABELS", n - 1)
+    info = maps.fig_village(town_run, tmp_path / "v2.png", Tr("en"), village)
+    assert info["labels"] == [] and (tmp_path / "v2.png").stat().st_size > 0

@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 
 #: resolution of every PNG the reports write (dots per inch)
 DPI = 150
@@ -72,15 +73,19 @@ def css_width(path: Path) -> int | None:
         return None
 
 
-def _overlaps(b, others, pad: float = 0.0) -> float:
-    """Total overlap area (display units²) of bbox ``b`` with ``others``."""
-    tot = 0.0
-    for o in others:
-        w = min(b.x1, o.x1) + pad - max(b.x0, o.x0)
-        h = min(b.y1, o.y1) + pad - max(b.y0, o.y0)
-        if w > 0 and h > 0:
-            tot += w * h
-    return tot
+def _extents(boxes) -> np.ndarray:
+    """Bboxes as an (n, 4) array of x0, y0, x1, y1 (display units)."""
+    return np.array([(o.x0, o.y0, o.x1, o.y1) for o in boxes], dtype=float).reshape(-1, 4)
+
+
+def _overlaps(b, others: np.ndarray, pad: float = 0.0) -> float:
+    """Total overlap area (display units²) of bbox ``b`` with the boxes ``others``
+    (:func:`_extents`). Array arithmetic: the village close-up of a 300-grid village tries
+    ~60,000 positions against up to 300 boxes (a loop over the boxes took ~13 s)."""
+    w = np.minimum(b.x1, others[:, 2]) + pad - np.maximum(b.x0, others[:, 0])
+    h = np.minimum(b.y1, others[:, 3]) + pad - np.maximum(b.y0, others[:, 1])
+    hit = (w > 0) & (h > 0)
+    return float((w[hit] * h[hit]).sum())
 
 
 def _outside_area(b, geom, ax) -> float:
@@ -115,7 +120,7 @@ def place_labels(ax, texts, candidates, avoid=(), fontsize_steps=(1.0,), within=
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     axbox = ax.get_window_extent(r)
-    placed, boxes = [], list(avoid)
+    placed, boxes = [], _extents(avoid)
     base = text_kw.pop("fontsize", 9)
     for i, (s, cands) in enumerate(zip(texts, candidates)):
         best = None
@@ -145,7 +150,7 @@ def place_labels(ax, texts, candidates, avoid=(), fontsize_steps=(1.0,), within=
         t.set_fontsize(base * f)
         t.set_text(v)
         t.set_position(xy)
-        boxes.append(b)
+        boxes = np.vstack([boxes, _extents([b])])
         placed.append(t)
     return placed
 
@@ -158,7 +163,8 @@ def label_boxes_overlap(texts) -> list[tuple[int, int]]:
     fig.canvas.draw()
     r = fig.canvas.get_renderer()
     bs = [t.get_window_extent(r) for t in texts]
-    return [(i, j) for i in range(len(bs)) for j in range(i + 1, len(bs)) if _overlaps(bs[i], [bs[j]]) > 0]
+    ext = _extents(bs)
+    return [(i, j) for i in range(len(bs)) for j in range(i + 1, len(bs)) if _overlaps(bs[i], ext[j:j + 1]) > 0]
 
 
 def offsets_around(x: float, y: float, dx: float, dy: float) -> list[tuple[float, float]]:

@@ -111,6 +111,11 @@ def fig_district(res, path: Path, T: Tr) -> dict | bool:
     return info
 
 
+MAX_GRID_LABELS = 40
+"""Grid labels in the village close-up: up to this many grids (a Chongming village has
+3-10); beyond, the labels would cover the map (and placing them took seconds)."""
+
+
 def fig_village(res, path: Path, T: Tr, village: int) -> dict | bool:
     """Close-up of ``village`` (see :func:`sim.reporting.places.close_up_village`): grid
     cells, households, service points, and issues coloured by the level that closed
@@ -157,18 +162,19 @@ def fig_village(res, path: Path, T: Tr, village: int) -> dict | bool:
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=9,
               borderaxespad=0)
     # grid labels: numbered within the village as in World.names("grid"), kept clear of
-    # the service-point stars and of each other
-    fig.canvas.draw()
-    r = fig.canvas.get_renderer()
-    from matplotlib.transforms import Bbox
+    # the service-point stars and of each other; a village of more grids than can be
+    # labelled legibly is drawn without (its title gives the count)
+    labels = []
+    if len(grids) <= MAX_GRID_LABELS:
+        from matplotlib.transforms import Bbox
 
-    stars = [Bbox.from_extents(*(ax.transData.transform(p) - 12), *(ax.transData.transform(p) + 12)) for p in sp]
-    labels = place_labels(ax, [T("fig.village.grid_label", k=k + 1) for k in range(len(grids))],
-                          [label_points(cells[g]) for g in grids], avoid=stars, fontsize_steps=(1.0, 0.85),
-                          within=[cells[g] for g in grids],
-                          fontsize=11, ha="center", va="center", zorder=8, fontweight=bold(T.lang),
-                          bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#1f77b4", "alpha": 0.9})
-    del r
+        fig.canvas.draw()  # the constrained layout places the axes: the stars' display boxes after it
+        stars = [Bbox.from_extents(*(ax.transData.transform(p) - 12), *(ax.transData.transform(p) + 12)) for p in sp]
+        labels = place_labels(ax, [T("fig.village.grid_label", k=k + 1) for k in range(len(grids))],
+                              [label_points(cells[g]) for g in grids], avoid=stars, fontsize_steps=(1.0, 0.85),
+                              within=[cells[g] for g in grids],
+                              fontsize=11, ha="center", va="center", zorder=8, fontweight=bold(T.lang),
+                              bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#1f77b4", "alpha": 0.9})
     info = {"labels": [t.get_text() for t in labels], "overlaps": label_boxes_overlap(labels)}
     save(fig, path)
     return info
