@@ -160,7 +160,7 @@ def test_a_worker_unpickles_the_sweep_s_shared_state_once():
 
     from hydra_plugins.microgrid_sweeper import _shared
 
-    a, b = pickle.dumps(({"ctx": 1}, [1, 2], "task")), pickle.dumps(({"ctx": 2}, [3], "task"))
+    a, b = pickle.dumps(({"ctx": 1}, [1, 2], "task", {})), pickle.dumps(({"ctx": 2}, [3], "task", {}))
     first = _shared.shared_state("a", a)
     assert first == ({"ctx": 1}, [1, 2], "task")
     assert _shared.shared_state("a", a) is first  # not unpickled again
@@ -179,3 +179,35 @@ def test_the_worker_server_starts_early_only_for_a_likely_joblib_sweep(overrides
     from hydra_callbacks import joblib_sweep_likely
 
     assert joblib_sweep_likely(overrides) is likely
+
+
+def test_group_options_composed_ahead_are_used_by_a_worker(monkeypatch):
+    """The joblib launcher composes the group options of a batch's first jobs in the main
+    process and sends them along: a worker that installs them composes nothing for those
+    jobs, and each job's configuration is still Hydra's own."""
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf
+
+    import run  # noqa: F401 - registers the model's defaults (ConfigStore), as a run does
+    from hydra_checks import CONF
+    from hydra_plugins.microgrid_sweeper import _reuse
+
+    jobs = [["experiment=tiny", "team_mix=as_scenario", "seed=1"], ["experiment=tiny", "team_mix=all_plus20", "seed=1"],
+            ["experiment=tiny", "team_mix=as_scenario", "seed=2"]]
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        hydra_loader = GlobalHydra.instance().config_loader()
+        master = hydra_loader.load_configuration("config", ["experiment=tiny", "hydra.sweep.dir=/nowhere"],
+                                                 RunMode.MULTIRUN)
+        main = _reuse.ReusingConfigLoader(hydra_loader)
+        ahead = main.compose_ahead(master, jobs[:2])
+        assert len(ahead) == 2
+        _reuse._BASES.clear()  # a worker: nothing composed in it yet
+        calls = []
+        real = hydra_loader.load_sweep_config
+        monkeypatch.setattr(hydra_loader, "load_sweep_config", lambda m, o: calls.append(o) or real(m, o))
+        main.keep(ahead)
+        for job in jobs:
+            assert OmegaConf.to_yaml(main.load_sweep_config(master, job)) == OmegaConf.to_yaml(real(master, job))
+        assert calls == []

@@ -45,19 +45,50 @@ class ReusingConfigLoader(ConfigLoader):
         self.token = uuid.uuid4().hex  # this sweep
         self.groups = frozenset(inner.list_groups(""))
 
-    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
+    def _split(self, sweep_overrides: List[str]) -> Optional[Tuple[list, Tuple[str, ...], list]]:
+        """(parsed, the group overrides, the others); None when Hydra's loader must do it all."""
         parsed = OverridesParser.create().parse_overrides(list(sweep_overrides))
         if any(o.is_hydra_override() or o.package is not None for o in parsed):
-            return self.inner.load_sweep_config(master_config, list(sweep_overrides))
+            return None
         groups = tuple(o.input_line for o in parsed if o.key_or_group in self.groups)
-        values = [o for o in parsed if o.key_or_group not in self.groups]
+        return parsed, groups, [o for o in parsed if o.key_or_group not in self.groups]
+
+    def _base(self, master_config: DictConfig, groups: Tuple[str, ...]) -> DictConfig:
+        """The composition of the group options ``groups`` (kept in this process)."""
         key = (self.token, groups)
         base = _BASES.get(key)
         if base is None:
             if any(k[0] != self.token for k in _BASES):
                 _BASES.clear()  # another sweep's, in this process
             base = _BASES[key] = self.inner.load_sweep_config(master_config, list(groups))
-        cfg = copy.deepcopy(base)
+        return base
+
+    def compose_ahead(self, master_config: DictConfig, jobs: List[List[str]]) -> Dict[Tuple[str, ...], DictConfig]:
+        """The compositions of the group options of ``jobs``, made here once: the joblib
+        launcher (:mod:`._shared`) makes those of a batch's first jobs in the main process,
+        while the worker server starts, and sends them with the state every job shares;
+        :func:`keep` installs them in a worker, which then composes none of its own for them
+        (the first composition in a worker took ~0.45 s on the two busy cores)."""
+        out = {}
+        for overrides in jobs:
+            split = self._split(list(overrides))
+            if split is not None:
+                out[split[1]] = self._base(master_config, split[1])
+        return out
+
+    def keep(self, bases: Dict[Tuple[str, ...], DictConfig]) -> None:
+        """Install compositions made elsewhere (:meth:`compose_ahead`) in this process."""
+        for groups, base in bases.items():
+            if any(k[0] != self.token for k in _BASES):
+                _BASES.clear()
+            _BASES.setdefault((self.token, groups), base)
+
+    def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
+        split = self._split(list(sweep_overrides))
+        if split is None:
+            return self.inner.load_sweep_config(master_config, list(sweep_overrides))
+        parsed, groups, values = split
+        cfg = copy.deepcopy(self._base(master_config, groups))
         ConfigLoaderImpl._apply_overrides_to_config(values, cfg)
         # what Hydra's loader records of the overrides: every one, in the job's order
         cfg.hydra.overrides.task = [o.input_line for o in parsed]

@@ -29,6 +29,10 @@ from hydra_plugins.hydra_joblib_launcher._core import log, process_joblib_cfg
 from joblib import Parallel, delayed
 from omegaconf import open_dict
 
+COMPOSED_AHEAD = 4
+"""How many of a batch's first jobs have their group options composed in the main process
+(each distinct combination once: a plain seed sweep composes one)."""
+
 _SHARED: Dict[str, Tuple[Any, Any, Any]] = {}
 """In a worker: the unpickled (Hydra context, configuration, task function) of the sweep
 whose digest is the key (only the latest sweep's is kept)."""
@@ -48,8 +52,13 @@ def launch(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_id
     log.info("Launching jobs, sweep output dir : {}".format(sweep_dir))
     for idx, overrides in enumerate(job_overrides):
         log.info("\t#{} : {}".format(idx, " ".join(filter_overrides(overrides))))
+    # the group options of the first jobs composed here, while the worker server starts
+    # (see _reuse.ReusingConfigLoader.compose_ahead)
+    loader = launcher.hydra_context.config_loader
+    ahead = loader.compose_ahead(launcher.config, [list(o) for o in job_overrides[:COMPOSED_AHEAD]]) \
+        if hasattr(loader, "compose_ahead") else {}
     # cloudpickle, as joblib's own: the task function lives in run.py, the main script
-    shared = cloudpickle.dumps((launcher.hydra_context, launcher.config, launcher.task_function))
+    shared = cloudpickle.dumps((launcher.hydra_context, launcher.config, launcher.task_function, ahead))
     singletons = cloudpickle.dumps(Singleton.get_state())
     digest = hashlib.sha256(shared).hexdigest()
     runs = Parallel(**joblib_cfg)(
@@ -62,11 +71,15 @@ def launch(launcher: Any, job_overrides: Sequence[Sequence[str]], initial_job_id
 
 
 def shared_state(digest: str, shared: bytes) -> Tuple[Any, Any, Any]:
-    """The sweep's (Hydra context, configuration, task function), unpickled once per process."""
+    """The sweep's (Hydra context, configuration, task function), unpickled once per process;
+    the compositions made ahead are handed to its config loader then."""
     state = _SHARED.get(digest)
     if state is None:
         _SHARED.clear()
-        state = _SHARED[digest] = pickle.loads(shared)
+        hydra_context, config, task_function, ahead = pickle.loads(shared)
+        if ahead:
+            hydra_context.config_loader.keep(ahead)
+        state = _SHARED[digest] = (hydra_context, config, task_function)
     return state
 
 
