@@ -20,17 +20,21 @@ varying one count (households, grids, villages, agents, crews, issues, days, map
 through ``python run.py ... report=true`` as subprocesses, reads each one's peak
 resident set size (the child's high-water mark, VmHWM; ``resource.getrusage``'s
 ru_maxrss would include memory inherited at fork) and fits the coefficients by
-non-negative least squares on the counts. The values below are that fit (in the
-comments) rounded up by about a quarter, so that the estimate errs on the side of
-refusing: measured here (2 cores, 23 GB, Python 3.12.1, Mesa 3.5.1, 2026-11) the
-estimate is 1.1-1.3 × the measured peak in all 16 cases (mmc 30 days: 313 vs 269 MB;
-Chongming 3 years: 942 vs 777 MB; 3 M town crews: 556 vs 461 MB), 2 × for a GeoJSON map
-(whose household count is bounded from the file size before reading it); a typhoon surge of
-1 M extra issues on Chongming: 5.92 vs 4.83 GB, of 5 M: 25.9 vs 19.7 GB (2026-12; the
-surge coefficient was 20 % short before). Since the event loop's state moved to typed
-columns (sim/columns.py, 2026-12) runs take 20-35 % less memory than at calibration (a
-Chongming year 0.59 GB against the estimate's 0.92; the 25 M-resident world 14.9 GB), so the
-guard now errs further on the side of refusing until the calibration is rerun. EVENTS_PER_ISSUE is an upper bound from the
+non-negative least squares on the counts (``--save``/``--refit``: fit saved peaks again
+after the formula's terms change). The coefficients are the fits (in the comments)
+rounded up, so that the estimate errs on the side of refusing. Rerun 2026-12 (2 cores,
+23 GB, Python 3.12.1, Mesa 3.5.1) after the event loop's state moved to typed columns
+(sim/columns.py): the estimate is 1.15-1.75 × the measured peak in 13 of 16 cases (mmc 30
+days: 360 vs 244 MB; Chongming 1 year: 933 vs 586 MB, 3 years: 1,548 vs 988 MB; 3 M town
+crews: 6.0 vs 4.6 GB), 3.4-4.8 × for ``chongming_town`` (the district's residents are
+counted, not the simulated town's) and 5 × for a GeoJSON map (whose household count is
+bounded from the file size before reading it). That rerun found two terms short: the
+people's work calendars, ~200 of them wherever teams work shifts, hold their working
+intervals for every day of the run (``member_days``: a 2000-year ``chongming_town`` run
+took 20.1 GB against an estimate of 0.8 GB; now 24.1 GB), and the units' calendars of a
+crew world (``days``: a 1000-year village 1.45 GB against 1.34; now 1.67). A typhoon
+surge of 1 M extra issues on Chongming: 5.92 vs 4.83 GB, of 5 M: 25.9 vs 19.7 GB (2026-12).
+EVENTS_PER_ISSUE is an upper bound from the
 event loop's event kinds (a Chongming year: ~4 events per issue).
 """
 
@@ -55,7 +59,8 @@ BYTES = {
     "agents": 650.0,        # one Mesa agent: team member or household head (fit 503)
     "crew_slots": 1900.0,   # an abstract crew: a Mesa StaffMember agent with its lists (measured 2026-12: 3 M town crews 4.84 GB, ~1.5 KB each)
     "issues": 2900.0,       # arrival columns, event-loop lists, issue table, parquet, KPIs (measured 2026-12: village, 1000 years: 1.44 GB)
-    "days": 15.0,           # per simulated day: service-day clock (fit 10)
+    "days": 900.0,          # per simulated day: service-day clock, the units' calendars (measured 2026-12: village, 1000 years)
+    "member_days": 31000.0,  # per simulated day where people work shifts: ~200 calendars' intervals (fit 24,780: 2000 years 20.1 GB)
     "geojson_bytes": 8.0,   # parsing a GeoJSON file: Python objects per byte of text (measured ~6.7)
     "surge_issues": 5000.0,  # an issue of a surge: as above, plus its draws (measured 2026-12 on chongming_typhoon: 1 M extra issues peak 4.83 GB, 5 M 19.7 GB, ~3,900 B each)
     "round_ticks": 250.0,   # a scheduled round tick: a tuple in the sorted schedule and its heap entry (not fitted)
@@ -180,6 +185,9 @@ def estimate(p: ModelParams, known: dict | None = None) -> Estimate:
     terms.append(Term("issues", issues - surge, [R, *rate_drv, *world_drv]))
     terms.append(Term("surge_issues", surge, surge_drv or [R]))
     terms.append(Term("days", p.run.horizon_days + p.run.drain_days, [R]))
+    # the people's work calendars: their working intervals for every day of the run (~200
+    # distinct calendars wherever teams work shifts, whatever the map's size)
+    terms.append(Term("member_days", p.run.horizon_days + p.run.drain_days if members else 0.0, [R]))
 
     # rounds not tied to staff (video sweeps, river chiefs, ...): one tick per period, everywhere
     horizon_h = p.end_h

@@ -124,6 +124,12 @@ VALUES = [
     ("work team 1e12", ["teams.work_total=1e12"], "teams.work_total: too large"),
     ("residents 1e11", ["world.residents=1e11"], "world.residents: too large"),
     ("memory limit", ["scenario=chongming_town", "run.memory_limit_gb=0.1"], "(run.memory_limit_gb)"),
+    # the staff's calendars hold every day of the run (~28 GB here, few issues): refused, not run out of memory
+    ("2500 years of calendars", ["scenario=chongming_town", "run.horizon_days=900000", "run.holidays=none",
+                                 "run.memory_limit_gb=23", *[f"issue_types.{t}.rate_per_1000_residents_per_year=0.001" for t in
+                                                              ("sanitation", "river", "greenery", "road_facility", "safety_hazard",
+                                                               "illegal_building", "dispute", "welfare", "policy_question",
+                                                               "other")]], "run.horizon_days"),
     ("event budget", ["scenario=village", "run.max_events=1000"], "too long"),
     ("max_reworks", ["lifecycle.max_reworks=5000"], "lifecycle.max_reworks: must be a whole number in [0, 1000]"),
     # impossible partitions
