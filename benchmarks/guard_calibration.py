@@ -36,7 +36,7 @@ side in every case):
     chongming_town, 1 year                      272        917     3.37
     chongming_town, 400k volunteers             851       1176     1.38
     chongming_town, 300 grids/village           279       1326     4.75
-    chongming_town, 2000 years, few issues    20112      24070     1.20
+    chongming_town, 2000 years, few issues    20112      24070     1.20   (the case is 1000 years now: 2000 are refused here)
     chongming, 1 year                           586        933     1.59
     chongming, 3 years                          988       1548     1.57
     geojson, 300k households, 1 day             413       2121     5.14
