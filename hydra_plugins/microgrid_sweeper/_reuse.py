@@ -67,7 +67,7 @@ class ReusingConfigLoader(ConfigLoader):
         """The compositions of the group options of ``jobs``, made here once: the joblib
         launcher (:mod:`._shared`) makes those of a batch's first jobs in the main process,
         while the worker server starts, and sends them with the state every job shares;
-        :func:`keep` installs them in a worker, which then composes none of its own for them
+        :meth:`keep` installs them in a worker, which then composes none of its own for them
         (the first composition in a worker took ~0.45 s on the two busy cores)."""
         out = {}
         for overrides in jobs:
