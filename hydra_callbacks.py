@@ -72,6 +72,12 @@ def _exit(msg: str, code: int) -> None:
     sys.exit(code)  # SystemExit passes through Hydra's callback notification
 
 
+def report_lang(config: DictConfig) -> str:
+    """The language of the sweep's report (``report.lang``; English when not given)."""
+    report = config.get("report")
+    return report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+
+
 def launcher_target(config: DictConfig) -> str:
     """The ``_target_`` of the sweep's launcher (Hydra's basic, joblib or SLURM), "" if none."""
     return str(OmegaConf.select(config, "hydra.launcher._target_", default="") or "")
@@ -167,8 +173,7 @@ def import_aggregation(config: DictConfig) -> None:
         return
     import threading
 
-    report = config.get("report")
-    lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+    lang = report_lang(config)
 
     def load() -> None:
         try:
@@ -221,8 +226,7 @@ class SweepCallback(Callback):
                 cfg = OmegaConf.to_container(config, resolve=False)
                 cfg.pop("hydra", None)
                 cfg_yaml = OmegaConf.to_yaml(cfg)
-                report = config.get("report")
-                lang = report.get("lang", "en") if isinstance(report, DictConfig) else "en"
+                lang = report_lang(config)
                 spec = spec_from(config)
             aggregation_ready()
             from sim.experiments.sweep_report import aggregate  # matplotlib/pandas only in the main process, at the end

@@ -58,10 +58,14 @@ class ReusingConfigLoader(ConfigLoader):
         key = (self.token, groups)
         base = _BASES.get(key)
         if base is None:
-            if any(k[0] != self.token for k in _BASES):
-                _BASES.clear()  # another sweep's, in this process
+            self._drop_other_sweeps()
             base = _BASES[key] = self.inner.load_sweep_config(master_config, list(groups))
         return base
+
+    def _drop_other_sweeps(self) -> None:
+        """Forget the compositions another sweep kept in this process."""
+        if any(k[0] != self.token for k in _BASES):
+            _BASES.clear()
 
     def compose_ahead(self, master_config: DictConfig, jobs: List[List[str]]) -> Dict[Tuple[str, ...], DictConfig]:
         """The compositions of the group options of ``jobs``, made here once: the joblib
@@ -78,9 +82,8 @@ class ReusingConfigLoader(ConfigLoader):
 
     def keep(self, bases: Dict[Tuple[str, ...], DictConfig]) -> None:
         """Install compositions made elsewhere (:meth:`compose_ahead`) in this process."""
+        self._drop_other_sweeps()
         for groups, base in bases.items():
-            if any(k[0] != self.token for k in _BASES):
-                _BASES.clear()
             _BASES.setdefault((self.token, groups), base)
 
     def load_sweep_config(self, master_config: DictConfig, sweep_overrides: List[str]) -> DictConfig:
