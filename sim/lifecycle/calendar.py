@@ -39,33 +39,51 @@ def pattern_from_params(p: CalendarParams) -> list[list[tuple[float, float]]]:
 class WorkCalendar:
     """Working time of one unit, team member or service (see module doc)."""
 
+    # The scalar methods' state, typed (a checker, or a compiler such as mypyc, reads them):
+    # interval starts and ends, working hours before each interval starts (_c0) and ends
+    # (_c1), their count, and the interval of the last query.
+    _s: list[float]
+    _e: list[float]
+    _c0: list[float]
+    _c1: list[float]
+    _n: int
+    _hint: int
+    always_on: bool
+    t_end: float
+    c_total: float
+    tail_rate: float
+    n_days: int
+
     def __init__(self, pattern: DayPattern | None, start_date: _dt.date | None = None, n_days: int = 0,
                  holidays: HolidayTable | None = None, observes_holidays: bool = True):
         self._memo_t = self._memo_d = self._memo = math.nan  # the last finish_from
         self.always_on = pattern is None
-        if self.always_on:
+        if pattern is None:
             return
         holidays = holidays or HolidayTable.none()
-        pattern = [sorted((float(a), float(b)) for a, b in day if b > a) for day in pattern]
-        workday = next((pattern[wd] for wd in range(5) if pattern[wd]), next((d for d in pattern if d), []))
-        week_h = sum(b - a for day in pattern for a, b in day)
+        days = [sorted((float(a), float(b)) for a, b in day if b > a) for day in pattern]
+        workday: list[tuple[float, float]] = next((days[wd] for wd in range(5) if days[wd]),
+                                                  next((d for d in days if d), []))
+        week_h = sum(b - a for day in days for a, b in day)
         if week_h <= 0:
             raise ValueError("a calendar needs some working time in the week")
         # Each day's intervals by array operations: which of nine day lists (the seven
         # weekdays' patterns, the workday pattern on a make-up day, none on a day off) each
         # day takes, then all days' intervals at once. A day-by-day loop cost a Chongming
         # build ~0.3 s (~180 calendars x ~1,170 days); the floats are the same (24 d + a).
-        kind = (start_date.weekday() + np.arange(n_days)) % 7 if n_days else np.zeros(0, dtype=np.int64)
+        if n_days and start_date is None:
+            raise ValueError("a calendar over days needs its start date")
+        kind = (start_date.weekday() + np.arange(n_days)) % 7 if start_date and n_days else np.zeros(0, dtype=np.int64)
         if observes_holidays and n_days:
             for date in holidays.makeup_workdays:
                 d = (date - start_date).days
-                if 0 <= d < n_days and not pattern[kind[d]]:
+                if 0 <= d < n_days and not days[kind[d]]:
                     kind[d] = 7
             for date in holidays.days_off:  # a day off wins over a make-up day
                 d = (date - start_date).days
                 if 0 <= d < n_days:
                     kind[d] = 8
-        lists = [*pattern, workday, []]
+        lists = [*days, workday, []]
         count = np.array([len(x) for x in lists], dtype=np.int64)
         first = np.concatenate(([0], np.cumsum(count)[:-1]))
         a_all = np.array([a for x in lists for a, _ in x], dtype=float)
@@ -114,7 +132,8 @@ class WorkCalendar:
             left -= take
         return self.with_intervals(remove=removed), removed
 
-    def with_intervals(self, add: list[tuple[float, float]] = (), remove: list[tuple[float, float]] = ()) -> "WorkCalendar":
+    def with_intervals(self, add: Sequence[tuple[float, float]] = (),
+                       remove: Sequence[tuple[float, float]] = ()) -> "WorkCalendar":
         """A new calendar: this one's working time with the intervals ``add`` (absolute
         hours) worked too and the intervals ``remove`` not worked (an emergency's extra
         hours, a member lent elsewhere for a while). The tail rate stays."""
@@ -131,7 +150,7 @@ class WorkCalendar:
                 merged.append([a, b])
         merged = _remove(merged, sorted(remove))
         merged = [[a, min(b, self.t_end)] for a, b in merged if a < self.t_end and min(b, self.t_end) > a]
-        cal = WorkCalendar.__new__(WorkCalendar)
+        cal = WorkCalendar(None)  # a shell for _set to fill (compiled classes refuse __new__ without __init__)
         cal._set([a for a, _ in merged], [b for _, b in merged], self.n_days, self.tail_rate)
         return cal
 
