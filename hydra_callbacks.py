@@ -116,50 +116,19 @@ def check_slurm(config: DictConfig) -> None:
                   f"({mem_mb[p] / 1024:.1f} GB)", 2)
 
 
-# what a joblib worker needs: the task function's module, the launcher's job function, and
-# the model stack (mesa, pandas, scipy, pyarrow). Building the real map's caches here too
-# (layout, travel raster: a worker's first chongming_town build 0.35 s, later ones 0.12 s)
-# gave no gain: 5 alternating pairs of 8-run sweeps, medians 8.47 s with, 8.42 s without.
-WORKER_PRELOAD = ["run", "hydra_plugins.microgrid_sweeper._shared", "sim.model", "sim.output"]
-
-
 def warm_workers(config: DictConfig) -> None:
-    """With the joblib launcher, fork its workers from a server that has imported the model
-    stack once (multiprocessing's forkserver, preloaded) instead of loky's default of fresh
-    interpreters that each import it again (about 1.5 s per worker). run.py starts the server
-    as soon as the command line suggests the launcher (:func:`joblib_sweep_likely`), or else
-    once the composed config names it, so that it imports on the other core while the sweep
-    is checked (called again when the sweep starts, it finds the server running). The server is
-    single-threaded, so forking from it is safe (forking this process, which runs joblib's
-    threads, is not). Results are bit-identical; benchmarks/throughput.py measures the gain."""
+    """With the joblib launcher, fork its workers from the worker server
+    (:mod:`hydra_plugins.microgrid_sweeper._server`): run.py starts it before its imports when
+    the command line suggests the launcher, else this does once the composed config names it
+    (called again when the sweep starts, it finds the server running)."""
     if "JoblibLauncher" not in launcher_target(config):
         return
     from joblib.externals.loky.backend.context import set_start_method
 
+    from hydra_plugins.microgrid_sweeper._server import start_worker_server
+
     set_start_method("forkserver", force=True)
     start_worker_server()
-
-
-def start_worker_server() -> None:
-    """Start multiprocessing's forkserver with :data:`WORKER_PRELOAD` (a no-op when it runs)."""
-    import multiprocessing
-    import multiprocessing.forkserver
-
-    multiprocessing.set_forkserver_preload(WORKER_PRELOAD)
-    multiprocessing.forkserver.ensure_running()
-
-
-def joblib_sweep_likely(overrides: list[str]) -> bool:
-    """From a sweep's command line alone: will it run on the joblib launcher? Yes when it
-    names ``hydra/launcher=local_parallel`` (or ``joblib``), or, naming no launcher, an
-    experiment (the shipped ones default to ``local_parallel``). run.py then starts the
-    worker server at once, ~0.5 s before the composed config says for sure
-    (:func:`warm_workers`); a wrong guess costs the idle core's time and the server's
-    memory until the command ends, nothing else."""
-    launchers = [o.partition("=")[2] for o in overrides if o.startswith("hydra/launcher=")]
-    if launchers:
-        return launchers[-1] in ("local_parallel", "joblib")
-    return any(o.startswith("experiment=") for o in overrides)
 
 
 def import_aggregation(config: DictConfig) -> None:

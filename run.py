@@ -39,6 +39,9 @@ def _interrupted_early(signum, _frame) -> None:  # before cli() takes over: noth
 if __name__ == "__main__":  # the imports below take most of a second
     for _s in HELD_SIGNALS:
         signal.signal(_s, _interrupted_early)
+    from hydra_plugins.microgrid_sweeper._server import start_early
+
+    start_early(sys.argv)  # a sweep on joblib: its worker server imports the model on the other core meanwhile
 
 import hydra  # noqa: E402
 from hydra.core.config_store import ConfigStore  # noqa: E402
@@ -46,7 +49,6 @@ from hydra.core.hydra_config import HydraConfig  # noqa: E402
 from hydra.types import RunMode  # noqa: E402
 from omegaconf import DictConfig, OmegaConf  # noqa: E402
 
-from hydra_callbacks import joblib_sweep_likely, start_worker_server  # noqa: E402
 from hydra_checks import (CONF, EXIT_BAD_INPUT, PRINT_FLAGS, _compose, _first_line_of_causes, _quote,  # noqa: E402
                           check_group_levels, check_jobs_compose, composition_error, fail, precheck_flags,
                           precheck_groups, precheck_hydra_keys, resolved, unreadable_levels)
@@ -457,8 +459,6 @@ def cli(argv: list[str], signals: bool = True) -> int:
     try:
         overrides, multirun = precheck_flags(argv)
         printing = any(a.partition("=")[0] in PRINT_FLAGS for a in argv[1:])
-        if multirun and not printing and joblib_sweep_likely(overrides):
-            start_worker_server()  # it imports the model on the other core while the sweep is checked
         precheck_groups(argv)
         precheck_hydra_keys(overrides)
         plan = precompose(argv, overrides, multirun, printing)

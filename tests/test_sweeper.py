@@ -176,9 +176,56 @@ def test_a_worker_unpickles_the_sweep_s_shared_state_once():
     (["hydra/launcher=slurm", "hydra/launcher=joblib"], True),  # the last one counts, as in Hydra
 ])
 def test_the_worker_server_starts_early_only_for_a_likely_joblib_sweep(overrides, likely):
-    from hydra_callbacks import joblib_sweep_likely
+    from hydra_plugins.microgrid_sweeper._server import joblib_sweep_likely
 
     assert joblib_sweep_likely(overrides) is likely
+
+
+@pytest.mark.parametrize("argv, starts", [
+    (["-m", "seed=1,2", "hydra/launcher=local_parallel"], True),
+    (["--multirun", "experiment=grid_size"], True),
+    (["seed=1", "hydra/launcher=local_parallel"], False),  # not a sweep
+    (["-m", "seed=1,2"], False),  # the basic launcher
+    (["-m", "--cfg", "job", "hydra/launcher=local_parallel"], False),  # prints, launches nothing
+    (["-m", "--bogus", "experiment=grid_size"], False),  # refused by the checks
+])
+def test_run_py_starts_the_worker_server_before_its_imports_only_for_a_joblib_sweep(argv, starts, monkeypatch):
+    from hydra_plugins.microgrid_sweeper import _server
+
+    started = []
+    monkeypatch.setattr(_server, "start_worker_server", lambda: started.append(True))
+    assert _server.start_early(["run.py", *argv]) is starts
+    assert started == ([True] if starts else [])
+
+
+@pytest.mark.parametrize("after_s", [0.0, 0.3], ids=["as it starts", "while it imports"])
+def test_ctrl_c_while_the_worker_server_starts_is_one_line(tmp_path, after_s):
+    """A Ctrl-C at the terminal reaches every process of the command's group: the command
+    and the sweep's worker server, which imports the model stack (a second or more) from the
+    command's first moments. One line, exit 130, no folder; the server ends too, quietly (it
+    shares stderr, which reaches its end only when both have closed it). Before the server
+    ignored SIGINT while starting, it printed a KeyboardInterrupt traceback here."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    d = tmp_path / "sweep"
+    p = subprocess.Popen([sys.executable, "run.py", "-m", "experiment=tiny", "seed=1,2", "hydra/launcher=local_parallel",
+                          f"hydra.sweep.dir={d}"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True, start_new_session=True)
+    children = Path(f"/proc/{p.pid}/task/{p.pid}/children")
+    deadline = time.time() + 30
+    while p.poll() is None and not children.read_text().split():  # the server: the command's first child
+        assert time.time() < deadline, "no worker server started"
+        time.sleep(0.01)
+    time.sleep(after_s)
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130 and err.strip().splitlines() == ["interrupted: nothing written"], (p.returncode, err)
+    assert not d.exists()
 
 
 def test_group_options_composed_ahead_are_used_by_a_worker(monkeypatch):

@@ -13,7 +13,7 @@ ids and numbers, ``run_job`` with the same keys. benchmarks/throughput.py measur
 
 A module whose name starts with "_" is not imported by Hydra's plugin scan: this one is
 imported when a joblib sweep starts, and by joblib's worker server before it forks
-(``hydra_callbacks.WORKER_PRELOAD``).
+(:mod:`._server`).
 """
 
 import hashlib
