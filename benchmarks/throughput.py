@@ -4,6 +4,12 @@ both cores); prints each wall time, the speed-up, and the marginal cost of one r
 process (a serial sweep of N runs minus one of 2, per extra run: composing, validating,
 building, simulating, writing). A measurement, not a test: run it on an otherwise idle machine.
 
+Each sweep's wall time is split by its runs' records (a run ends when its manifest.json is
+written, and began ``timings_s.total`` before): the lead before the first run starts
+(start-up, composing, the workers' start), the span of the runs, and the tail after the last
+(the sweep's aggregation and report). Runs split perfectly over 2 cores could at best give
+(serial wall) / (parallel lead + tail + serial span / 2): that bound is printed too.
+
     python benchmarks/throughput.py            # 8 runs (the issue's figures: <= 1.2 s a run, >= 1.7x on 2 cores)
     python benchmarks/throughput.py --runs 4 --days 90
 """
@@ -11,6 +17,7 @@ building, simulating, writing). A measurement, not a test: run it on an otherwis
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -26,12 +33,32 @@ def sweep(folder: Path, n: int, days: float, parallel: bool) -> float:
             f"hydra.sweep.dir={folder}"]
     if parallel:
         args.append("hydra/launcher=local_parallel")
-    t0 = time.perf_counter()
+    t0, e0 = time.perf_counter(), time.time()
     r = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"the sweep failed ({r.returncode}): {r.stderr[-2000:]}")
+    phases.update(timeline(folder, e0, e0 + wall))
     return wall
+
+
+phases: dict = {}
+"""The last sweep's :func:`timeline`."""
+
+
+def timeline(folder: Path, start: float, end: float) -> dict:
+    """Lead, span and tail (s) of a sweep that ran from ``start`` to ``end`` (epoch seconds),
+    from its runs' manifest.json: written when a run ends, ``timings_s.total`` after it began."""
+    runs = []
+    for m in folder.glob("*/manifest.json"):
+        ended = m.stat().st_mtime
+        runs.append((ended - json.loads(m.read_text())["timings_s"]["total"], ended))
+    first, last = min(a for a, _ in runs), max(b for _, b in runs)
+    return {"lead": first - start, "span": last - first, "tail": end - last}
+
+
+def _phases(p: dict) -> str:
+    return f"lead {p['lead']:.1f} s, runs {p['span']:.1f} s, tail {p['tail']:.1f} s"
 
 
 def marginal_s(runs: int, days: float = 365.0, many: float | None = None) -> float:
@@ -51,10 +78,13 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         serial = sweep(Path(tmp) / "serial", a.runs, a.days, parallel=False)
-        print(f"serial:   {a.runs} runs in {serial:.1f} s", flush=True)
+        ps = dict(phases)
+        print(f"serial:   {a.runs} runs in {serial:.1f} s  ({_phases(ps)})", flush=True)
         par = sweep(Path(tmp) / "parallel", a.runs, a.days, parallel=True)
-        print(f"parallel: {a.runs} runs in {par:.1f} s (local_parallel, 2 workers)", flush=True)
-    print(f"speed-up {serial / par:.2f}x", flush=True)
+        pp = dict(phases)
+        print(f"parallel: {a.runs} runs in {par:.1f} s  ({_phases(pp)}; local_parallel, 2 workers)", flush=True)
+    print(f"speed-up {serial / par:.2f}x; at best {serial / (pp['lead'] + pp['tail'] + ps['span'] / 2):.2f}x "
+          "with these leads and tails (the serial span split evenly over 2 cores)", flush=True)
     if a.runs > 2:
         print(f"one run in a warm process: {marginal_s(a.runs, a.days, many=serial):.2f} s "
               f"(serial sweep of {a.runs} minus one of 2, per extra run)")
