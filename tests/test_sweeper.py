@@ -188,6 +188,7 @@ def test_the_worker_server_starts_early_only_for_a_likely_joblib_sweep(overrides
     (["-m", "seed=1,2"], False),  # the basic launcher
     (["-m", "--cfg", "job", "hydra/launcher=local_parallel"], False),  # prints, launches nothing
     (["-m", "--bogus", "experiment=grid_size"], False),  # refused by the checks
+    (["-m", "-m", "experiment=grid_size"], False),  # refused too
 ])
 def test_run_py_starts_the_worker_server_before_its_imports_only_for_a_joblib_sweep(argv, starts, monkeypatch):
     from hydra_plugins.microgrid_sweeper import _server

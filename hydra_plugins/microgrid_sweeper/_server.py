@@ -53,12 +53,12 @@ def joblib_sweep_likely(overrides: list[str]) -> bool:
 
 def start_early(argv: list[str]) -> bool:
     """Start the worker server when the raw command line (nothing checked yet) is a sweep
-    (``-m``) that :func:`joblib_sweep_likely` puts on joblib and names no other flag (a print
-    flag such as ``--cfg`` or ``--help`` launches nothing; a bad flag is refused). Returns
-    whether it started one."""
+    (one ``-m``) that :func:`joblib_sweep_likely` puts on joblib and names no other flag (a
+    print flag such as ``--cfg`` or ``--help`` launches nothing; a bad or repeated flag is
+    refused). Returns whether it started one."""
     args = argv[1:]
     flags = [a for a in args if a.startswith("-")]
-    if not flags or any(f not in ("-m", "--multirun") for f in flags):
+    if len(flags) != 1 or flags[0] not in ("-m", "--multirun"):
         return False
     if not joblib_sweep_likely([a for a in args if not a.startswith("-")]):
         return False
