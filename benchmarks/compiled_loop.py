@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import filecmp
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -84,8 +85,6 @@ def _sh(args: list[str], cwd: Path, env: dict | None = None) -> None:
 def _tools(where: Path, package: str) -> dict:
     """``package`` from PyPI into ``where``; the environment that sees it."""
     _sh([sys.executable, "-m", "pip", "install", "-q", "--target", str(where), package], cwd=where.parent)
-    import os
-
     return {**os.environ, "PYTHONPATH": str(where)}
 
 
@@ -106,8 +105,6 @@ def build(arm: str, tmp: Path) -> Path:
 
 
 def run_once(src: Path, out: Path, scenario: str) -> float:
-    import os
-
     shutil.rmtree(out, ignore_errors=True)
     _sh([sys.executable, "run.py", f"scenario={scenario}", "report.enabled=false", f"hydra.run.dir={out}"], cwd=src,
         env={**os.environ, "PYTHONPATH": str(src)})
@@ -115,8 +112,6 @@ def run_once(src: Path, out: Path, scenario: str) -> float:
 
 
 def calendar_calls(src: Path) -> str:
-    import os
-
     r = subprocess.run([sys.executable, "-c", CALENDAR_CALLS], cwd=src, capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(src)})
     return r.stdout.strip() or r.stderr.strip()[-300:]

@@ -27,7 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def sweep(folder: Path, n: int, days: float, parallel: bool) -> float:
+def sweep(folder: Path, n: int, days: float, parallel: bool, phases: dict | None = None) -> float:
+    """Wall seconds of the sweep; ``phases``, when given, receives its :func:`timeline`."""
     args = [sys.executable, "run.py", "-m", "scenario=chongming_town", f"seed=range(1,{n + 1})",
             f"run.horizon_days={days:g}", f"run.warmup_days={min(30.0, days / 10):g}", "report.enabled=false",
             f"hydra.sweep.dir={folder}"]
@@ -38,12 +39,9 @@ def sweep(folder: Path, n: int, days: float, parallel: bool) -> float:
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"the sweep failed ({r.returncode}): {r.stderr[-2000:]}")
-    phases.update(timeline(folder, e0, e0 + wall))
+    if phases is not None:
+        phases.update(timeline(folder, e0, e0 + wall))
     return wall
-
-
-phases: dict = {}
-"""The last sweep's :func:`timeline`."""
 
 
 def timeline(folder: Path, start: float, end: float) -> dict:
@@ -77,11 +75,10 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=365.0)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        serial = sweep(Path(tmp) / "serial", a.runs, a.days, parallel=False)
-        ps = dict(phases)
+        ps, pp = {}, {}
+        serial = sweep(Path(tmp) / "serial", a.runs, a.days, parallel=False, phases=ps)
         print(f"serial:   {a.runs} runs in {serial:.1f} s  ({_phases(ps)})", flush=True)
-        par = sweep(Path(tmp) / "parallel", a.runs, a.days, parallel=True)
-        pp = dict(phases)
+        par = sweep(Path(tmp) / "parallel", a.runs, a.days, parallel=True, phases=pp)
         print(f"parallel: {a.runs} runs in {par:.1f} s  ({_phases(pp)}; local_parallel, 2 workers)", flush=True)
     print(f"speed-up {serial / par:.2f}x; at best {serial / (pp['lead'] + pp['tail'] + ps['span'] / 2):.2f}x "
           "with these leads and tails (the serial span split evenly over 2 cores)", flush=True)
