@@ -79,7 +79,7 @@ def cjk_family() -> str | None:
 def require(lang: str) -> None:
     """Raise a ConfigError on ``report.lang`` if ``lang`` needs a font this machine lacks."""
     if lang in CJK_LANGS and cjk_family() is None:
-        raise ConfigError("report.lang", f"zh needs a CJK font and none was found; install one: {INSTALL_HINT}")
+        raise ConfigError("report.lang", f"{lang} needs a CJK font and none was found; install one: {INSTALL_HINT}")
 
 
 def rc(lang: str) -> dict:
