@@ -19,7 +19,8 @@ WORKER_MODULES = ["run", "hydra_plugins.microgrid_sweeper._shared", "sim.model",
 model stack (mesa, pandas, scipy, pyarrow), imported by :mod:`._preload`. Building the real
 map's caches there too (layout, travel raster: a worker's first chongming_town build 0.35 s,
 later ones 0.12 s) gave no gain: 5 alternating pairs of 8-run sweeps, medians 8.47 s with,
-8.42 s without."""
+8.42 s without; again with the server started early (the layout only), 9.14 s with, 9.38 s
+without, within this machine's run-to-run noise."""
 
 
 def start_worker_server() -> None:
